@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+// mock-okta: a fake Okta org for integration tests and CI.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "mock-okta",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mock-okta", targets: ["MockOktaCLI"]),
+        .library(name: "MockOktaCore", targets: ["MockOktaCore"]),
+        .library(name: "MockOktaServer", targets: ["MockOktaServer"]),
+    ],
+    dependencies: [
+        // HTTP server on SwiftNIO; HummingbirdTLS for --tls (wraps swift-nio-ssl). Traits off: we need no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        // NIOCore/NIOPosix: channel access for resets, closes and disconnect detection.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // NIOHTTPTypes: the response-part type our Date-rewriting channel handler sees.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        // HTTPTypes: request/response heads used by Hummingbird.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // swift-nio-ssl: TLS configuration from in-memory PEM.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        // Graceful shutdown that releases hung handlers.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Logging API (text or JSON handler of our own).
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        // Command line parsing for the thin executable.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        // SQLite through the system libsqlite3, with versioned migrations.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Small C module over the system OpenSSL 3 (libcrypto): RSA keys, RS256, certificates.
+        .target(
+            name: "CMockOktaCrypto",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
+        // Everything that is Okta: tenant, tokens, OAuth, Management API, scenarios, journal, verdicts.
+        // It never imports Hummingbird; the server adapts it to HTTP.
+        .target(
+            name: "MockOktaCore",
+            dependencies: [
+                "CMockOktaCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: Hummingbird responder, wire faults on the NIO channel, TLS, ready file, shutdown.
+        .target(
+            name: "MockOktaServer",
+            dependencies: [
+                "MockOktaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: argument parsing only.
+        .executableTarget(
+            name: "MockOktaCLI",
+            dependencies: [
+                "MockOktaServer",
+                "MockOktaCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MockOktaCoreTests",
+            dependencies: ["MockOktaCore", "CMockOktaCrypto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MockOktaServerTests",
+            dependencies: ["MockOktaServer", "MockOktaCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MockOktaCore
+import MockOktaServer
+
+@main
+struct MockOktaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock-okta",
+        abstract: "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, verdicts.",
+        subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options shared by `serve` and `run`. Each can also come from MOCK_OKTA_<OPTION>; a flag wins.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Bind address (env MOCK_OKTA_HOST).") var host: String?
+    @Option(help: "Port; 0 = any free port (env MOCK_OKTA_PORT).") var port: Int?
+    @Option(name: .customLong("scenario"), help: "Scenario file to load at start; repeatable (env MOCK_OKTA_SCENARIO, comma-separated).")
+    var scenarios: [String] = []
+    @Option(help: "SQLite file for tenant state, keys and journal (env MOCK_OKTA_DB).") var db: String?
+    @Option(help: "Seed for reproducible ids, keys, secrets, jti and probabilistic faults (env MOCK_OKTA_SEED).") var seed: UInt64?
+    @Flag(help: "Serve HTTPS with a generated CA (env MOCK_OKTA_TLS).") var tls = false
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain to serve instead of a generated one.") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("ca-out"), help: "Where to write the generated CA certificate (default mock-okta-ca.pem).") var caOut: String?
+    @Option(name: .customLong("ready-file"), help: "JSON file written once the port accepts connections.") var readyFile: String?
+    @Option(name: .customLong("admin-token"), help: "Require Authorization: Bearer TOKEN on /__mock/* (env MOCK_OKTA_ADMIN_TOKEN).")
+    var adminToken: String?
+    @Option(name: .customLong("log-format"), help: "text or json (env MOCK_OKTA_LOG_FORMAT).") var logFormat: String?
+    @Option(name: .customLong("journal-limit"), help: "Keep the newest N requests in the journal (default 100000).") var journalLimit: Int?
+    @Option(name: .customLong("rate-limits"), help: "okta (Okta's default buckets) or off (env MOCK_OKTA_RATE_LIMITS).") var rateLimits: String?
+
+    static func env(_ name: String) -> String? {
+        let v = ProcessInfo.processInfo.environment["MOCK_OKTA_" + name]
+        return (v?.isEmpty ?? true) ? nil : v
+    }
+
+    func validate() throws {
+        if let f = logFormat ?? Self.env("LOG_FORMAT"), f != "text" && f != "json" { throw ValidationError("--log-format must be text or json") }
+        if let r = rateLimits ?? Self.env("RATE_LIMITS"), r != "okta" && r != "off" { throw ValidationError("--rate-limits must be okta or off") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let p = port, !(0...65535).contains(p) { throw ValidationError("--port must be 0…65535") }
+        if let s = Self.env("SEED"), seed == nil, UInt64(s) == nil { throw ValidationError("MOCK_OKTA_SEED must be a non-negative integer") }
+        if let p = Self.env("PORT"), port == nil, Int(p) == nil { throw ValidationError("MOCK_OKTA_PORT must be an integer") }
+    }
+
+    /// Resolves flags, then environment variables, then defaults. Scenario files are loaded and validated here.
+    func configuration(defaultPort: Int) throws -> ServerConfiguration {
+        var c = ServerConfiguration()
+        c.host = host ?? Self.env("HOST") ?? "127.0.0.1"
+        c.port = port ?? Self.env("PORT").flatMap(Int.init) ?? defaultPort
+        c.tls = tls || ["1", "true", "yes"].contains(Self.env("TLS")?.lowercased() ?? "")
+        c.tlsCertPath = tlsCert ?? Self.env("TLS_CERT")
+        c.tlsKeyPath = tlsKey ?? Self.env("TLS_KEY")
+        if c.tlsCertPath != nil { c.tls = true }
+        c.caOut = caOut ?? Self.env("CA_OUT")
+        c.readyFile = readyFile ?? Self.env("READY_FILE")
+        c.logFormat = ServerConfiguration.LogFormat(rawValue: logFormat ?? Self.env("LOG_FORMAT") ?? "text") ?? .text
+        c.options.seed = seed ?? Self.env("SEED").flatMap(UInt64.init)
+        c.options.dbPath = db ?? Self.env("DB") ?? ":memory:"
+        c.options.adminToken = adminToken ?? Self.env("ADMIN_TOKEN")
+        c.options.journalLimit = journalLimit ?? Self.env("JOURNAL_LIMIT").flatMap(Int.init) ?? 100_000
+        c.options.rateLimitsEnabled = (rateLimits ?? Self.env("RATE_LIMITS") ?? "okta") == "okta"
+        let files = scenarios.isEmpty ? (Self.env("SCENARIO")?.split(separator: ",").map(String.init) ?? []) : scenarios
+        var loaded: [Scenario] = []
+        var problems: [String] = []
+        for f in files {
+            guard let text = try? String(contentsOfFile: f, encoding: .utf8) else {
+                problems.append("\(f): cannot read the file")
+                continue
+            }
+            do { loaded.append(try ScenarioLoader.load(text: text, file: f)) } catch { problems.append(error.description) }
+        }
+        if !problems.isEmpty {
+            FileHandle.standardError.write(Data(("invalid scenario:\n" + problems.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(2)
+        }
+        c.options.scenarios = loaded
+        return c
+    }
+
+    func logger(_ c: ServerConfiguration) -> Logger {
+        let json = c.logFormat == .json
+        LoggingSystem.bootstrap { label in
+            var h = StderrLogHandler(label: label, json: json)
+            h.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info
+            return h
+        }
+        return Logger(label: "mock-okta")
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the server (the default tenant unless a scenario says more).")
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let c = try server.configuration(defaultPort: 8080)
+        let logger = server.logger(c)
+        do {
+            try await MockOktaServer.run(c, logger: logger)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("mock-okta: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

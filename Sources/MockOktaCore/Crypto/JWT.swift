@@ -1,0 +1,47 @@
+import Foundation
+
+/// A compact JWS split into its parts, without any verification.
+public struct DecodedJWT: Sendable {
+    public var header: JSON
+    public var claims: JSON
+    public var signingInput: [UInt8]
+    public var signature: [UInt8]
+
+    public var kid: String? { header["kid"]?.stringValue }
+    public var alg: String? { header["alg"]?.stringValue }
+
+    public init?(_ token: String) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let h = Base64URL.decode(parts[0]), let c = Base64URL.decode(parts[1]),
+            let s = Base64URL.decode(parts[2]),
+            let hj = try? JSONParser.parse(bytes: h), case .object = hj,
+            let cj = try? JSONParser.parse(bytes: c), case .object = cj
+        else { return nil }
+        header = hj
+        claims = cj
+        signingInput = Array("\(parts[0]).\(parts[1])".utf8)
+        signature = s
+    }
+
+    public func verify(with key: RSAKey) -> Bool {
+        let bits: Int
+        switch alg {
+        case "RS256": bits = 256
+        case "RS384": bits = 384
+        case "RS512": bits = 512
+        default: return false
+        }
+        return key.verify(signingInput, signature: signature, hashBits: bits)
+    }
+}
+
+public enum JWT {
+    /// Sign claims with RS256. `corruptSignature` flips bits so the token fails verification (badSignature fault).
+    public static func sign(claims: JSON, key: RSAKey, kid: String, corruptSignature: Bool = false) throws -> String {
+        let header: JSON = ["kid": .string(kid), "alg": "RS256"]
+        let input = Base64URL.encode(header.serialized()) + "." + Base64URL.encode(claims.serialized())
+        var sig = try key.sign(Array(input.utf8))
+        if corruptSignature { for i in 0..<min(8, sig.count) { sig[i] ^= 0x5A } }
+        return input + "." + Base64URL.encode(sig)
+    }
+}

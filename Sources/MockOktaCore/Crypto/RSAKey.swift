@@ -1,0 +1,150 @@
+import CMockOktaCrypto
+import Foundation
+
+public struct CryptoError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ what: String) { description = "\(what): \(String(cString: mo_last_error()))" }
+}
+
+/// An RSA key held by the system OpenSSL. Immutable after creation; OpenSSL 3 allows concurrent
+/// signing with one EVP_PKEY (each call uses its own EVP_MD_CTX), so sharing across tasks is safe.
+public final class RSAKey: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    private init(handle: UnsafeMutableRawPointer) { self.handle = handle }
+    deinit { mo_key_free(handle) }
+
+    /// A fresh random RSA-2048 key.
+    public static func generate() throws -> RSAKey {
+        guard let h = mo_rsa_generate(nil, 0) else { throw CryptoError("RSA key generation") }
+        return RSAKey(handle: h)
+    }
+
+    /// RSA-2048 derived deterministically from `seed` (same seed, same key, on any OpenSSL 3).
+    public static func derive(seed: [UInt8]) throws -> RSAKey {
+        guard let h = seed.withUnsafeBufferPointer({ mo_rsa_generate($0.baseAddress, $0.count) }) else {
+            throw CryptoError("RSA key derivation")
+        }
+        return RSAKey(handle: h)
+    }
+
+    public convenience init(pem: String) throws {
+        let bytes = Array(pem.utf8)
+        guard let h = bytes.withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { mo_key_from_pem($0.baseAddress, $0.count) } }) else {
+            throw CryptoError("reading an RSA key from PEM")
+        }
+        self.init(handle: h)
+    }
+
+    public convenience init(modulus n: [UInt8], exponent e: [UInt8]) throws {
+        guard let h = mo_key_from_ne(n, n.count, e, e.count) else { throw CryptoError("building an RSA public key") }
+        self.init(handle: h)
+    }
+
+    public var isPrivate: Bool { mo_key_is_private(handle) == 1 }
+
+    public var privateKeyPEM: String {
+        var out: UnsafeMutablePointer<CChar>?
+        var len = 0
+        guard mo_key_private_pem(handle, &out, &len) == 1, let out else { return "" }
+        defer { mo_free(out) }
+        return String(cString: out)
+    }
+
+    public var publicKeyPEM: String {
+        var out: UnsafeMutablePointer<CChar>?
+        var len = 0
+        guard mo_key_public_pem(handle, &out, &len) == 1, let out else { return "" }
+        defer { mo_free(out) }
+        return String(cString: out)
+    }
+
+    public var modulusAndExponent: (n: [UInt8], e: [UInt8]) {
+        var n = [UInt8](repeating: 0, count: 1024)
+        var e = [UInt8](repeating: 0, count: 1024)
+        var nl = 0
+        var el = 0
+        _ = mo_key_ne(handle, &n, &nl, &e, &el)
+        return (Array(n[0..<nl]), Array(e[0..<el]))
+    }
+
+    public func sign(_ data: [UInt8], hashBits: Int = 256) throws -> [UInt8] {
+        var sig = [UInt8](repeating: 0, count: 1024)
+        var len = 0
+        guard mo_sign(handle, Int32(hashBits), data, data.count, &sig, &len) == 1 else { throw CryptoError("RSA signing") }
+        return Array(sig[0..<len])
+    }
+
+    public func verify(_ data: [UInt8], signature: [UInt8], hashBits: Int = 256) -> Bool {
+        mo_verify(handle, Int32(hashBits), data, data.count, signature, signature.count) == 1
+    }
+
+    /// JWK thumbprint (RFC 7638) as base64url: used as `kid`, 43 characters like Okta's.
+    public var thumbprint: String {
+        let (n, e) = modulusAndExponent
+        let canonical = "{\"e\":\"\(Base64URL.encode(e))\",\"kty\":\"RSA\",\"n\":\"\(Base64URL.encode(n))\"}"
+        return Base64URL.encode(Digest.sha256(Array(canonical.utf8)))
+    }
+
+    /// Public JWK as Okta publishes it.
+    public func publicJWK(kid: String) -> JSON {
+        let (n, e) = modulusAndExponent
+        return ["kty": "RSA", "alg": "RS256", "kid": .string(kid), "use": "sig", "e": .string(Base64URL.encode(e)),
+                "n": .string(Base64URL.encode(n))]
+    }
+}
+
+public enum Digest {
+    public static func sha256(_ data: [UInt8]) -> [UInt8] { hash(256, data) }
+    public static func hash(_ bits: Int, _ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        let n = mo_digest(Int32(bits), data, data.count, &out)
+        return Array(out[0..<Int(n)])
+    }
+}
+
+public enum SecureRandom {
+    public static func bytes(_ n: Int) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: n)
+        _ = mo_random(&b, n)
+        return b
+    }
+}
+
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+    public static func encode(_ s: String) -> String { encode(Array(s.utf8)) }
+    public static func decode(_ s: some StringProtocol) -> [UInt8]? {
+        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while t.count % 4 != 0 { t += "=" }
+        return Data(base64Encoded: t).map { Array($0) }
+    }
+}
+
+/// Certificates for `--tls`: a CA and a server certificate it signs.
+public enum Certificates {
+    public static func ca(key: RSAKey, commonName: String, notBefore: Int64, notAfter: Int64, serial: Int) throws -> String {
+        var out: UnsafeMutablePointer<CChar>?
+        var len = 0
+        guard mo_cert_ca(key.handle, commonName, notBefore, notAfter, serial, &out, &len) == 1, let out else {
+            throw CryptoError("creating the CA certificate")
+        }
+        defer { mo_free(out) }
+        return String(cString: out)
+    }
+
+    public static func server(key: RSAKey, caKey: RSAKey, caPEM: String, commonName: String, subjectAltNames: [String],
+                              notBefore: Int64, notAfter: Int64, serial: Int) throws -> String {
+        var out: UnsafeMutablePointer<CChar>?
+        var len = 0
+        let sans = subjectAltNames.joined(separator: ",")
+        guard mo_cert_leaf(key.handle, caKey.handle, caPEM, commonName, sans, notBefore, notAfter, serial, &out, &len) == 1,
+            let out
+        else { throw CryptoError("creating the server certificate") }
+        defer { mo_free(out) }
+        return String(cString: out)
+    }
+}

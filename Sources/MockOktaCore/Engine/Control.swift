@@ -1,0 +1,195 @@
+import Foundation
+
+/// `/__mock/*`: the control API (JSON in and out, never journaled).
+extension MockOkta {
+    func controlError(_ status: Int, _ message: String, causes: [JSON] = []) -> HTTPReply {
+        .json(status, ["errorCode": status == 401 ? "E0000011" : (status == 404 ? "E0000007" : "E0000001"),
+                       "errorSummary": .string(message), "errorCauses": .array(causes)])
+    }
+
+    func handleControl(_ req: HTTPRequestInfo) -> HTTPReply {
+        let path = req.path.hasSuffix("/") && req.path.count > 1 ? String(req.path.dropLast()) : req.path
+        if path == "/__mock/health" { return .json(200, ["status": "ok"]) }
+        if let admin = options.adminToken {
+            let given = req.header("authorization").flatMap { MockOkta.credential($0, scheme: "Bearer") }
+            guard given == admin else {
+                return HTTPReply.json(401, ["errorCode": "E0000011", "errorSummary": "Invalid token provided",
+                                            "errorCauses": [["errorSummary": "The control API needs Authorization: Bearer <admin token>."]]],
+                                      headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
+            }
+        }
+        if req.body.count > 1 << 20 { return controlError(413, "Request body too large (limit 1 MiB).") }
+        func body() -> JSON? {
+            if req.body.isEmpty { return .object([]) }
+            return try? JSONParser.parse(bytes: req.body)
+        }
+        switch (req.method, path) {
+        case ("GET", "/__mock/tenant"):
+            return .json(200, tenantJSON())
+        case ("GET", "/__mock/scenario"):
+            return .json(200, scenarioJSON)
+        case ("POST", "/__mock/scenario"), ("PUT", "/__mock/scenario"):
+            do {
+                let sc = try ScenarioLoader.load(text: String(decoding: req.body, as: UTF8.self))
+                loadScenario(sc)
+                return .json(200, scenarioJSON)
+            } catch {
+                return .json(400, error.json)
+            }
+        case ("DELETE", "/__mock/scenario"):
+            loadScenario(nil)
+            return .empty(204)
+        case ("POST", "/__mock/rules"):
+            guard let b = body() else { return controlError(400, "The request body was not well-formed.") }
+            let wrapper: JSON = ["version": 1, "name": "rule", "description": "rule", "rules": [b]]
+            do {
+                _ = try ScenarioLoader.load(json: wrapper)
+            } catch {
+                let causes = error.issues.map { i -> JSON in
+                    let p = i.path.replacingOccurrences(of: "$.rules[0]", with: "$")
+                    return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
+                }
+                return controlError(400, "Api validation failed: rule", causes: causes)
+            }
+            if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false }) {
+                return controlError(400, "Api validation failed: rule", causes: [["errorSummary": .string("$.id: duplicate rule id \"\(id)\"")]])
+            }
+            addRule(ScenarioLoader.buildRule(b))
+            return .json(200, scenarioJSON)
+        case ("POST", "/__mock/actions"):
+            guard let b = body() else { return controlError(400, "The request body was not well-formed.") }
+            let wrapper: JSON = ["version": 1, "name": "action", "description": "action", "timeline": [["atSeconds": 0, "action": b]]]
+            do { _ = try ScenarioLoader.load(json: wrapper) } catch {
+                let causes = error.issues.map { i -> JSON in
+                    let p = i.path.replacingOccurrences(of: "$.timeline[0].action", with: "$")
+                    return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
+                }
+                return controlError(400, "Api validation failed: action", causes: causes)
+            }
+            guard let action = ScenarioLoader.buildAction(b) else { return controlError(400, "Unknown action") }
+            let result = perform(action, ex: nil)
+            return .json(result["ok"]?.boolValue == false ? 404 : 200, result)
+        case ("POST", "/__mock/reset"):
+            reset()
+            return .json(200, ["status": "reset"])
+        case ("GET", "/__mock/journal"):
+            return .json(200, ["entries": .array(filteredJournal(req).map(\.json))])
+        case ("DELETE", "/__mock/journal"):
+            journal.clear()
+            return .empty(204)
+        case ("GET", "/__mock/verify"):
+            let report = verify()
+            if req.queryValue("format") == "junit" {
+                return HTTPReply(status: 200, headers: [("Content-Type", "application/xml")], body: Array(Verdicts.junit(report, suite: runtime.withLock { $0.scenario?.name ?? "mock-okta" }).utf8))
+            }
+            return .json(200, report.json)
+        case ("GET", "/__mock/clock"):
+            return .json(200, clock.description)
+        case ("POST", "/__mock/clock"):
+            guard let b = body(), case .object = b else { return controlError(400, "The request body was not well-formed.") }
+            let known = ["advance", "freeze", "offset"]
+            if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
+                return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")]])
+            }
+            if let o = b["offset"] { guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }; clock.setOffset(v) }
+            if let a = b["advance"] { guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }; clock.advance(v) }
+            if let f = b["freeze"] { guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }; clock.freeze(v) }
+            return .json(200, clock.description)
+        case ("POST", "/__mock/tokens"):
+            guard let b = body(), case .object = b else { return controlError(400, "The request body was not well-formed.") }
+            return mintForControl(b)
+        default:
+            return controlError(404, "Not found: \(req.method) \(path)")
+        }
+    }
+
+    func filteredJournal(_ req: HTTPRequestInfo) -> [JournalEntry] {
+        var list = journal.all()
+        if let p = req.queryValue("path") {
+            let pat = PathPattern(p)
+            list = list.filter { pat.matches($0.path) || $0.route == p }
+        }
+        if let s = req.queryValue("status"), let code = Int(s) { list = list.filter { $0.status == code } }
+        if let s = req.queryValue("method") { list = list.filter { $0.method == s.uppercased() } }
+        if let s = req.queryValue("since"), let ms = Double(s) { list = list.filter { $0.receivedAt * 1000 >= ms } }
+        return list
+    }
+
+    public func tenantJSON() -> JSON {
+        let t = read { $0 }
+        return [
+            "credentials": credentials,
+            "orgId": .string(t.orgId),
+            "users": .array(t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
+                userJSON(u).removing("_links").setting("adminRole", JSON(u.adminRole?.rawValue))
+            }),
+            "userCount": JSON(t.users.count),
+            "groups": .array(t.groupOrder.compactMap { t.groups[$0] }.map { g in groupJSON(g).removing("_links").setting("members", JSON(g.members)) }),
+            "apps": .array(t.appOrder.compactMap { t.apps[$0] }.map { a in
+                appJSON(a).removing("_links").setting("assignedUsers", JSON(a.assignedUsers)).setting("assignedGroups", JSON(a.assignedGroups))
+                    .setting("grants", .object(a.grants.sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) }))
+            }),
+            "authorizationServers": .array(t.serverOrder.compactMap { t.servers[$0] }.map { s in
+                ["id": .string(s.id), "name": .string(s.name), "issuer": .string(issuer(s.id)), "audience": .string(audience(s)),
+                 "scopes": JSON(s.scopes), "keys": JSON(publishedKeys(s, now: clock.now()).map(\.kid)),
+                 "accessTokenLifetimeSeconds": JSON(s.accessTokenLifetime), "rotateRefreshTokens": .bool(s.rotateRefreshTokens)]
+            }),
+            "apiTokens": .array(t.apiTokens.values.sorted { $0.id < $1.id }.map { k in
+                ["id": .string(k.id), "name": .string(k.name), "userId": .string(k.userId), "revoked": .bool(k.revoked)]
+            }),
+            "rateLimits": ["enabled": .bool(rateLimiter.enabled),
+                           "perMinute": .object(rateLimiter.limits().sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) })],
+            "clock": clock.description,
+        ]
+    }
+
+    func mintForControl(_ b: JSON) -> HTTPReply {
+        let known = ["server", "clientId", "user", "scopes", "claims", "lifetimeSeconds", "kid"]
+        if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
+            return controlError(400, "Api validation failed: token", causes: [["errorSummary": .string("$.\(bad.0): unknown member; expected one of \(known.joined(separator: ", "))")]])
+        }
+        let serverId = b["server"]?.stringValue ?? "default"
+        guard let s = read({ $0.servers[serverId] }) else { return controlError(404, "Not found: authorization server \(serverId)") }
+        var user: User? = nil
+        if let ref = b["user"]?.stringValue {
+            guard let u = read({ $0.user(idOrLogin: ref) }) else { return controlError(404, "Not found: user \(ref)") }
+            user = u
+        }
+        let clientId = b["clientId"]?.stringValue ?? secrets.serviceClientId
+        let scopes = b["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? (s.isOrg ? ["okta.users.read"] : ["api.read"])
+        let now = clock.now()
+        let lifetime = b["lifetimeSeconds"]?.intValue ?? s.accessTokenLifetime
+        var extra: [(String, JSON)] = b["claims"]?.objectValue ?? []
+        do {
+            var signer = activeKey(s)
+            if let kid = b["kid"]?.stringValue {
+                let all = read { t in t.servers.values.flatMap(\.keys) }
+                if let k = all.first(where: { $0.kid == kid }), let r = rsaKey(k) { signer = (k, r) } else if kid == "unknown", let stray = strayKey {
+                    signer = (SigningKey(kid: stray.0, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), stray.1)
+                } else {
+                    return controlError(404, "Not found: key \(kid)")
+                }
+            }
+            let iat = Int(now)
+            let exp = iat + lifetime  // negative lifetime: already expired
+            var claims: [(String, JSON)] = [
+                ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(issuer(s.id))), ("aud", .string(audience(s))),
+                ("iat", JSON(iat)), ("exp", JSON(exp)), ("cid", .string(clientId)),
+            ]
+            if let u = user { claims.append(("uid", .string(u.id))) }
+            claims.append(("scp", JSON(scopes)))
+            claims.append(("sub", .string(user?.login ?? clientId)))
+            for (k, v) in extra {
+                if let i = claims.firstIndex(where: { $0.0 == k }) { claims[i].1 = v } else { claims.append((k, v)) }
+            }
+            extra = []
+            guard let (key, rsa) = signer else { return controlError(500, "No signing key") }
+            let cj = JSON.object(claims)
+            let token = try JWT.sign(claims: cj, key: rsa, kid: key.kid)
+            return .json(200, ["token": .string(token), "claims": cj, "kid": .string(key.kid)])
+        } catch {
+            return controlError(500, "Signing failed: \(error)")
+        }
+    }
+}
+

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The route table: every Okta endpoint the mock serves, in one readable block.
+struct Router {
+    typealias Handler = @Sendable (MockOkta, Exchange, [String: String]) throws -> HTTPReply
+
+    struct Route: Sendable {
+        let methods: Set<String>
+        let template: String
+        let segments: [String]
+        let handler: Handler
+    }
+
+    struct Matched {
+        let route: Route
+        let params: [String: String]
+    }
+
+    static func r(_ methods: String, _ template: String, _ h: @escaping Handler) -> Route {
+        Route(methods: Set(methods.split(separator: "|").map(String.init)), template: template,
+              segments: template.split(separator: "/").map(String.init), handler: h)
+    }
+
+    static let routes: [Route] = [
+        // OIDC / OAuth 2.0, org server
+        r("GET", "/.well-known/openid-configuration") { m, ex, _ in try m.discovery(ex, serverId: "org", oidc: true) },
+        r("GET", "/.well-known/oauth-authorization-server") { m, ex, _ in try m.discovery(ex, serverId: "org", oidc: false) },
+        r("GET", "/oauth2/v1/keys") { m, ex, _ in try m.keys(ex, serverId: "org") },
+        r("POST", "/oauth2/v1/token") { m, ex, _ in try m.token(ex, serverId: "org") },
+        r("GET|POST", "/oauth2/v1/authorize") { m, ex, _ in try m.authorize(ex, serverId: "org") },
+        r("POST", "/oauth2/v1/introspect") { m, ex, _ in try m.introspect(ex, serverId: "org") },
+        r("POST", "/oauth2/v1/revoke") { m, ex, _ in try m.revoke(ex, serverId: "org") },
+        r("GET|POST", "/oauth2/v1/userinfo") { m, ex, _ in try m.userinfo(ex, serverId: "org") },
+        r("GET|POST", "/oauth2/v1/logout") { m, ex, _ in try m.logout(ex, serverId: "org") },
+        // custom authorization servers
+        r("GET", "/oauth2/{authServerId}/.well-known/openid-configuration") { m, ex, p in
+            try m.discovery(ex, serverId: p["authServerId"]!, oidc: true)
+        },
+        r("GET", "/oauth2/{authServerId}/.well-known/oauth-authorization-server") { m, ex, p in
+            try m.discovery(ex, serverId: p["authServerId"]!, oidc: false)
+        },
+        r("GET", "/oauth2/{authServerId}/v1/keys") { m, ex, p in try m.keys(ex, serverId: p["authServerId"]!) },
+        r("POST", "/oauth2/{authServerId}/v1/token") { m, ex, p in try m.token(ex, serverId: p["authServerId"]!) },
+        r("GET|POST", "/oauth2/{authServerId}/v1/authorize") { m, ex, p in try m.authorize(ex, serverId: p["authServerId"]!) },
+        r("POST", "/oauth2/{authServerId}/v1/introspect") { m, ex, p in try m.introspect(ex, serverId: p["authServerId"]!) },
+        r("POST", "/oauth2/{authServerId}/v1/revoke") { m, ex, p in try m.revoke(ex, serverId: p["authServerId"]!) },
+        r("GET|POST", "/oauth2/{authServerId}/v1/userinfo") { m, ex, p in try m.userinfo(ex, serverId: p["authServerId"]!) },
+        r("GET|POST", "/oauth2/{authServerId}/v1/logout") { m, ex, p in try m.logout(ex, serverId: p["authServerId"]!) },
+        // Management API: users
+        r("GET", "/api/v1/users") { m, ex, _ in try m.listUsers(ex) },
+        r("POST", "/api/v1/users") { m, ex, _ in try m.createUser(ex) },
+        r("GET", "/api/v1/users/me") { m, ex, _ in try m.me(ex) },
+        r("GET", "/api/v1/users/{id}") { m, ex, p in try m.getUser(ex, p["id"]!) },
+        r("POST|PUT", "/api/v1/users/{id}") { m, ex, p in try m.updateUser(ex, p["id"]!, replace: ex.req.method == "PUT") },
+        r("DELETE", "/api/v1/users/{id}") { m, ex, p in try m.deleteUser(ex, p["id"]!) },
+        r("POST", "/api/v1/users/{id}/lifecycle/{op}") { m, ex, p in try m.lifecycle(ex, p["id"]!, p["op"]!) },
+        r("GET", "/api/v1/users/{id}/groups") { m, ex, p in try m.userGroups(ex, p["id"]!) },
+        r("GET", "/api/v1/users/{id}/appLinks") { m, ex, p in try m.userAppLinks(ex, p["id"]!) },
+        r("DELETE", "/api/v1/users/{id}/sessions") { m, ex, p in try m.clearSessions(ex, p["id"]!) },
+        // groups
+        r("GET", "/api/v1/groups") { m, ex, _ in try m.listGroups(ex) },
+        r("POST", "/api/v1/groups") { m, ex, _ in try m.createGroup(ex) },
+        r("GET", "/api/v1/groups/{groupId}") { m, ex, p in try m.getGroup(ex, p["groupId"]!) },
+        r("PUT", "/api/v1/groups/{groupId}") { m, ex, p in try m.updateGroup(ex, p["groupId"]!) },
+        r("DELETE", "/api/v1/groups/{groupId}") { m, ex, p in try m.deleteGroup(ex, p["groupId"]!) },
+        r("GET", "/api/v1/groups/{groupId}/users") { m, ex, p in try m.groupMembers(ex, p["groupId"]!) },
+        r("PUT|DELETE", "/api/v1/groups/{groupId}/users/{userId}") { m, ex, p in
+            try m.groupMembership(ex, p["groupId"]!, p["userId"]!, add: ex.req.method == "PUT")
+        },
+        // apps
+        r("GET", "/api/v1/apps") { m, ex, _ in try m.listApps(ex) },
+        r("GET", "/api/v1/apps/{appId}") { m, ex, p in try m.getApp(ex, p["appId"]!) },
+        r("GET", "/api/v1/apps/{appId}/users") { m, ex, p in try m.appUsers(ex, p["appId"]!) },
+        r("POST", "/api/v1/apps/{appId}/users") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, nil) },
+        r("GET", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.getAppUser(ex, p["appId"]!, p["userId"]!) },
+        r("POST", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, p["userId"]!) },
+        r("DELETE", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.unassignAppUser(ex, p["appId"]!, p["userId"]!) },
+        r("GET", "/api/v1/apps/{appId}/groups") { m, ex, p in try m.appGroups(ex, p["appId"]!) },
+        r("PUT", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: true) },
+        r("DELETE", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in
+            try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: false)
+        },
+        // System Log, authorization servers
+        r("GET", "/api/v1/logs") { m, ex, _ in try m.logs(ex) },
+        r("GET", "/api/v1/authorizationServers") { m, ex, _ in try m.listAuthServers(ex) },
+        r("GET", "/api/v1/authorizationServers/{authServerId}") { m, ex, p in try m.getAuthServer(ex, p["authServerId"]!) },
+    ]
+
+    static func matchSegments(_ route: Route, _ parts: [Substring]) -> [String: String]? {
+        guard route.segments.count == parts.count else { return nil }
+        var params: [String: String] = [:]
+        for (t, p) in zip(route.segments, parts) {
+            if t.hasPrefix("{") {
+                params[String(t.dropFirst().dropLast())] = String(p).removingPercentEncoding ?? String(p)
+            } else if t != p {
+                return nil
+            }
+        }
+        return params
+    }
+
+    static func match(method: String, path: String) -> Matched? {
+        let parts = path.split(separator: "/")
+        for route in routes where route.methods.contains(method) {
+            if let p = matchSegments(route, parts) { return Matched(route: route, params: p) }
+        }
+        return nil
+    }
+
+    /// The route template for a path regardless of method (journal and 405s).
+    static func pathExists(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return routes.contains { matchSegments($0, parts) != nil }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// `mock-okta token decode|explain`: what a token says, and why Okta would accept or refuse it.
+public enum TokenExplainer {
+    public static func firstSentence(_ s: String) -> String {
+        let flat = s.replacingOccurrences(of: "\n", with: " ")
+        if let r = flat.range(of: ". ") { return String(flat[..<r.lowerBound]) + "." }
+        return flat
+    }
+
+    public static func decodeText(_ d: DecodedJWT) -> String {
+        var out = "header: \(d.header.serialized(pretty: true))\nclaims: \(d.claims.serialized(pretty: true))\n"
+        for k in ["iat", "exp", "nbf", "auth_time"] {
+            if let t = d.claims[k]?.doubleValue { out += "\(k): \(TimeFormat.iso(t))\n" }
+        }
+        return out
+    }
+
+    public struct Explanation: Sendable {
+        public var accepted: Bool
+        public var text: String
+    }
+
+    public static func explain(_ token: String, method: String, path: String, options: MockOktaOptions, seedKnown: Bool) throws -> Explanation {
+        guard let jwt = DecodedJWT(token) else {
+            return Explanation(accepted: false, text: "Okta would answer 401 E0000011 (Invalid token provided): this is not a JWT (expected three base64url parts separated by dots).")
+        }
+        let engine = try MockOkta(options: options)
+        let iss = jwt.claims["iss"]?.stringValue ?? ""
+        if let u = URL(string: iss), let scheme = u.scheme, let host = u.host {
+            engine.setBaseURL("\(scheme)://\(host)\(u.port.map { ":\($0)" } ?? "")")
+        }
+        var lines: [String] = []
+        let now = engine.clock.now()
+        func check(_ ok: Bool, _ what: String) { lines.append("  [\(ok ? "ok" : "!!")] \(what)") }
+        check(jwt.alg == "RS256", "alg is \(jwt.alg ?? "missing") (Okta signs and accepts RS256 only)")
+        let servers = engine.read { t in t.serverOrder.compactMap { t.servers[$0] } }
+        let signer = servers.first { s in engine.publishedKeys(s, now: now).contains { $0.kid == jwt.kid } }
+        if let s = signer, let k = s.keys.first(where: { $0.kid == jwt.kid }), let key = engine.rsaKey(k) {
+            check(jwt.verify(with: key), "signed with kid \(jwt.kid ?? "") of the \(s.id) authorization server" + (jwt.verify(with: key) ? "" : " — but the signature does not verify"))
+        } else {
+            check(false, "kid \(jwt.kid ?? "(none)") is not published by this tenant" + (seedKnown ? "" : " (give --seed or --db of the tenant that issued it)"))
+        }
+        if let exp = jwt.claims["exp"]?.doubleValue {
+            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(Int(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(Int(now - exp)) s ago)")
+        } else {
+            check(false, "no exp claim")
+        }
+        if let nbf = jwt.claims["nbf"]?.doubleValue { check(nbf <= now, "not before \(TimeFormat.iso(nbf))") }
+        let issuerServer = servers.first { engine.issuer($0.id) == iss }
+        check(issuerServer != nil, "iss \(iss) " + (issuerServer.map { "is the \($0.id) authorization server" } ?? "matches no authorization server of this tenant"))
+        if let s = issuerServer {
+            let aud = jwt.claims["aud"]?.stringValue ?? ""
+            check(aud == engine.audience(s) || jwt.claims["cid"] == nil, "aud \(aud) (the \(s.id) server's audience is \(engine.audience(s)))")
+        }
+        let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if path.hasPrefix("/api/v1/") {
+            if let s = issuerServer, !s.isOrg {
+                check(false, "the Management API only accepts tokens from the org authorization server; this one is from \(s.id)")
+            }
+            let need = MockOkta.requiredScope(path, write: method != "GET")
+            check(scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")),
+                  "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]")
+        }
+        let reply = engine.handle(HTTPRequestInfo(method: method, path: path, headers: [("authorization", "Bearer \(token)")]))
+        let accepted = reply.status < 400
+        var verdict = "Okta would answer \(reply.status)"
+        if let b = reply.bodyJSON, let code = b["errorCode"]?.stringValue { verdict += " \(code) (\(b["errorSummary"]?.stringValue ?? ""))" }
+        if let w = reply.header("WWW-Authenticate"), let r = w.range(of: "error_description=\"") {
+            verdict += ": " + String(w[r.upperBound...].prefix { $0 != "\"" })
+        }
+        if accepted { verdict = "Okta would accept this token for \(method) \(path) (\(reply.status))." }
+        let text = "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n") + "\n" + verdict
+        return Explanation(accepted: accepted, text: text)
+    }
+}

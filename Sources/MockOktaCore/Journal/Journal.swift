@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+
+public struct AuthIdentity: Sendable, Equatable {
+    public var kind: String = "none"  // SSWS | Bearer | Basic | none (DPoP counts as Bearer)
+    public var tokenId: String?
+    public var clientId: String?
+    public var userId: String?
+
+    public var json: JSON {
+        ["kind": .string(kind), "tokenId": JSON(tokenId), "clientId": JSON(clientId), "userId": JSON(userId)]
+    }
+
+    /// Who the caller is, for "same caller" in retry detection.
+    public var callerKey: String { "\(kind)|\(tokenId ?? "")|\(clientId ?? "")|\(userId ?? "")" }
+}
+
+public struct JournalEntry: Sendable {
+    public var seq: Int
+    public var id: String
+    public var receivedAt: Double
+    public var finishedAt: Double?
+    public var disconnectedAt: Double?
+    public var method: String
+    public var path: String
+    public var route: String?
+    public var query: [(String, String)]
+    public var status: Int?
+    public var auth: AuthIdentity
+    public var retryFor: String?
+    public var retryCount: Int?
+    public var rule: String?
+    public var fault: String?
+    public var headers: [(String, String)]
+    /// Seconds until the rate-limit reset we told the client (429s), for verdicts.
+    public var resetAt: Double?
+    public var dateSent: Double?
+    public var tokenError: String?
+
+    public var json: JSON {
+        func ms(_ t: Double?) -> JSON { t.map { .number(($0 * 1000).rounded()) } ?? .null }
+        return [
+            "id": .string(id), "receivedAt": ms(receivedAt), "finishedAt": ms(finishedAt),
+            "disconnectedAt": ms(disconnectedAt), "method": .string(method), "path": .string(path), "route": JSON(route),
+            "query": .object(query.map { ($0.0, .string($0.1)) }), "status": status.map { .number(Double($0)) } ?? .null,
+            "auth": auth.json, "retryFor": JSON(retryFor), "retryCount": retryCount.map { JSON($0) } ?? .null,
+            "rule": JSON(rule), "fault": JSON(fault),
+            "headers": .object(headers.map { ($0.0, .string($0.1)) }),
+            "rateLimitReset": resetAt.map { .number($0) } ?? .null,
+        ]
+    }
+}
+
+/// Every request seen (control API excluded), newest `limit` kept, in arrival order.
+public final class Journal: Sendable {
+    struct State {
+        var entries: [JournalEntry] = []
+        var index: [String: Int] = [:]  // id → seq
+        var firstSeq = 0
+        var nextSeq = 0
+        var epochSeq = 0  // entries at or after this seq are judged by verify
+    }
+    private let state = Mutex(State())
+    public let limit: Int
+    let store: Store?
+
+    public init(limit: Int, store: Store?) {
+        self.limit = max(1, limit)
+        self.store = store
+    }
+
+    @discardableResult
+    public func begin(_ make: (Int) -> JournalEntry) -> JournalEntry {
+        state.withLock { s in
+            let e = make(s.nextSeq)
+            s.entries.append(e)
+            s.index[e.id] = e.seq
+            s.nextSeq += 1
+            if s.entries.count > limit + limit / 10 + 1 {
+                let drop = s.entries.count - limit
+                for old in s.entries[0..<drop] { s.index[old.id] = nil }
+                s.entries.removeFirst(drop)
+                s.firstSeq = s.entries.first?.seq ?? s.nextSeq
+            }
+            return e
+        }
+    }
+
+    public func update(_ id: String, _ body: (inout JournalEntry) -> Void) {
+        let snapshot: JournalEntry? = state.withLock { s in
+            guard let seq = s.index[id], seq >= s.firstSeq else { return nil }
+            let i = seq - s.firstSeq
+            guard i < s.entries.count else { return nil }
+            body(&s.entries[i])
+            return s.entries[i]
+        }
+        if let e = snapshot, e.finishedAt != nil { store?.upsertJournal(id: e.id, json: e.json.serialized(), limit: limit) }
+    }
+
+    public func entry(_ id: String) -> JournalEntry? {
+        state.withLock { s in
+            guard let seq = s.index[id], seq >= s.firstSeq, seq - s.firstSeq < s.entries.count else { return nil }
+            return s.entries[seq - s.firstSeq]
+        }
+    }
+
+    /// Entries in arrival order, newest `limit` only (`--journal-limit`).
+    public func all(sinceEpoch: Bool = false) -> [JournalEntry] {
+        state.withLock { s in
+            let list = s.entries.count > limit ? Array(s.entries.suffix(limit)) : s.entries
+            return sinceEpoch ? list.filter { $0.seq >= s.epochSeq } : list
+        }
+    }
+
+    public func clear() {
+        state.withLock { s in
+            s.entries.removeAll()
+            s.index.removeAll()
+            s.firstSeq = s.nextSeq
+            s.epochSeq = s.nextSeq
+        }
+        store?.clearJournal()
+    }
+
+    /// Start a new judging epoch (scenario loaded).
+    public func markEpoch() { state.withLock { $0.epochSeq = $0.nextSeq } }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Synchronization
+
+/// Okta's System Log: every sign-in, grant, denial, fault and lifecycle change writes a LogEvent.
+public final class SystemLog: Sendable {
+    public struct Event: Sendable {
+        public var seq: Int
+        public var published: Double
+        public var json: JSON
+        public var eventType: String
+        public var outcome: String
+        public var actorId: String?
+    }
+
+    private let events = Mutex<[Event]>([])
+    let store: Store?
+    let limit = 200_000
+
+    public init(store: Store?) {
+        self.store = store
+        if let store {
+            let loaded = store.logs().enumerated().compactMap { (i, text) -> Event? in
+                guard let j = try? JSONParser.parse(text) else { return nil }
+                let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
+                return Event(seq: i, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
+                             outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
+            }
+            events.withLock { $0 = loaded }
+        }
+    }
+
+    public struct Actor: Sendable {
+        public var id: String
+        public var type: String
+        public var alternateId: String
+        public var displayName: String
+        public init(id: String, type: String, alternateId: String, displayName: String) {
+            self.id = id
+            self.type = type
+            self.alternateId = alternateId
+            self.displayName = displayName
+        }
+        public static let unknown = Actor(id: "unknown", type: "PublicClientApp", alternateId: "unknown", displayName: "Unknown")
+        var json: JSON {
+            ["id": .string(id), "type": .string(type), "alternateId": .string(alternateId), "displayName": .string(displayName),
+             "detailEntry": nil]
+        }
+    }
+
+    public struct Context: Sendable {
+        public var requestId: String
+        public var requestURI: String
+        public var ipAddress: String
+        public var userAgent: String
+        public var apiTokenId: String?
+        public init(requestId: String, requestURI: String, ipAddress: String, userAgent: String, apiTokenId: String? = nil) {
+            self.requestId = requestId
+            self.requestURI = requestURI
+            self.ipAddress = ipAddress
+            self.userAgent = userAgent
+            self.apiTokenId = apiTokenId
+        }
+    }
+
+    @discardableResult
+    public func write(uuid: String, published: Double, eventType: String, legacyEventType: String? = nil,
+                      displayMessage: String, severity: String = "INFO", actor: Actor, targets: [Actor] = [],
+                      result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []) -> JSON {
+        var debug: [(String, JSON)] = []
+        if let c = context {
+            debug = [("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.requestURI))]
+        }
+        debug += extraDebug
+        var txDetail: [(String, JSON)] = []
+        if let t = context?.apiTokenId { txDetail.append(("requestApiTokenId", .string(t))) }
+        let ip = context?.ipAddress ?? "127.0.0.1"
+        let event: JSON = [
+            "uuid": .string(uuid), "published": .string(TimeFormat.iso(published)), "eventType": .string(eventType),
+            "version": "0", "severity": .string(severity), "legacyEventType": JSON(legacyEventType),
+            "displayMessage": .string(displayMessage), "actor": actor.json,
+            "client": ["userAgent": ["rawUserAgent": .string(context?.userAgent ?? ""), "os": "Unknown", "browser": "UNKNOWN"],
+                       "zone": "null", "device": "Unknown", "id": nil, "ipAddress": .string(ip),
+                       "geographicalContext": nil],
+            "device": nil,
+            "authenticationContext": ["authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil,
+                                      "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": "unknown"],
+            "displayMessage_": nil,
+            "outcome": ["result": .string(result), "reason": JSON(reason)],
+            "securityContext": ["asNumber": nil, "asOrg": nil, "isp": nil, "domain": nil, "isProxy": nil],
+            "debugContext": ["debugData": .object(debug)],
+            "legacy": nil,
+            "transaction": ["type": "WEB", "id": JSON(context?.requestId), "detail": .object(txDetail)],
+            "request": ["ipChain": [["ip": .string(ip), "geographicalContext": nil, "version": "V4", "source": nil]]],
+            "target": .array(targets.map(\.json)),
+        ]
+        let clean = event.removing("displayMessage_").removing("legacy")
+        events.withLock { list in
+            list.append(Event(seq: (list.last?.seq ?? -1) + 1, published: published, json: clean, eventType: eventType,
+                              outcome: result, actorId: actor.id))
+            if list.count > limit { list.removeFirst(list.count - limit) }
+        }
+        store?.appendLog(uuid: uuid, published: published, json: clean.serialized())
+        return clean
+    }
+
+    public func all() -> [Event] { events.withLock { $0 } }
+
+    public func clear() {
+        events.withLock { $0.removeAll() }
+        store?.clearLogs()
+    }
+}

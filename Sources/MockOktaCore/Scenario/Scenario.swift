@@ -1,0 +1,360 @@
+import Foundation
+
+public enum PathPattern: Sendable, Equatable {
+    case exact(String)
+    case template([String])  // segments; "{…}" matches any one segment
+    case prefix(String)
+
+    public init(_ s: String) {
+        if s.hasSuffix("/*") {
+            self = .prefix(String(s.dropLast(1)))
+        } else if s == "*" {
+            self = .prefix("/")
+        } else if s.contains("{") {
+            self = .template(s.split(separator: "/").map(String.init))
+        } else {
+            self = .exact(s)
+        }
+    }
+
+    public func matches(_ path: String) -> Bool {
+        switch self {
+        case .exact(let p): return p == path || (p.count > 1 && p.hasSuffix("/") && String(p.dropLast()) == path)
+        case .prefix(let p): return path.hasPrefix(p) || path == String(p.dropLast())
+        case .template(let segs):
+            let parts = path.split(separator: "/")
+            guard parts.count == segs.count else { return false }
+            for (a, b) in zip(segs, parts) where !(a.hasPrefix("{") && a.hasSuffix("}")) && a != b { return false }
+            return true
+        }
+    }
+}
+
+public struct Match: Sendable {
+    public var method: String?
+    public var path: PathPattern?
+    public var query: [(String, String)] = []
+    public var headers: [(String, String)] = []
+    public var clientId: String?
+    public var authorizationServer: String?
+    public init() {}
+}
+
+public struct When: Sendable {
+    public var nth: Set<Int>?
+    public var first: Int?
+    public var after: Int?
+    public var every: Int?
+    public var probability: Double?
+    public var betweenSeconds: (Double, Double)?
+    public var times: Int?
+    public init() {}
+}
+
+public enum FaultKind: Sendable, Equatable {
+    case status(Int)
+    case rateLimit(resetAfterSeconds: Int, omitDate: Bool, omitResetHeader: Bool, duplicateResetHeader: Bool)
+    case concurrencyLimit(resetAfterSeconds: Int)
+    case serverError
+    case unavailable
+    case delay(ms: Int)
+    case hang(seconds: Double?, close: Bool)
+    case reset
+    case close
+    case emptyBody(status: Int?)
+    case malformedBody(status: Int?)
+    case slowBody(seconds: Double)
+    case expiredToken
+    case shortLivedToken(seconds: Int)
+    case wrongIssuer
+    case wrongAudience
+    case unknownKid
+    case badSignature
+    case missingScope(scope: String?)
+
+    public var name: String {
+        switch self {
+        case .status: return "status"
+        case .rateLimit: return "rateLimit"
+        case .concurrencyLimit: return "concurrencyLimit"
+        case .serverError: return "serverError"
+        case .unavailable: return "unavailable"
+        case .delay: return "delay"
+        case .hang: return "hang"
+        case .reset: return "reset"
+        case .close: return "close"
+        case .emptyBody: return "emptyBody"
+        case .malformedBody: return "malformedBody"
+        case .slowBody: return "slowBody"
+        case .expiredToken: return "expiredToken"
+        case .shortLivedToken: return "shortLivedToken"
+        case .wrongIssuer: return "wrongIssuer"
+        case .wrongAudience: return "wrongAudience"
+        case .unknownKid: return "unknownKid"
+        case .badSignature: return "badSignature"
+        case .missingScope: return "missingScope"
+        }
+    }
+
+    public var isTokenFault: Bool {
+        switch self {
+        case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope: return true
+        default: return false
+        }
+    }
+}
+
+public struct Fault: Sendable {
+    public var kind: FaultKind
+    public var body: JSON?
+    public var headers: [(String, String)] = []
+    public init(kind: FaultKind) { self.kind = kind }
+}
+
+public struct Rule: Sendable {
+    public var id: String
+    public var description: String?
+    public var match: Match
+    public var when: When
+    public var fault: Fault
+}
+
+public enum Action: Sendable {
+    case revokeApiToken(token: String)
+    case expireAccessTokens(server: String?, clientId: String?, user: String?)
+    case revokeRefreshTokens(clientId: String?, user: String?)
+    case rotateSigningKey(server: String?, dropOld: Bool, keepOldSeconds: Double?)
+    case unassignUser(user: String, app: String)
+    case assignUser(user: String, app: String)
+    case removeScopeGrant(app: String, scope: String, server: String?)
+    case deactivateUser(user: String)
+    case suspendUser(user: String)
+    case setRateLimit(bucket: String, limit: Int)
+    case advanceClock(seconds: Double)
+
+    public var name: String {
+        switch self {
+        case .revokeApiToken: return "revokeApiToken"
+        case .expireAccessTokens: return "expireAccessTokens"
+        case .revokeRefreshTokens: return "revokeRefreshTokens"
+        case .rotateSigningKey: return "rotateSigningKey"
+        case .unassignUser: return "unassignUser"
+        case .assignUser: return "assignUser"
+        case .removeScopeGrant: return "removeScopeGrant"
+        case .deactivateUser: return "deactivateUser"
+        case .suspendUser: return "suspendUser"
+        case .setRateLimit: return "setRateLimit"
+        case .advanceClock: return "advanceClock"
+        }
+    }
+}
+
+public struct TimelineEntry: Sendable {
+    public var atSeconds: Double?
+    public var afterRule: String?
+    public var delaySeconds: Double
+    public var action: Action
+}
+
+public struct Expectation: Sendable {
+    public var type: String
+    public var path: PathPattern?
+    public var pathText: String?
+    public var method: String?
+    public var params: JSON
+}
+
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64?
+    public var tenant: TenantFixture
+    public var rules: [Rule]
+    public var timeline: [TimelineEntry]
+    public var expect: [Expectation]
+    public var source: JSON
+
+    public static func empty() -> Scenario {
+        Scenario(name: "adhoc", description: "Rules added at run time", seed: nil, tenant: TenantFixture(), rules: [], timeline: [],
+                 expect: [], source: ["version": 1, "name": "adhoc", "description": "Rules added at run time"])
+    }
+}
+
+/// Parses and validates scenario documents against the shipped schema.
+public enum ScenarioLoader {
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var file: String?
+        public var issues: [ValidationIssue]
+        public var description: String {
+            issues.map { "\(file.map { "\($0): " } ?? "")\($0)" }.joined(separator: "\n")
+        }
+        public var json: JSON {
+            ["errorCode": "E0000001", "errorSummary": .string("Api validation failed: scenario"),
+             "errorCauses": .array(issues.map { ["errorSummary": .string($0.description), "path": .string($0.path),
+                                                 "line": JSON($0.line), "column": JSON($0.column), "message": .string($0.message)] })]
+        }
+    }
+
+    public static let schema: JSON = (try? JSONParser.parse(embeddedScenarioSchema)) ?? .object([])
+
+    public static func load(text: String, file: String? = nil) throws(Invalid) -> Scenario {
+        var parser = JSONParser(text, recordPositions: true)
+        let doc: JSON
+        do { doc = try parser.parseDocument() } catch let e as JSONParseError {
+            throw Invalid(file: file, issues: [ValidationIssue(path: "$", line: e.position.line, column: e.position.column,
+                                                               message: "not valid JSON: \(e.message)")])
+        } catch {
+            throw Invalid(file: file, issues: [ValidationIssue(path: "$", line: 1, column: 1, message: "not valid JSON")])
+        }
+        return try load(json: doc, positions: parser.positions, file: file)
+    }
+
+    public static func load(json doc: JSON, positions: [String: JSONPosition] = [:], file: String? = nil) throws(Invalid) -> Scenario {
+        var issues = SchemaValidator(schema: schema).validate(doc, positions: positions)
+        // Semantic checks the schema cannot express.
+        var ids = Set<String>()
+        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+            if let id = r["id"]?.stringValue, !ids.insert(id).inserted {
+                let p = "$.rules[\(i)].id"
+                let pos = SchemaValidator.position(for: p, in: positions)
+                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "duplicate rule id \"\(id)\""))
+            }
+            if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue, let c = b[1].doubleValue, a > c {
+                let p = "$.rules[\(i)].when.betweenSeconds"
+                let pos = SchemaValidator.position(for: p, in: positions)
+                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "start must not be after end"))
+            }
+        }
+        for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
+            if let r = t["afterRule"]?.stringValue, !ids.contains(r) {
+                let p = "$.timeline[\(i)].afterRule"
+                let pos = SchemaValidator.position(for: p, in: positions)
+                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "no rule has the id \"\(r)\""))
+            }
+        }
+        if !issues.isEmpty { throw Invalid(file: file, issues: issues) }
+        return build(doc)
+    }
+
+    /// Builds the model from a document that passed validation.
+    static func build(_ doc: JSON) -> Scenario {
+        var fixture = TenantFixture()
+        if let t = doc["tenant"] {
+            for u in t["users"]?.arrayValue ?? [] {
+                var fu = TenantFixture.FixtureUser(login: u["login"]?.stringValue ?? "")
+                fu.status = UserStatus(rawValue: u["status"]?.stringValue ?? "ACTIVE") ?? .ACTIVE
+                fu.password = u["password"]?.stringValue
+                fu.firstName = u["firstName"]?.stringValue
+                fu.lastName = u["lastName"]?.stringValue
+                fu.groups = u["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                fixture.users.append(fu)
+            }
+            for g in t["groups"]?.arrayValue ?? [] {
+                fixture.groups.append((g["name"]?.stringValue ?? "", g["description"]?.stringValue))
+            }
+            fixture.generateUsers = t["generateUsers"]?.intValue ?? 0
+            if let rl = t["rateLimits"] {
+                if let s = rl.stringValue { fixture.rateLimitsOff = s == "off" } else {
+                    for (k, v) in rl.objectValue ?? [] { fixture.rateLimits[k] = v.intValue ?? 0 }
+                }
+            }
+            fixture.refreshTokenRotation = t["refreshTokenRotation"]?.boolValue
+            fixture.accessTokenLifetimeSeconds = t["accessTokenLifetimeSeconds"]?.intValue
+        }
+        let rules = (doc["rules"]?.arrayValue ?? []).map(buildRule)
+        let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in
+            guard let a = t["action"], let action = buildAction(a) else { return nil }
+            return TimelineEntry(atSeconds: t["atSeconds"]?.doubleValue, afterRule: t["afterRule"]?.stringValue,
+                                 delaySeconds: t["delaySeconds"]?.doubleValue ?? 0, action: action)
+        }
+        let expect = (doc["expect"]?.arrayValue ?? []).map { e in
+            Expectation(type: e["type"]?.stringValue ?? "", path: e["path"]?.stringValue.map(PathPattern.init),
+                        pathText: e["path"]?.stringValue, method: e["method"]?.stringValue?.uppercased(), params: e)
+        }
+        return Scenario(name: doc["name"]?.stringValue ?? "scenario", description: doc["description"]?.stringValue ?? "",
+                        seed: doc["seed"]?.intValue.map { UInt64(bitPattern: Int64($0)) }, tenant: fixture, rules: rules,
+                        timeline: timeline, expect: expect, source: doc)
+    }
+
+    public static func buildRule(_ r: JSON) -> Rule {
+        var m = Match()
+        if let mj = r["match"] {
+            m.method = mj["method"]?.stringValue?.uppercased()
+            m.path = mj["path"]?.stringValue.map(PathPattern.init)
+            m.query = (mj["query"]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") }
+            m.headers = (mj["headers"]?.objectValue ?? []).map { ($0.0.lowercased(), $0.1.stringValue ?? "") }
+            m.clientId = mj["clientId"]?.stringValue
+            m.authorizationServer = mj["authorizationServer"]?.stringValue
+        }
+        var w = When()
+        if let wj = r["when"] {
+            if let nth = wj["nth"] {
+                if let arr = nth.arrayValue { w.nth = Set(arr.compactMap(\.intValue)) } else if let from = nth["from"]?.intValue,
+                    let to = nth["to"]?.intValue, from <= to
+                {
+                    w.nth = Set(from...to)
+                }
+            }
+            w.first = wj["first"]?.intValue
+            w.after = wj["after"]?.intValue
+            w.every = wj["every"]?.intValue
+            w.probability = wj["probability"]?.doubleValue
+            if let b = wj["betweenSeconds"]?.arrayValue, b.count == 2 { w.betweenSeconds = (b[0].doubleValue ?? 0, b[1].doubleValue ?? 0) }
+            w.times = wj["times"]?.intValue
+        }
+        return Rule(id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue, match: m, when: w,
+                    fault: buildFault(r["fault"] ?? ["type": "serverError"]))
+    }
+
+    public static func buildFault(_ f: JSON) -> Fault {
+        let kind: FaultKind
+        switch f["type"]?.stringValue ?? "" {
+        case "status": kind = .status(f["status"]?.intValue ?? 500)
+        case "rateLimit":
+            kind = .rateLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60, omitDate: f["omitDate"]?.boolValue ?? false,
+                              omitResetHeader: f["omitResetHeader"]?.boolValue ?? false,
+                              duplicateResetHeader: f["duplicateResetHeader"]?.boolValue ?? false)
+        case "concurrencyLimit": kind = .concurrencyLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60)
+        case "unavailable": kind = .unavailable
+        case "delay": kind = .delay(ms: f["ms"]?.intValue ?? 0)
+        case "hang": kind = .hang(seconds: f["seconds"]?.doubleValue, close: f["then"]?.stringValue == "close")
+        case "reset": kind = .reset
+        case "close": kind = .close
+        case "emptyBody": kind = .emptyBody(status: f["status"]?.intValue)
+        case "malformedBody": kind = .malformedBody(status: f["status"]?.intValue)
+        case "slowBody": kind = .slowBody(seconds: f["seconds"]?.doubleValue ?? 1)
+        case "expiredToken": kind = .expiredToken
+        case "shortLivedToken": kind = .shortLivedToken(seconds: f["seconds"]?.intValue ?? 5)
+        case "wrongIssuer": kind = .wrongIssuer
+        case "wrongAudience": kind = .wrongAudience
+        case "unknownKid": kind = .unknownKid
+        case "badSignature": kind = .badSignature
+        case "missingScope": kind = .missingScope(scope: f["scope"]?.stringValue)
+        default: kind = .serverError
+        }
+        var fault = Fault(kind: kind)
+        fault.body = f["body"]
+        fault.headers = (f["headers"]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") }
+        return fault
+    }
+
+    public static func buildAction(_ a: JSON) -> Action? {
+        let s = { (k: String) in a[k]?.stringValue }
+        switch s("type") ?? "" {
+        case "revokeApiToken": return .revokeApiToken(token: s("token") ?? "admin")
+        case "expireAccessTokens": return .expireAccessTokens(server: s("server"), clientId: s("clientId"), user: s("user"))
+        case "revokeRefreshTokens": return .revokeRefreshTokens(clientId: s("clientId"), user: s("user"))
+        case "rotateSigningKey":
+            return .rotateSigningKey(server: s("server"), dropOld: a["dropOld"]?.boolValue ?? false,
+                                     keepOldSeconds: a["keepOldSeconds"]?.doubleValue)
+        case "unassignUser": return .unassignUser(user: s("user") ?? "", app: s("app") ?? "")
+        case "assignUser": return .assignUser(user: s("user") ?? "", app: s("app") ?? "")
+        case "removeScopeGrant": return .removeScopeGrant(app: s("app") ?? "", scope: s("scope") ?? "", server: s("server"))
+        case "deactivateUser": return .deactivateUser(user: s("user") ?? "")
+        case "suspendUser": return .suspendUser(user: s("user") ?? "")
+        case "setRateLimit": return .setRateLimit(bucket: s("bucket") ?? "api", limit: a["limit"]?.intValue ?? 0)
+        case "advanceClock": return .advanceClock(seconds: a["seconds"]?.doubleValue ?? 0)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,465 @@
+import Foundation
+
+/// A loaded scenario with its live counters.
+struct ScenarioRuntime: Sendable {
+    var scenario: Scenario?
+    var loadedAt: Double
+    var matchCounts: [Int] = []
+    var fireCounts: [Int] = []
+    var firstFiredAt: [String: Double] = [:]
+    var timelineDone: [Bool] = []
+    var actionLog: [JSON] = []
+
+    init(scenario: Scenario?, loadedAt: Double) {
+        self.scenario = scenario
+        self.loadedAt = loadedAt
+        restart(at: loadedAt)
+    }
+
+    mutating func restart(at t: Double) {
+        loadedAt = t
+        matchCounts = Array(repeating: 0, count: scenario?.rules.count ?? 0)
+        fireCounts = matchCounts
+        firstFiredAt = [:]
+        timelineDone = Array(repeating: false, count: scenario?.timeline.count ?? 0)
+        actionLog = []
+    }
+}
+
+struct FiredFault {
+    var rule: String
+    var fault: Fault
+}
+
+extension MockOkta {
+    // MARK: rules
+
+    func ruleMatches(_ r: Rule, _ ex: Exchange) -> Bool {
+        let m = r.match
+        if let method = m.method, method != ex.req.method { return false }
+        if let p = m.path, !p.matches(ex.req.path) { return false }
+        for (k, v) in m.query {
+            guard let actual = ex.req.queryValue(k) else { return false }
+            if v != "*" && v != actual { return false }
+        }
+        for (k, v) in m.headers {
+            guard let actual = ex.req.header(k) else { return false }
+            if v != "*" && v != actual { return false }
+        }
+        if let c = m.clientId {
+            let cid = ex.auth.clientId ?? ex.req.formBody.first { $0.0 == "client_id" }?.1 ?? ex.req.queryValue("client_id")
+            if cid != c { return false }
+        }
+        if let s = m.authorizationServer, ex.serverId != s { return false }
+        return true
+    }
+
+    /// Counts matches for every rule and returns the first rule whose `when` fires.
+    func evaluateRules(_ ex: Exchange) -> FiredFault? {
+        let elapsed = realClock.now()
+        let rnd = faultRandom.withLock { $0 }
+        return runtime.withLock { rt -> FiredFault? in
+            guard let sc = rt.scenario else { return nil }
+            var fired: FiredFault? = nil
+            for (i, rule) in sc.rules.enumerated() where ruleMatches(rule, ex) {
+                rt.matchCounts[i] += 1
+                let n = rt.matchCounts[i]
+                guard fired == nil else { continue }
+                let w = rule.when
+                var ok = true
+                if let nth = w.nth, !nth.contains(n) { ok = false }
+                if let f = w.first, n > f { ok = false }
+                if let a = w.after, n <= a { ok = false }
+                if let e = w.every, e > 0, n % e != 0 { ok = false }
+                if let (a, b) = w.betweenSeconds {
+                    let t = elapsed - rt.loadedAt
+                    if t < a || t > b { ok = false }
+                }
+                if let times = w.times, rt.fireCounts[i] >= times { ok = false }
+                if ok, let p = w.probability { ok = rnd.unit() < p }
+                if ok {
+                    rt.fireCounts[i] += 1
+                    if rt.firstFiredAt[rule.id] == nil { rt.firstFiredAt[rule.id] = elapsed }
+                    fired = FiredFault(rule: rule.id, fault: rule.fault)
+                }
+            }
+            return fired
+        }
+    }
+
+    /// The reply for a fault that replaces the normal answer (nil when the fault wraps the normal answer).
+    func faultReply(_ f: FiredFault, _ ex: Exchange, bucket: String, omitDate: inout Bool) -> HTTPReply? {
+        let fault = f.fault
+        let isOAuth = ex.req.path.hasPrefix("/oauth2/")
+        func custom(_ status: Int, _ defaultBody: JSON?) -> HTTPReply {
+            var r: HTTPReply
+            if let b = fault.body {
+                if case .string(let text) = b {
+                    r = HTTPReply(status: status, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
+                } else {
+                    r = .json(status, b)
+                }
+            } else if let d = defaultBody {
+                r = .json(status, d)
+            } else {
+                r = .empty(status)
+            }
+            for (k, v) in fault.headers { r.setHeader(k, v) }
+            return r
+        }
+        let now = ex.now
+        var reply: HTTPReply
+        var event: (String, String)? = nil
+        switch fault.kind {
+        case .status(let code):
+            let body: JSON
+            if isOAuth {
+                body = ["error": code == 401 ? "invalid_client" : (code == 403 ? "access_denied" : "server_error"),
+                        "error_description": .string("Injected \(code) by mock-okta rule '\(f.rule)'.")]
+            } else {
+                body = OktaAPIError(code, MockOkta.defaultCode(code), MockOkta.defaultSummary(code)).body(errorId: errorId())
+            }
+            reply = custom(code, body)
+            event = ("system.operation.fault_injected", "Injected HTTP \(code)")
+        case .rateLimit(let after, let noDate, let noReset, let dup):
+            let d = rateLimiter.take(bucket: bucket, now: now, consume: false)
+            reply = custom(429, OktaAPIError.rateLimited.body(errorId: errorId()))
+            let reset = String(Int(now.rounded(.down)) + after)
+            reply.setHeader("X-Rate-Limit-Limit", String(d.limit))
+            reply.setHeader("X-Rate-Limit-Remaining", "0")
+            if !noReset {
+                reply.headers.append(("X-Rate-Limit-Reset", reset))
+                if dup { reply.headers.append(("X-Rate-Limit-Reset", reset)) }
+            }
+            omitDate = noDate
+            event = ("system.org.rate_limit.violation", "Rate limit violation")
+        case .concurrencyLimit(let after):
+            reply = custom(429, OktaAPIError.rateLimited.body(errorId: errorId()))
+            reply.setHeader("X-Rate-Limit-Limit", "0")
+            reply.setHeader("X-Rate-Limit-Remaining", "0")
+            reply.setHeader("X-Rate-Limit-Reset", String(Int(now.rounded(.down)) + after))
+            event = ("core.concurrency.org.limit.violation", "Concurrency limit violation")
+        case .serverError:
+            reply = custom(500, isOAuth ? ["error": "server_error", "error_description": "The server encountered an internal error."]
+                                        : OktaAPIError.serverError.body(errorId: errorId()))
+            event = ("system.operation.fault_injected", "Injected server error")
+        case .unavailable:
+            reply = custom(503, isOAuth ? ["error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable."]
+                                        : OktaAPIError.unavailable.body(errorId: errorId()))
+            event = ("system.operation.fault_injected", "Injected service unavailable")
+        case .hang(let secs, let close):
+            reply = custom(200, nil)
+            if !close, secs != nil {
+                // After the hang, answer normally.
+                reply = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
+            }
+            reply.wire = .hang(seconds: secs, close: close)
+            event = ("system.operation.fault_injected", "Injected hang")
+        case .reset:
+            reply = .empty(0)
+            reply.wire = .reset
+            event = ("system.operation.fault_injected", "Injected connection reset")
+        case .close:
+            reply = .empty(0)
+            reply.wire = .close
+            event = ("system.operation.fault_injected", "Injected connection close")
+        case .emptyBody(let status):
+            var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
+            normal.body = []
+            if let s = status { normal.status = s }
+            for (k, v) in fault.headers { normal.setHeader(k, v) }
+            reply = normal
+            event = ("system.operation.fault_injected", "Injected empty body")
+        case .malformedBody(let status):
+            var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
+            let text = normal.body.isEmpty ? Array("{\"errorCode\":\"E00000".utf8) : Array(normal.body.prefix(max(1, normal.body.count / 2)))
+            normal.body = text
+            if let s = status { normal.status = s }
+            if normal.header("Content-Type") == nil { normal.setHeader("Content-Type", "application/json") }
+            for (k, v) in fault.headers { normal.setHeader(k, v) }
+            reply = normal
+            event = ("system.operation.fault_injected", "Injected malformed body")
+        case .delay, .slowBody:
+            return nil
+        default:
+            return nil
+        }
+        if let (type, msg) = event {
+            logEvent(type, legacy: type == "system.org.rate_limit.violation" ? "core.framework.ratelimit.exceeded" : nil,
+                     msg, actor: SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario"),
+                     result: "FAILURE", reason: "Injected by rule '\(f.rule)' (\(fault.kind.name))", ex: ex,
+                     debug: [("rule", .string(f.rule)), ("fault", .string(fault.kind.name))])
+        }
+        return reply
+    }
+
+    static func defaultCode(_ status: Int) -> String {
+        switch status {
+        case 400: return "E0000001"
+        case 401: return "E0000011"
+        case 403: return "E0000006"
+        case 404: return "E0000007"
+        case 405: return "E0000022"
+        case 409: return "E0000055"
+        case 429: return "E0000047"
+        case 503: return "E0000010"
+        default: return status >= 500 ? "E0000009" : "E0000001"
+        }
+    }
+
+    static func defaultSummary(_ status: Int) -> String {
+        switch status {
+        case 400: return "Api validation failed: request"
+        case 401: return "Invalid token provided"
+        case 403: return "You do not have permission to perform the requested action"
+        case 404: return "Not found: Resource not found"
+        case 405: return "The endpoint does not support the provided HTTP method"
+        case 409: return "Conflict"
+        case 429: return "API call exceeded rate limit due to too many requests."
+        case 503: return "Service is in read only mode"
+        default: return status >= 500 ? "Internal Server Error" : "Request failed"
+        }
+    }
+
+    func rateLimitedReply(_ ex: Exchange, decision d: RateLimiter.Decision) -> HTTPReply {
+        logEvent("system.org.rate_limit.violation", legacy: "core.framework.ratelimit.exceeded",
+                 "Rate limit violation", actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token",
+                                                                 alternateId: ex.auth.clientId ?? "unknown", displayName: "caller"),
+                 result: "DENY", reason: "Rate limit bucket '\(d.bucket)' (\(d.limit)/min) exceeded", ex: ex,
+                 debug: [("bucket", .string(d.bucket)), ("limit", JSON(d.limit))])
+        let body: JSON = OktaAPIError.rateLimited.body(errorId: errorId())
+        return HTTPReply.json(429, body, headers: [("X-Rate-Limit-Limit", String(d.limit)), ("X-Rate-Limit-Remaining", "0"),
+                                                   ("X-Rate-Limit-Reset", String(d.reset))])
+    }
+
+    func concurrencyReply(_ ex: Exchange, decision d: RateLimiter.Decision, resetAfter: Int) -> HTTPReply {
+        if rateLimiter.shouldLogConcurrencyViolation(now: ex.now) {
+            logEvent("core.concurrency.org.limit.violation", "Concurrency limit violation",
+                     actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token", alternateId: "caller", displayName: "caller"),
+                     result: "DENY", reason: "Too many concurrent requests", ex: ex)
+        }
+        return HTTPReply.json(429, OktaAPIError.rateLimited.body(errorId: errorId()),
+                              headers: [("X-Rate-Limit-Limit", "0"), ("X-Rate-Limit-Remaining", "0"),
+                                        ("X-Rate-Limit-Reset", String(Int(ex.now) + resetAfter))])
+    }
+
+    // MARK: timeline
+
+    /// Runs timeline actions whose moment has come. Called before each request and by the server's ticker.
+    public func runDueTimeline() {
+        let now = realClock.now()
+        let due: [(Int, Action)] = runtime.withLock { rt in
+            guard let sc = rt.scenario else { return [] }
+            var out: [(Int, Action)] = []
+            for (i, entry) in sc.timeline.enumerated() where !rt.timelineDone[i] {
+                var at: Double? = nil
+                if let a = entry.atSeconds { at = rt.loadedAt + a }
+                if let r = entry.afterRule, let f = rt.firstFiredAt[r] { at = f + entry.delaySeconds }
+                if let at, now >= at {
+                    rt.timelineDone[i] = true
+                    out.append((i, entry.action))
+                }
+            }
+            return out
+        }
+        for (i, action) in due {
+            let result = perform(action, ex: nil)
+            runtime.withLock { rt in
+                rt.actionLog.append(["timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
+                                     "result": result])
+            }
+        }
+    }
+
+    func userRef(_ t: TenantData, _ ref: String) -> User? { t.user(idOrLogin: ref) }
+
+    /// Carries out an action on the real tenant, so enforcement produces the consequences. Returns a JSON summary.
+    @discardableResult
+    func perform(_ action: Action, ex: Exchange?) -> JSON {
+        let now = clock.now()
+        let system = SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
+        switch action {
+        case .revokeApiToken(let ref):
+            let target: String? = mutate { t, d in
+                let hash = hashSecret(ref)
+                let tok = t.apiTokens.values.first { $0.name.lowercased() == ref.lowercased() || $0.valueHash == hash || $0.id == ref }
+                guard let tok else { return nil }
+                t.apiTokens[tok.id]?.revoked = true
+                d.apiTokens.insert(tok.id)
+                return tok.id
+            }
+            guard let target else { return ["ok": false, "error": .string("no API token named \(ref)")] }
+            logEvent("system.api_token.revoke", legacy: "api.token.revoke", "Revoke API token", actor: system,
+                     targets: [SystemLog.Actor(id: target, type: "Token", alternateId: target, displayName: ref)], ex: ex)
+            return ["ok": true, "tokenId": .string(target)]
+        case .expireAccessTokens(let server, let clientId, let user):
+            let uid = user.flatMap { u in read { userRef($0, u)?.id } }
+            let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
+            mutate { t, d in
+                t.accessTokenCutoffs.append(AccessTokenCutoff(before: now + 1, serverId: server, clientId: cid, userId: uid))
+                d.misc = true
+            }
+            logEvent("app.oauth2.as.token.revoke", "Access tokens expired by scenario", actor: system, ex: ex)
+            return ["ok": true]
+        case .revokeRefreshTokens(let clientId, let user):
+            let uid = user.flatMap { u in read { userRef($0, u)?.id } }
+            let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
+            let n = mutate { t, d -> Int in
+                var n = 0
+                for (k, r) in t.refreshTokens where !r.revoked && (cid == nil || r.clientId == cid) && (uid == nil || r.userId == uid) {
+                    t.refreshTokens[k]?.revoked = true
+                    d.refresh.insert(k)
+                    n += 1
+                }
+                return n
+            }
+            logEvent("app.oauth2.as.token.revoke", "Refresh tokens revoked by scenario", actor: system, ex: ex)
+            return ["ok": true, "revoked": JSON(n)]
+        case .rotateSigningKey(let server, let dropOld, let keepOld):
+            let servers = read { t in server.map { [$0] } ?? t.serverOrder }
+            var newKids: [(String, JSON)] = []
+            for sid in servers {
+                guard read({ $0.servers[sid] }) != nil else { continue }
+                let count = read { $0.servers[sid]?.keys.count ?? 0 }
+                guard let key = try? RSAKey.derive(seed: DefaultTenant.keySeed(seed, "server.\(sid).rotation.\(count)")) else { continue }
+                let rec = SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
+                keyCache.withLock { $0[rec.kid] = key }
+                mutate { t, d in
+                    guard var s = t.servers[sid] else { return }
+                    for i in s.keys.indices where s.keys[i].status == "ACTIVE" {
+                        s.keys[i].status = "INACTIVE"
+                        if dropOld { s.keys[i].dropAt = now } else if let k = keepOld { s.keys[i].dropAt = now + k }
+                    }
+                    s.keys.insert(rec, at: 0)
+                    t.servers[sid] = s
+                    d.servers.insert(sid)
+                }
+                newKids.append((sid, .string(rec.kid)))
+                logEvent("system.authorization_server.key.rotated", "Authorization server signing key rotated", actor: system,
+                         targets: [SystemLog.Actor(id: sid, type: "AuthorizationServer", alternateId: sid, displayName: sid)], ex: ex)
+            }
+            return ["ok": true, "newKids": .object(newKids)]
+        case .unassignUser(let user, let app), .assignUser(let user, let app):
+            var assign = false
+            if case .assignUser = action { assign = true }
+            let r: (User, App)? = mutate { t, d in
+                guard let u = userRef(t, user), let a = t.app(idOrLabel: app) else { return nil }
+                if assign {
+                    if !t.apps[a.id]!.assignedUsers.contains(u.id) { t.apps[a.id]!.assignedUsers.append(u.id) }
+                } else {
+                    t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
+                    // A group assignment would still grant access; remove the user from the app's groups too.
+                    for gid in a.assignedGroups where t.groups[gid]?.members.contains(u.id) == true && t.groups[gid]?.type != .BUILT_IN {
+                        t.groups[gid]!.members.removeAll { $0 == u.id }
+                        d.groups.insert(gid)
+                    }
+                }
+                d.apps.insert(a.id)
+                return (u, t.apps[a.id]!)
+            }
+            guard let (u, a) = r else { return ["ok": false, "error": .string("unknown user or app")] }
+            logEvent(assign ? "application.user_membership.add" : "application.user_membership.remove",
+                     legacy: assign ? "app.generic.provision.assign_user_to_app" : "app.generic.provision.deactivate_user_from_app",
+                     assign ? "Add user to application membership" : "Remove user's application membership", actor: system,
+                     targets: [actor(user: u), actor(app: a)], ex: ex)
+            return ["ok": true]
+        case .removeScopeGrant(let app, let scope, let server):
+            let ok = mutate { t, d -> Bool in
+                guard let a = t.app(idOrLabel: app) else { return false }
+                for sid in server.map({ [$0] }) ?? Array(a.grants.keys) { t.apps[a.id]!.grants[sid]?.removeAll { $0 == scope } }
+                d.apps.insert(a.id)
+                return true
+            }
+            logEvent("app.oauth2.scope.grant.revoke", "Scope grant removed by scenario", actor: system, ex: ex)
+            return ["ok": .bool(ok)]
+        case .deactivateUser(let user), .suspendUser(let user):
+            var suspend = false
+            if case .suspendUser = action { suspend = true }
+            let u: User? = mutate { t, d in
+                guard var u = userRef(t, user) else { return nil }
+                u.status = suspend ? .SUSPENDED : .DEPROVISIONED
+                u.statusChanged = now
+                u.lastUpdated = now
+                t.putUser(u)
+                d.users.insert(u.id)
+                return u
+            }
+            guard let u else { return ["ok": false, "error": .string("no user \(user)")] }
+            logEvent(suspend ? "user.lifecycle.suspend" : "user.lifecycle.deactivate", suspend ? "Suspend Okta user" : "Deactivate Okta user",
+                     actor: system, targets: [actor(user: u)], ex: ex)
+            return ["ok": true, "userId": .string(u.id)]
+        case .setRateLimit(let bucket, let limit):
+            rateLimiter.setLimit(bucket, limit)
+            mutate { t, d in
+                t.rateLimitOverrides[bucket] = limit
+                d.misc = true
+            }
+            return ["ok": true]
+        case .advanceClock(let seconds):
+            clock.advance(seconds)
+            return ["ok": true, "now": .number(clock.now().rounded(.down))]
+        }
+    }
+
+    // MARK: loading
+
+    /// Replaces the running scenario (tenant fixtures apply to the live tenant and become part of the baseline).
+    public func loadScenario(_ sc: Scenario?) {
+        if let sc, !sc.tenant.isEmpty {
+            mutate { t, _ in DefaultTenant.apply(sc.tenant, to: &t, seed: seed, now: clock.now()) }
+            MockOkta.saveTenant(read { $0 }, store)
+            baseline.withLock { b in DefaultTenant.apply(sc.tenant, to: &b, seed: seed, now: clock.now()) }
+            if let off = sc.tenant.rateLimitsOff { rateLimiter.setEnabled(!off) }
+            for (k, v) in sc.tenant.rateLimits { rateLimiter.setLimit(k, v) }
+        }
+        let seedForFaults = sc?.seed ?? seed
+        faultRandom.withLock { $0 = RandomSource(seed: seedForFaults, purpose: "faults.probability") }
+        runtime.withLock { $0 = ScenarioRuntime(scenario: sc, loadedAt: realClock.now()) }
+        journal.markEpoch()
+    }
+
+    public func addRule(_ rule: Rule) {
+        runtime.withLock { rt in
+            if rt.scenario == nil {
+                rt = ScenarioRuntime(scenario: .empty(), loadedAt: realClock.now())
+            }
+            rt.scenario!.rules.append(rule)
+            rt.matchCounts.append(0)
+            rt.fireCounts.append(0)
+        }
+    }
+
+    /// Baseline restored, counters zeroed, timeline restarted, journal emptied.
+    public func reset() {
+        let b = baseline.withLock { $0 }
+        state.withLock { $0 = b }
+        MockOkta.saveTenant(b, store)
+        clock.reset()
+        rateLimiter.reset(overrides: b.rateLimitOverrides)
+        runtime.withLock { rt in rt.restart(at: realClock.now()) }
+        let sseed = runtime.withLock { $0.scenario?.seed } ?? seed
+        faultRandom.withLock { $0 = RandomSource(seed: sseed, purpose: "faults.probability") }
+        jtis.reset()
+        journal.clear()
+        systemLog.clear()
+    }
+
+    public var scenarioJSON: JSON {
+        runtime.withLock { rt in
+            guard let sc = rt.scenario else { return .null }
+            let rules: [JSON] = sc.rules.enumerated().map { (i, r) in
+                ["id": .string(r.id), "fault": .string(r.fault.kind.name), "matched": JSON(rt.matchCounts[i]),
+                 "fired": JSON(rt.fireCounts[i])]
+            }
+            let timeline: [JSON] = sc.timeline.enumerated().map { (i, t) in
+                ["action": .string(t.action.name), "atSeconds": t.atSeconds.map { .number($0) } ?? .null,
+                 "afterRule": JSON(t.afterRule), "done": .bool(rt.timelineDone[i])]
+            }
+            return ["name": .string(sc.name), "description": .string(sc.description),
+                    "loadedAt": .number((rt.loadedAt * 1000).rounded()), "rules": .array(rules), "timeline": .array(timeline),
+                    "actionsRun": .array(rt.actionLog), "expect": .array(sc.expect.map(\.params)), "source": sc.source]
+        }
+    }
+
+    var expectations: [Expectation] { runtime.withLock { $0.scenario?.expect ?? [] } }
+}

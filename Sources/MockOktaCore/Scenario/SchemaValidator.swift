@@ -1,0 +1,164 @@
+import Foundation
+
+/// One validation problem, located in the source text.
+public struct ValidationIssue: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "\(path) (line \(line), column \(column)): \(message)" }
+    public var json: JSON { ["path": .string(path), "line": JSON(line), "column": JSON(column), "message": .string(message)] }
+}
+
+/// A JSON Schema (2020-12) validator for the subset of keywords `scenarios/schema.json` uses.
+/// The loader and `mock-okta validate` both run the shipped schema through it, so they cannot disagree.
+public struct SchemaValidator: Sendable {
+    let root: JSON
+
+    public init(schema: JSON) { root = schema }
+
+    public func validate(_ value: JSON, positions: [String: JSONPosition]) -> [ValidationIssue] {
+        var out: [(String, String)] = []
+        check(value, root, "$", &out)
+        var seen = Set<String>()
+        return out.compactMap { (path, msg) in
+            let key = path + "|" + msg
+            guard seen.insert(key).inserted else { return nil }
+            let pos = SchemaValidator.position(for: path, in: positions)
+            return ValidationIssue(path: path, line: pos.line, column: pos.column, message: msg)
+        }
+    }
+
+    static func position(for path: String, in positions: [String: JSONPosition]) -> JSONPosition {
+        var p = path
+        while true {
+            if let pos = positions[p] { return pos }
+            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { return JSONPosition(line: 1, column: 1) }
+            p = String(p[..<cut])
+        }
+    }
+
+    func resolve(_ schema: JSON) -> JSON {
+        guard let ref = schema["$ref"]?.stringValue, ref.hasPrefix("#/") else { return schema }
+        var cur = root
+        for part in ref.dropFirst(2).split(separator: "/") { cur = cur[String(part)] ?? .null }
+        return resolve(cur)
+    }
+
+    static func describe(_ v: JSON) -> String {
+        switch v {
+        case .string(let s): return "\"\(s)\""
+        default: return v.serialized()
+        }
+    }
+
+    func typeMatches(_ v: JSON, _ t: String) -> Bool {
+        switch (t, v) {
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null): return true
+        case ("number", .number): return true
+        case ("integer", .number(let n)): return n.rounded() == n
+        default: return false
+        }
+    }
+
+    func check(_ v: JSON, _ rawSchema: JSON, _ path: String, _ out: inout [(String, String)]) {
+        let s = resolve(rawSchema)
+        if case .bool(let b) = s { if !b { out.append((path, "is not allowed here")) }; return }
+        if let t = s["type"] {
+            let types = t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]
+            if !types.contains(where: { typeMatches(v, $0) }) {
+                out.append((path, "expected \(types.joined(separator: " or ")), found \(v.typeName)"))
+                return
+            }
+        }
+        if let c = s["const"], c != v { out.append((path, "expected \(SchemaValidator.describe(c)), found \(SchemaValidator.describe(v))")) }
+        if let e = s["enum"]?.arrayValue, !e.contains(v) {
+            out.append((path, "expected one of \(e.map(SchemaValidator.describe).joined(separator: ", ")), found \(SchemaValidator.describe(v))"))
+        }
+        if case .number(let n) = v {
+            if let m = s["minimum"]?.doubleValue, n < m { out.append((path, "must be at least \(fmt(m)), found \(fmt(n))")) }
+            if let m = s["maximum"]?.doubleValue, n > m { out.append((path, "must be at most \(fmt(m)), found \(fmt(n))")) }
+            if let m = s["exclusiveMinimum"]?.doubleValue, n <= m { out.append((path, "must be greater than \(fmt(m)), found \(fmt(n))")) }
+        }
+        if case .string(let str) = v {
+            if let m = s["minLength"]?.intValue, str.count < m { out.append((path, "must be at least \(m) characters long")) }
+            if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
+                out.append((path, "must match the pattern \(p)"))
+            }
+        }
+        if case .array(let items) = v {
+            if let m = s["minItems"]?.intValue, items.count < m { out.append((path, "must have at least \(m) items, found \(items.count)")) }
+            if let m = s["maxItems"]?.intValue, items.count > m { out.append((path, "must have at most \(m) items, found \(items.count)")) }
+            if let itemSchema = s["items"] {
+                for (i, item) in items.enumerated() { check(item, itemSchema, "\(path)[\(i)]", &out) }
+            }
+        }
+        if case .object(let members) = v {
+            let props = s["properties"]?.objectValue ?? []
+            for req in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !members.contains(where: { $0.0 == req }) {
+                out.append((path, "missing required member \"\(req)\""))
+            }
+            for (k, mv) in members {
+                let childPath = JSONParser.childPath(path, k)
+                if let ps = props.first(where: { $0.0 == k })?.1 {
+                    check(mv, ps, childPath, &out)
+                } else if let ap = s["additionalProperties"] {
+                    if case .bool(false) = ap {
+                        let allowed = props.map(\.0)
+                        out.append((childPath, "unknown member \"\(k)\"" + (allowed.isEmpty ? "" : "; expected one of: \(allowed.joined(separator: ", "))")))
+                    } else if case .object = ap {
+                        check(mv, ap, childPath, &out)
+                    }
+                }
+            }
+        }
+        if let all = s["allOf"]?.arrayValue { for sub in all { check(v, sub, path, &out) } }
+        if let any = s["anyOf"]?.arrayValue {
+            var best: [(String, String)]? = nil
+            var ok = false
+            for sub in any {
+                var o: [(String, String)] = []
+                check(v, sub, path, &o)
+                if o.isEmpty { ok = true; break }
+                if best == nil || o.count < best!.count { best = o }
+            }
+            if !ok { out.append(contentsOf: best ?? [(path, "does not match any allowed form")]) }
+        }
+        if let one = s["oneOf"]?.arrayValue { checkOneOf(v, one, path, &out) }
+        if let cond = s["if"], let then = s["then"] {
+            var o: [(String, String)] = []
+            check(v, cond, path, &o)
+            if o.isEmpty { check(v, then, path, &out) }
+        }
+    }
+
+    func fmt(_ d: Double) -> String { d.rounded() == d ? String(Int(d)) : String(d) }
+
+    func checkOneOf(_ v: JSON, _ branches: [JSON], _ path: String, _ out: inout [(String, String)]) {
+        // Discriminated by "type": report against the branch whose const matches, or list the allowed types.
+        let resolved = branches.map(resolve)
+        let discriminators = resolved.compactMap { $0["properties"]?["type"]?["const"]?.stringValue }
+        if discriminators.count == resolved.count, case .object = v {
+            guard let t = v["type"] else {
+                out.append((path, "missing required member \"type\"; expected one of: \(discriminators.joined(separator: ", "))"))
+                return
+            }
+            guard let i = discriminators.firstIndex(where: { .string($0) == t }) else {
+                out.append((JSONParser.childPath(path, "type"),
+                            "unknown type \(SchemaValidator.describe(t)); expected one of: \(discriminators.joined(separator: ", "))"))
+                return
+            }
+            check(v, resolved[i], path, &out)
+            return
+        }
+        var matches = 0
+        var best: [(String, String)]? = nil
+        for b in resolved {
+            var o: [(String, String)] = []
+            check(v, b, path, &o)
+            if o.isEmpty { matches += 1 } else if best == nil || o.count < best!.count { best = o }
+        }
+        if matches == 0 { out.append(contentsOf: best ?? [(path, "does not match any allowed form")]) }
+        if matches > 1 { out.append((path, "matches more than one allowed form")) }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+
+/// SQLite persistence for tenant state, keys, the journal and the System Log.
+/// `:memory:` by default; a file survives restarts. Schema changes are versioned migrations.
+public final class Store: Sendable {
+    let db: DatabaseQueue
+    public let path: String
+
+    public init(path: String = ":memory:") throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            if path != ":memory:" {
+                try db.execute(sql: "PRAGMA journal_mode=WAL")
+                try db.execute(sql: "PRAGMA synchronous=NORMAL")
+            }
+        }
+        db = path == ":memory:" ? try DatabaseQueue(configuration: config) : try DatabaseQueue(path: path, configuration: config)
+        try Store.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: entities, meta, journal, system log") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE entities (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+                CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+                CREATE TABLE system_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL, json TEXT NOT NULL);
+                """)
+        }
+        return m
+    }
+
+    /// Schema version applied, for diagnostics and tests.
+    public func appliedMigrations() throws -> [String] {
+        try db.read { try Store.migrator.appliedMigrations($0) }
+    }
+
+    public func meta(_ key: String) -> String? {
+        try? db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMeta(_ key: String, _ value: String) {
+        try? db.write { try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value]) }
+    }
+
+    public func put(kind: String, id: String, json: String) {
+        try? db.write {
+            try $0.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [kind, id, json])
+        }
+    }
+
+    public func apply(puts: [(String, String, String)], deletes: [(String, String)]) {
+        guard !puts.isEmpty || !deletes.isEmpty else { return }
+        try? db.write { db in
+            for (k, i) in deletes { try db.execute(sql: "DELETE FROM entities WHERE kind = ? AND id = ?", arguments: [k, i]) }
+            for (k, i, j) in puts {
+                try db.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [k, i, j])
+            }
+        }
+    }
+
+    public func all(kind: String) -> [String] {
+        (try? db.read { try String.fetchAll($0, sql: "SELECT json FROM entities WHERE kind = ? ORDER BY id", arguments: [kind]) }) ?? []
+    }
+
+    /// Replaces every entity at once (reset to baseline, first start).
+    public func replaceAll(_ rows: [(String, String, String)]) {
+        try? db.write { db in
+            try db.execute(sql: "DELETE FROM entities")
+            let stmt = try db.makeStatement(sql: "INSERT INTO entities(kind, id, json) VALUES (?, ?, ?)")
+            for (k, i, j) in rows { try stmt.execute(arguments: [k, i, j]) }
+        }
+    }
+
+    // MARK: journal
+
+    public func upsertJournal(id: String, json: String, limit: Int) {
+        try? db.write { db in
+            try db.execute(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                           arguments: [id, json])
+            let seq = db.lastInsertedRowID
+            if seq % 1000 == 0 {
+                try db.execute(sql: "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", arguments: [limit])
+            }
+        }
+    }
+
+    public func journal(limit: Int) -> [String] {
+        (try? db.read {
+            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+        }) ?? []
+    }
+
+    public func clearJournal() { try? db.write { try $0.execute(sql: "DELETE FROM journal") } }
+
+    // MARK: system log
+
+    public func appendLog(uuid: String, published: Double, json: String) {
+        try? db.write {
+            try $0.execute(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)", arguments: [uuid, published, json])
+        }
+    }
+
+    public func logs() -> [String] {
+        (try? db.read { try String.fetchAll($0, sql: "SELECT json FROM system_log ORDER BY seq") }) ?? []
+    }
+
+    public func clearLogs() { try? db.write { try $0.execute(sql: "DELETE FROM system_log") } }
+}

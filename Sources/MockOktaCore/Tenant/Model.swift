@@ -1,0 +1,234 @@
+import Foundation
+
+public enum UserStatus: String, Codable, Sendable, CaseIterable {
+    case STAGED, PROVISIONED, ACTIVE, RECOVERY, PASSWORD_EXPIRED, LOCKED_OUT, SUSPENDED, DEPROVISIONED
+}
+
+public enum AdminRole: String, Codable, Sendable {
+    case superAdmin = "SUPER_ADMIN"
+    case readOnlyAdmin = "READ_ONLY_ADMIN"
+}
+
+public struct User: Codable, Sendable {
+    public var id: String
+    public var status: UserStatus
+    public var created: Double
+    public var activated: Double?
+    public var statusChanged: Double?
+    public var lastLogin: Double?
+    public var lastUpdated: Double
+    public var passwordChanged: Double?
+    /// Okta profile: firstName, lastName, email, login, mobilePhone, secondEmail and any custom attribute.
+    public var profile: JSON
+    public var password: String?
+    public var adminRole: AdminRole?
+    public var locked: Bool = false
+
+    public var login: String { profile["login"]?.stringValue ?? "" }
+    public var displayName: String {
+        let f = profile["firstName"]?.stringValue ?? ""
+        let l = profile["lastName"]?.stringValue ?? ""
+        return "\(f) \(l)".trimmingCharacters(in: .whitespaces)
+    }
+    public var canSignIn: Bool { status == .ACTIVE || status == .PASSWORD_EXPIRED }
+}
+
+public enum GroupType: String, Codable, Sendable { case OKTA_GROUP, APP_GROUP, BUILT_IN }
+
+public struct Group: Codable, Sendable {
+    public var id: String
+    public var created: Double
+    public var lastUpdated: Double
+    public var lastMembershipUpdated: Double
+    public var type: GroupType
+    public var name: String
+    public var description: String?
+    public var members: [String]  // user ids, in insertion order
+}
+
+public enum AppKind: String, Codable, Sendable { case service, web, browser, native }
+
+public struct AppClientKey: Codable, Sendable {
+    public var kid: String
+    public var publicKeyPEM: String
+}
+
+public struct App: Codable, Sendable {
+    public var id: String  // client id (Okta's app id equals the client id for OIDC apps)
+    public var label: String
+    public var kind: AppKind
+    public var status: String  // ACTIVE | INACTIVE
+    public var created: Double
+    public var lastUpdated: Double
+    public var clientSecret: String?
+    public var grantTypes: [String]
+    public var redirectURIs: [String]
+    public var postLogoutRedirectURIs: [String]
+    public var tokenEndpointAuthMethod: String
+    public var jwks: [AppClientKey]
+    /// Users assigned directly, in order.
+    public var assignedUsers: [String]
+    public var assignedGroups: [String]
+    /// Scopes granted to the app on each authorization server (id → scopes). For the org server these are okta.* scopes.
+    public var grants: [String: [String]]
+    public var requirePKCE: Bool
+}
+
+public struct SigningKey: Codable, Sendable {
+    public var kid: String
+    public var privateKeyPEM: String
+    /// ACTIVE signs new tokens; INACTIVE is still published until `dropAt` (nil = forever).
+    public var status: String
+    public var created: Double
+    public var dropAt: Double?
+}
+
+public struct AuthServer: Codable, Sendable {
+    public var id: String  // "org", "default", or aus…
+    public var name: String
+    public var description: String
+    /// nil for the org server, whose audience is the org URL.
+    public var audience: String?
+    public var scopes: [String]
+    public var keys: [SigningKey]
+    public var accessTokenLifetime: Int
+    public var idTokenLifetime: Int
+    public var refreshTokenLifetime: Int
+    public var rotateRefreshTokens: Bool
+    public var created: Double
+    public var isOrg: Bool { id == "org" }
+}
+
+public struct APIToken: Codable, Sendable {
+    public var id: String  // 00T…
+    public var name: String  // "admin", "readOnly" or a user's name for it
+    public var valueHash: String
+    public var userId: String
+    public var revoked: Bool
+    public var created: Double
+}
+
+public struct RefreshTokenRecord: Codable, Sendable {
+    public var id: String
+    public var valueHash: String
+    public var clientId: String
+    public var userId: String?
+    public var serverId: String
+    public var scopes: [String]
+    public var issuedAt: Double
+    public var expiresAt: Double
+    public var revoked: Bool
+    public var authTime: Double
+}
+
+public struct AuthCodeRecord: Codable, Sendable {
+    public var valueHash: String
+    public var clientId: String
+    public var userId: String
+    public var serverId: String
+    public var redirectURI: String
+    public var scopes: [String]
+    public var nonce: String?
+    public var codeChallenge: String?
+    public var codeChallengeMethod: String?
+    public var expiresAt: Double
+    public var used: Bool
+    public var authTime: Double
+}
+
+/// "Tokens issued before `before` are no longer valid", narrowed by server/client/user (expireAccessTokens).
+public struct AccessTokenCutoff: Codable, Sendable {
+    public var before: Double
+    public var serverId: String?
+    public var clientId: String?
+    public var userId: String?
+}
+
+/// Everything that makes up the org. A value type: the baseline for `/__mock/reset` is a copy.
+public struct TenantData: Codable, Sendable {
+    public var users: [String: User] = [:]
+    /// User ids sorted ascending: the listing order and the `after` cursor's index.
+    public var userOrder: [String] = []
+    public var loginIndex: [String: String] = [:]
+    public var groups: [String: Group] = [:]
+    public var groupOrder: [String] = []
+    public var apps: [String: App] = [:]
+    public var appOrder: [String] = []
+    public var servers: [String: AuthServer] = [:]
+    public var serverOrder: [String] = []
+    public var apiTokens: [String: APIToken] = [:]  // by id
+    public var refreshTokens: [String: RefreshTokenRecord] = [:]  // by value hash
+    public var codes: [String: AuthCodeRecord] = [:]  // by value hash
+    public var revokedAccessTokens: Set<String> = []  // jti
+    public var accessTokenCutoffs: [AccessTokenCutoff] = []
+    public var usedAssertionIDs: Set<String> = []
+    public var orgId: String = ""
+    public var defaultPassword: String = ""
+    public var rateLimitOverrides: [String: Int] = [:]
+
+    public init() {}
+
+    public func user(idOrLogin: String) -> User? {
+        if let u = users[idOrLogin] { return u }
+        if let id = loginIndex[idOrLogin.lowercased()] { return users[id] }
+        return nil
+    }
+
+    public mutating func putUser(_ u: User) {
+        if users[u.id] == nil {
+            let i = userOrder.insertionIndex(of: u.id)
+            userOrder.insert(u.id, at: i)
+        } else if let old = users[u.id], old.login.lowercased() != u.login.lowercased() {
+            loginIndex[old.login.lowercased()] = nil
+        }
+        users[u.id] = u
+        loginIndex[u.login.lowercased()] = u.id
+    }
+
+    public mutating func removeUser(_ id: String) {
+        guard let u = users[id] else { return }
+        users[id] = nil
+        loginIndex[u.login.lowercased()] = nil
+        let i = userOrder.insertionIndex(of: id)
+        if i < userOrder.count, userOrder[i] == id { userOrder.remove(at: i) }
+        for gid in groupOrder { groups[gid]?.members.removeAll { $0 == id } }
+        for aid in appOrder { apps[aid]?.assignedUsers.removeAll { $0 == id } }
+    }
+
+    public func group(idOrName: String) -> Group? {
+        if let g = groups[idOrName] { return g }
+        return groupOrder.lazy.compactMap { self.groups[$0] }.first { $0.name.lowercased() == idOrName.lowercased() }
+    }
+
+    public func app(idOrLabel: String) -> App? {
+        if let a = apps[idOrLabel] { return a }
+        let l = idOrLabel.lowercased()
+        return appOrder.lazy.compactMap { self.apps[$0] }.first {
+            $0.label.lowercased() == l || $0.kind.rawValue == l
+        }
+    }
+
+    public func groupsOf(userId: String) -> [Group] {
+        groupOrder.compactMap { groups[$0] }.filter { $0.members.contains(userId) }
+    }
+
+    /// Assigned directly or through one of the user's groups.
+    public func isAssigned(userId: String, app: App) -> Bool {
+        if app.assignedUsers.contains(userId) { return true }
+        for gid in app.assignedGroups where groups[gid]?.members.contains(userId) == true { return true }
+        return false
+    }
+}
+
+extension Array where Element == String {
+    /// Binary search for the first index whose element is >= value.
+    func insertionIndex(of value: String) -> Int {
+        var lo = 0
+        var hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import MockOktaCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// Request context that keeps the NIO channel, for resets, closes and disconnect detection.
+public struct MockContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// Adapts Hummingbird requests to the engine and carries out wire faults on the channel.
+struct MockResponder: HTTPResponder {
+    typealias Context = MockContext
+    let engine: MockOkta
+    let tls: Bool
+    let logger: Logger
+
+    func respond(to request: Request, context: MockContext) async throws -> Response {
+        var request = request
+        let started = ContinuousClock.now
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: 1 << 20)
+        } catch {
+            var h = HTTPFields()
+            h[.contentType] = "application/json"
+            let b = #"{"errorCode":"E0000001","errorSummary":"Request body too large (limit 1 MiB).","errorLink":"E0000001","errorId":"oaeRequestTooLarge","errorCauses":[]}"#
+            return Response(status: .contentTooLarge, headers: h, body: .init(byteBuffer: ByteBuffer(string: b)))
+        }
+        var headers: [(String, String)] = []
+        for f in request.headers { headers.append((f.name.canonicalName, f.value)) }
+        let info = HTTPRequestInfo(method: request.method.rawValue, path: request.uri.path,
+                                   query: HTTPRequestInfo.parseForm(request.uri.query ?? ""), headers: headers,
+                                   body: Array(buffer: body), remoteIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
+        let reply = engine.handle(info)
+        if let id = reply.requestId {
+            let ms = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
+            logger.info("\(info.method) \(info.path) \(reply.status)", metadata: [
+                "request_id": .string(id), "ms": .stringConvertible((ms * 10).rounded() / 10),
+                "fault": reply.wire.map { .string("\($0)") } ?? "none",
+            ])
+        }
+        return try await apply(reply, context: context)
+    }
+
+    func response(_ reply: HTTPReply) -> Response {
+        var h = HTTPFields()
+        for (k, v) in reply.headers { if let n = HTTPField.Name(k) { h.append(HTTPField(name: n, value: v)) } }
+        h[DateHeaderHandler.marker] = reply.date ?? "omit"
+        return Response(status: .init(code: reply.status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    func apply(_ reply: HTTPReply, context: MockContext) async throws -> Response {
+        guard let wire = reply.wire, let id = reply.requestId else { return response(reply) }
+        let channel = context.channel
+        switch wire {
+        case .delay(let ms):
+            let outcome = await HangWaiter.wait(channel: channel, seconds: Double(ms) / 1000, clock: engine.realClock)
+            if case .disconnected(let t) = outcome {
+                engine.requestEnded(id: id, disconnectedAt: t)
+                return response(reply)
+            }
+            engine.requestEnded(id: id, disconnectedAt: nil)
+            return response(reply)
+        case .hang(let seconds, let close):
+            let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
+            switch outcome {
+            case .disconnected(let t):
+                engine.requestEnded(id: id, disconnectedAt: t)
+                return response(reply)
+            case .shutdown:
+                engine.requestEnded(id: id, disconnectedAt: nil)
+                await closeChannel(channel, reset: false)
+                return response(reply)
+            case .timer:
+                engine.requestEnded(id: id, disconnectedAt: nil)
+                if close || seconds == nil {
+                    await closeChannel(channel, reset: false)
+                }
+                return response(reply)
+            }
+        case .reset:
+            await closeChannel(channel, reset: true)
+            engine.requestEnded(id: id, disconnectedAt: nil)
+            return response(reply)
+        case .close:
+            await closeChannel(channel, reset: false)
+            engine.requestEnded(id: id, disconnectedAt: nil)
+            return response(reply)
+        case .slowBody(let seconds):
+            var r = response(reply)
+            let bytes = reply.body
+            let engine = self.engine
+            let pieces = max(1, min(bytes.count, Int(seconds * 10)))
+            let interval = seconds / Double(pieces)
+            r.body = ResponseBody(contentLength: bytes.count) { writer in
+                var offset = 0
+                do {
+                    for i in 0..<pieces {
+                        let end = i == pieces - 1 ? bytes.count : offset + bytes.count / pieces
+                        try await writer.write(ByteBuffer(bytes: bytes[offset..<end]))
+                        offset = end
+                        if i < pieces - 1 {
+                            let o = await HangWaiter.wait(channel: channel, seconds: interval, clock: engine.realClock)
+                            if case .disconnected(let t) = o {
+                                engine.requestEnded(id: id, disconnectedAt: t)
+                                throw CancellationError()
+                            }
+                            if case .shutdown = o { throw CancellationError() }
+                        }
+                    }
+                    try await writer.finish(nil)
+                    engine.requestEnded(id: id, disconnectedAt: nil)
+                } catch {
+                    if engine.journal.entry(id)?.finishedAt == nil { engine.requestEnded(id: id, disconnectedAt: engine.realClock.now()) }
+                    throw error
+                }
+            }
+            return r
+        }
+    }
+
+    /// Closes the connection; with `reset` the peer sees a TCP RST (SO_LINGER 0), also under TLS.
+    func closeChannel(_ channel: any Channel, reset: Bool) async {
+        if reset, let sop = channel as? any SocketOptionProvider {
+            _ = try? await sop.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        if tls {
+            // NIOSSL would send close_notify and wait; closing from its own context skips that, so RST stays RST.
+            _ = try? await channel.eventLoop.submit {
+                let ctx = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
+                ctx.close(promise: nil)
+            }.get()
+        } else {
+            try? await channel.close()
+        }
+    }
+}
+
+/// Waits without holding a thread: an event-loop timer, the channel's close, or graceful shutdown — whichever comes first.
+enum HangWaiter {
+    enum Outcome: Sendable { case timer, disconnected(Double), shutdown }
+
+    final class State: Sendable {
+        struct Inner {
+            var continuation: CheckedContinuation<Outcome, Never>?
+            var outcome: Outcome?
+        }
+        let inner = Mutex(Inner())
+        func finish(_ o: Outcome) {
+            let c: CheckedContinuation<Outcome, Never>? = inner.withLock { s in
+                guard s.outcome == nil else { return nil }
+                s.outcome = o
+                defer { s.continuation = nil }
+                return s.continuation
+            }
+            c?.resume(returning: o)
+        }
+    }
+
+    static func wait(channel: any Channel, seconds: Double?, clock: any WallClock) async -> Outcome {
+        // With half-closure allowed a client's FIN would not close the channel; we want to notice it leave.
+        _ = try? await channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false).get()
+        let state = State()
+        return await withGracefulShutdownHandler {
+            await withCheckedContinuation { (cont: CheckedContinuation<Outcome, Never>) in
+                let early: Outcome? = state.inner.withLock { s in
+                    if let o = s.outcome { return o }
+                    s.continuation = cont
+                    return nil
+                }
+                if let early {
+                    cont.resume(returning: early)
+                    return
+                }
+                if let seconds {
+                    let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { state.finish(.timer) }
+                    channel.closeFuture.whenComplete { _ in task.cancel() }
+                }
+                channel.closeFuture.whenComplete { _ in state.finish(.disconnected(clock.now())) }
+            }
+        } onGracefulShutdown: {
+            state.finish(.shutdown)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import MockOktaCore
+
+/// `mock-okta run`: start on a free port, run the user's command against it, then judge the client.
+public enum RunHarness {
+    public struct Outcome: Sendable {
+        public var commandStatus: Int32
+        public var report: VerdictReport
+        public var exitCode: Int32
+    }
+
+    /// Environment for the command, as PRODUCT.md lists it.
+    public static func environment(_ info: JSON, tlsBundlePath: String?) -> [String: String] {
+        let c = info["credentials"] ?? .null
+        let url = info["url"]?.stringValue ?? ""
+        var env: [String: String] = [
+            "OKTA_ORG_URL": url, "OKTA_CLIENT_ORGURL": url,
+            "OKTA_CLIENT_TOKEN": c["apiToken"]?.stringValue ?? "",
+            "OKTA_ISSUER": info["defaultIssuer"]?.stringValue ?? "",
+            "OKTA_CLIENT_ID": c["serviceClientId"]?.stringValue ?? "", "OKTA_CLIENT_SECRET": c["serviceClientSecret"]?.stringValue ?? "",
+            "OKTA_CLIENT_CLIENTID": c["serviceClientId"]?.stringValue ?? "",
+            "OKTA_CLIENT_PRIVATEKEY": c["servicePrivateKeyPem"]?.stringValue ?? "",
+            "OKTA_WEB_CLIENT_ID": c["webClientId"]?.stringValue ?? "", "OKTA_WEB_CLIENT_SECRET": c["webClientSecret"]?.stringValue ?? "",
+            "MOCK_OKTA_URL": url,
+            "MOCK_OKTA_READONLY_TOKEN": c["readOnlyApiToken"]?.stringValue ?? "",
+        ]
+        if let ca = info["caFile"]?.stringValue {
+            env["MOCK_OKTA_CA_FILE"] = ca
+            if let b = tlsBundlePath {
+                env["SSL_CERT_FILE"] = b
+                env["REQUESTS_CA_BUNDLE"] = b
+            }
+        } else {
+            // The Python SDK refuses http:// org URLs unless this is set (okta-contract.md §6).
+            env["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] = "true"
+        }
+        return env
+    }
+
+    /// System CAs plus the mock CA, so the command trusts both.
+    public static func writeBundle(caFile: String, to path: String) throws {
+        var text = ""
+        for sys in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"] {
+            if let s = try? String(contentsOfFile: sys, encoding: .utf8) {
+                text = s
+                break
+            }
+        }
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        text += try String(contentsOfFile: caFile, encoding: .utf8)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    public static func runCommand(_ args: [String], env extra: [String: String]) async -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        return await withCheckedContinuation { cont in
+            p.terminationHandler = { proc in cont.resume(returning: proc.terminationStatus) }
+            do { try p.run() } catch {
+                FileHandle.standardError.write(Data("mock-okta: cannot start \(args.first ?? ""): \(error)\n".utf8))
+                p.terminationHandler = nil
+                cont.resume(returning: 127)
+            }
+        }
+    }
+
+    /// A readable verdict table.
+    public static func table(_ report: VerdictReport) -> String {
+        var out = "\nmock-okta verdict: \(report.passed ? "PASSED" : "FAILED")\n"
+        if report.results.isEmpty { out += "  (the scenario has no expectations)\n" }
+        for r in report.results {
+            out += "  \(r.passed ? "PASS" : "FAIL")  \(r.label)\n        \(r.reason)\n"
+            if !r.passed && !r.evidence.isEmpty { out += "        requests: \(r.evidence.prefix(12).joined(separator: ", "))\n" }
+        }
+        return out
+    }
+
+    public static func exitCode(commandStatus: Int32, report: VerdictReport) -> Int32 {
+        if commandStatus != 0 { return commandStatus }
+        return report.passed ? 0 : 3
+    }
+
+    /// Runs everything; the caller exits with `exitCode`.
+    public static func run(config: ServerConfiguration, command: [String], reportPath: String?, junitPath: String?,
+                           logger: Logger) async throws -> Outcome {
+        let engine = try MockOkta(options: config.options, logger: logger)
+        let (readyStream, readyCont) = AsyncStream.makeStream(of: JSON.self)
+        let serverTask = Task {
+            try await MockOktaServer.run(config, engine: engine, logger: logger) { info in readyCont.yield(info) }
+        }
+        var info: JSON? = nil
+        for await i in readyStream {
+            info = i
+            break
+        }
+        guard let info else {
+            serverTask.cancel()
+            throw ServerError("the server did not start")
+        }
+        var bundle: String? = nil
+        if let ca = info["caFile"]?.stringValue {
+            let path = NSTemporaryDirectory() + "mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
+            try? writeBundle(caFile: ca, to: path)
+            bundle = path
+        }
+        let status = await runCommand(command, env: environment(info, tlsBundlePath: bundle))
+        // Let in-flight requests (and hung ones the client just left) settle before judging.
+        try? await Task.sleep(for: .milliseconds(100))
+        let report = engine.verify()
+        FileHandle.standardError.write(Data(table(report).utf8))
+        if let reportPath {
+            let doc = report.json.setting("command", JSON(command)).setting("commandStatus", JSON(Int(status)))
+                .setting("scenario", .string(config.options.scenarios.map(\.name).joined(separator: "+")))
+            try doc.serialized(pretty: true).write(toFile: reportPath, atomically: true, encoding: .utf8)
+        }
+        if let junitPath {
+            let suite = config.options.scenarios.map(\.name).joined(separator: "+")
+            try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(toFile: junitPath, atomically: true, encoding: .utf8)
+        }
+        if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
+        serverTask.cancel()
+        _ = try? await serverTask.value
+        return Outcome(commandStatus: status, report: report, exitCode: exitCode(commandStatus: status, report: report))
+    }
+}

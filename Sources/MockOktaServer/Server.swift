@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import MockOktaCore
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// Runs timeline actions on time even when no request arrives.
+struct TimelineTicker: Service {
+    let engine: MockOkta
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .milliseconds(50))
+            engine.runDueTimeline()
+        }
+    }
+}
+
+/// TLS material: generated CA + server certificate, or the user's own files.
+public struct TLSMaterial: Sendable {
+    public var certificateChainPEM: String
+    public var privateKeyPEM: String
+    public var caPEM: String?
+
+    public static func generate(seed: UInt64, host: String, now: Double) throws -> TLSMaterial {
+        let keys = try [0, 1].map { i -> RSAKey in
+            try RSAKey.derive(seed: Digest.sha256(Array("mock-okta/\(seed)/tls.\(i)".utf8)))
+        }
+        let day: Int64 = 86400
+        let start = Int64(now) / day * day - day
+        let caPEM = try Certificates.ca(key: keys[0], commonName: "mock-okta CA", notBefore: start, notAfter: start + 3650 * day,
+                                        serial: Int(seed % 1_000_000) + 1)
+        var sans = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
+        if host != "127.0.0.1" && host != "localhost" && host != "::1" && host != "0.0.0.0" {
+            sans.append(host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? "IP:\(host)" : "DNS:\(host)")
+        }
+        let leaf = try Certificates.server(key: keys[1], caKey: keys[0], caPEM: caPEM, commonName: "localhost", subjectAltNames: sans,
+                                           notBefore: start, notAfter: start + 825 * day, serial: Int(seed % 1_000_000) + 2)
+        return TLSMaterial(certificateChainPEM: leaf, privateKeyPEM: keys[1].privateKeyPEM, caPEM: caPEM)
+    }
+}
+
+public enum MockOktaServer {
+    /// Builds the engine, binds, prints the ready line, writes the ready file, and serves until SIGTERM/SIGINT.
+    /// `onReady` receives the ready-file JSON (used by `run`).
+    public static func run(_ config: ServerConfiguration, logger: Logger,
+                           onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
+        let engine = try MockOkta(options: config.options, logger: logger)
+        try await run(config, engine: engine, logger: logger, onReady: onReady)
+    }
+
+    public static func run(_ config: ServerConfiguration, engine: MockOkta, logger: Logger,
+                           onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
+        var tlsConfig: TLSConfiguration? = nil
+        var caFile: String? = nil
+        if config.tls {
+            let material: TLSMaterial
+            if let certPath = config.tlsCertPath, let keyPath = config.tlsKeyPath {
+                guard let cert = try? String(contentsOfFile: certPath, encoding: .utf8),
+                    let key = try? String(contentsOfFile: keyPath, encoding: .utf8)
+                else { throw ServerError("cannot read --tls-cert \(certPath) or --tls-key \(keyPath)") }
+                material = TLSMaterial(certificateChainPEM: cert, privateKeyPEM: key, caPEM: nil)
+                caFile = nil
+            } else {
+                material = try TLSMaterial.generate(seed: engine.seed, host: config.host, now: engine.clock.now())
+                let out = config.caOut ?? "mock-okta-ca.pem"
+                let url = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                try material.caPEM!.write(to: url, atomically: true, encoding: .utf8)
+                caFile = url.standardizedFileURL.path
+            }
+            let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
+            let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
+            tlsConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        }
+        engine.setCAFile(caFile)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [DateHeaderHandler()]))
+        let server: HTTPServerBuilder = try tlsConfig.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
+        let scheme = config.tls ? "https" : "http"
+        let host = config.host
+        let readyFile = config.readyFile
+        let quiet = config.quietReadyBlock
+        let app = Application(
+            responder: MockResponder(engine: engine, tls: config.tls, logger: logger),
+            server: server,
+            configuration: .init(address: .hostname(host, port: config.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.port
+                let shownHost = host == "0.0.0.0" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+                engine.setBaseURL("\(scheme)://\(shownHost):\(port)")
+                let info = engine.readyInfo(port: port)
+                if let readyFile {
+                    let tmp = readyFile + ".tmp"
+                    try? info.serialized(pretty: true).write(toFile: tmp, atomically: false, encoding: .utf8)
+                    _ = rename(tmp, readyFile)
+                }
+                printReady(info, quiet: quiet)
+                await onReady?(info)
+            },
+            logger: logger
+        )
+        var groupConfig = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: TimelineTicker(engine: engine))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(700)
+        groupConfig.maximumCancellationDuration = .milliseconds(300)
+        try await ServiceGroup(configuration: groupConfig).run()
+    }
+
+    static func printReady(_ info: JSON, quiet: Bool) {
+        let c = info["credentials"] ?? .null
+        var text = "mock-okta ready \(info["url"]?.stringValue ?? "")\n"
+        if !quiet {
+            func s(_ k: String) -> String { c[k]?.stringValue ?? "" }
+            text += """
+                  org issuer       \(info["orgIssuer"]?.stringValue ?? "")
+                  default issuer   \(info["defaultIssuer"]?.stringValue ?? "")
+                  API token        \(s("apiToken"))   (read-only: \(s("readOnlyApiToken")))
+                  service app      \(s("serviceClientId")) / \(s("serviceClientSecret"))
+                  web app          \(s("webClientId")) / \(s("webClientSecret"))  redirect \(s("webRedirectUri"))
+                  user             \(c["user"]?["login"]?.stringValue ?? "") / \(c["user"]?["password"]?.stringValue ?? "")
+                  unassigned user  \(c["unassignedUser"]?["login"]?.stringValue ?? "")
+                  control API      \(info["url"]?.stringValue ?? "")/__mock/tenant   seed \(info["seed"]?.stringValue ?? "")
+
+                """
+            if let ca = info["caFile"]?.stringValue { text += "  CA file          \(ca)\n" }
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import MockOktaCore
+
+/// Everything `serve` and `run` need, as plain values (the CLI fills it from flags and MOCK_OKTA_* variables).
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var tls: Bool = false
+    public var tlsCertPath: String?
+    public var tlsKeyPath: String?
+    public var caOut: String?
+    public var readyFile: String?
+    public var logFormat: LogFormat = .text
+    public var quietReadyBlock: Bool = false
+    public var options = MockOktaOptions()
+
+    public enum LogFormat: String, Sendable { case text, json }
+
+    public init() {}
+}
+
+public struct ServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import MockOktaCore
+@testable import MockOktaServer
+
+@Suite("mock-okta run: environment, verdict table, exit codes")
+struct RunHarnessTests {
+    let info: JSON = [
+        "url": "https://127.0.0.1:5555", "port": 5555, "caFile": "/tmp/ca.pem", "orgIssuer": "https://127.0.0.1:5555",
+        "defaultIssuer": "https://127.0.0.1:5555/oauth2/default",
+        "credentials": ["apiToken": "tok", "serviceClientId": "0oaS", "serviceClientSecret": "sec", "servicePrivateKeyPem": "PEM",
+                        "webClientId": "0oaW", "webClientSecret": "wsec", "readOnlyApiToken": "ro"],
+    ]
+
+    @Test("exports the variables PRODUCT.md lists, with CA bundle variables under TLS")
+    func env() {
+        let e = RunHarness.environment(info, tlsBundlePath: "/tmp/bundle.pem")
+        #expect(e["OKTA_ORG_URL"] == "https://127.0.0.1:5555" && e["OKTA_CLIENT_ORGURL"] == "https://127.0.0.1:5555")
+        #expect(e["OKTA_CLIENT_TOKEN"] == "tok" && e["OKTA_ISSUER"] == "https://127.0.0.1:5555/oauth2/default")
+        #expect(e["OKTA_CLIENT_ID"] == "0oaS" && e["OKTA_CLIENT_CLIENTID"] == "0oaS" && e["OKTA_CLIENT_PRIVATEKEY"] == "PEM")
+        #expect(e["OKTA_WEB_CLIENT_ID"] == "0oaW" && e["MOCK_OKTA_URL"] == "https://127.0.0.1:5555")
+        #expect(e["MOCK_OKTA_CA_FILE"] == "/tmp/ca.pem" && e["SSL_CERT_FILE"] == "/tmp/bundle.pem" && e["REQUESTS_CA_BUNDLE"] == "/tmp/bundle.pem")
+        let plain = RunHarness.environment(info.setting("caFile", nil).setting("url", "http://127.0.0.1:5555"), tlsBundlePath: nil)
+        #expect(plain["SSL_CERT_FILE"] == nil && plain["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] != nil)
+    }
+
+    @Test("exit status: the command's failure wins, then 3 for a failed expectation, else 0")
+    func exitCodes() {
+        let pass = VerdictReport(passed: true, results: [])
+        let fail = VerdictReport(passed: false, results: [VerdictResult(type: "maxAttempts", label: "maxAttempts", passed: false,
+                                                                        reason: "5 attempts", evidence: ["a", "b"])])
+        #expect(RunHarness.exitCode(commandStatus: 0, report: pass) == 0)
+        #expect(RunHarness.exitCode(commandStatus: 0, report: fail) == 3)
+        #expect(RunHarness.exitCode(commandStatus: 7, report: fail) == 7)
+        #expect(RunHarness.table(fail).contains("FAIL  maxAttempts") && RunHarness.table(fail).contains("requests: a, b"))
+    }
+
+    @Test("the CA bundle keeps the system CAs and adds ours")
+    func bundle() throws {
+        let dir = FileManager.default.temporaryDirectory
+        let ca = dir.appendingPathComponent("t-ca-\(UUID()).pem").path
+        let out = dir.appendingPathComponent("t-bundle-\(UUID()).pem").path
+        try "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n".write(toFile: ca, atomically: true, encoding: .utf8)
+        try RunHarness.writeBundle(caFile: ca, to: out)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.hasSuffix("MOCK\n-----END CERTIFICATE-----\n"))
+        if FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") {
+            #expect(text.components(separatedBy: "BEGIN CERTIFICATE").count > 2)
+        }
+    }
+}
