@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MockOktaCore
 
 /// Logs to stderr, one line per record, as text or JSON, so stdout keeps only the ready line.
 public struct StderrLogHandler: LogHandler {
@@ -21,16 +22,14 @@ public struct StderrLogHandler: LogHandler {
     public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
                     function: String, line: UInt) {
         let all = metadata.merging(extra ?? [:]) { _, b in b }
-        let now = Date()
-        let fmt = ISO8601DateFormatter()
-        fmt.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let ts = TimeFormat.iso(Date().timeIntervalSince1970)
         var text: String
         if json {
-            var obj = "{\"ts\":\"\(fmt.string(from: now))\",\"level\":\"\(level)\",\"msg\":\(Self.quote(message.description))"
+            var obj = "{\"ts\":\"\(ts)\",\"level\":\"\(level)\",\"msg\":\(Self.quote(message.description))"
             for (k, v) in all.sorted(by: { $0.key < $1.key }) where k != "hb.request.id" { obj += ",\(Self.quote(k)):\(Self.quote("\(v)"))" }
             text = obj + "}\n"
         } else {
-            text = "\(fmt.string(from: now)) \(level) \(message)"
+            text = "\(ts) \(level) \(message)"
             for (k, v) in all.sorted(by: { $0.key < $1.key }) where k != "hb.request.id" { text += " \(k)=\(v)" }
             text += "\n"
         }

@@ -48,10 +48,14 @@ struct MockResponder: HTTPResponder {
         let reply = engine.handle(info)
         if let id = reply.requestId {
             let ms = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
-            logger.info("\(info.method) \(info.path) \(reply.status)", metadata: [
-                "request_id": .string(id), "ms": .stringConvertible((ms * 10).rounded() / 10),
-                "fault": reply.wire.map { .string("\($0)") } ?? "none",
-            ])
+            var meta: Logger.Metadata = ["request_id": .string(id), "ms": .stringConvertible((ms * 10).rounded() / 10)]
+            if let rule = reply.firedRule {
+                meta["rule"] = .string(rule)
+                meta["fault"] = .string(reply.firedFault ?? "")
+                logger.info("\(info.method) \(info.path) \(reply.status)", metadata: meta)
+            } else {
+                logger.debug("\(info.method) \(info.path) \(reply.status)", metadata: meta)
+            }
         }
         return try await apply(reply, context: context)
     }

@@ -13,10 +13,14 @@ import ServiceLifecycle
 struct TimelineTicker: Service {
     let engine: MockOkta
     func run() async throws {
+        var n = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(50))
             engine.runDueTimeline()
+            n += 1
+            if n % 4 == 0 { engine.flushPersistence() }
         }
+        engine.flushPersistence()
     }
 }
 
@@ -27,9 +31,7 @@ public struct TLSMaterial: Sendable {
     public var caPEM: String?
 
     public static func generate(seed: UInt64, host: String, now: Double) throws -> TLSMaterial {
-        let keys = try [0, 1].map { i -> RSAKey in
-            try RSAKey.derive(seed: Digest.sha256(Array("mock-okta/\(seed)/tls.\(i)".utf8)))
-        }
+        let keys = [try KeyPool.key(seed: seed, slot: .tlsCA), try KeyPool.key(seed: seed, slot: .tlsServer)]
         let day: Int64 = 86400
         let start = Int64(now) / day * day - day
         let caPEM = try Certificates.ca(key: keys[0], commonName: "mock-okta CA", notBefore: start, notAfter: start + 3650 * day,
@@ -108,6 +110,7 @@ public enum MockOktaServer {
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(700)
         groupConfig.maximumCancellationDuration = .milliseconds(300)
+        defer { engine.flushPersistence() }
         try await ServiceGroup(configuration: groupConfig).run()
     }
 

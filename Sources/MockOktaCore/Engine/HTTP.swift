@@ -75,6 +75,9 @@ public struct HTTPReply: Sendable {
     public var date: String?
     /// The journal id (also X-Okta-Request-Id), nil for control API requests.
     public var requestId: String?
+    /// The scenario rule and fault that fired, if any (for logs).
+    public var firedRule: String?
+    public var firedFault: String?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], wire: WireFault? = nil) {
         self.status = status
@@ -83,6 +86,8 @@ public struct HTTPReply: Sendable {
         self.wire = wire
         self.date = nil
         self.requestId = nil
+        self.firedRule = nil
+        self.firedFault = nil
     }
 
     public static func json(_ status: Int, _ body: JSON, headers: [(String, String)] = []) -> HTTPReply {

@@ -64,6 +64,8 @@ public final class MockOkta: Sendable {
     let baseline: Mutex<TenantData>
     let secrets: TenantSecrets
     let keyCache = Mutex<[String: RSAKey]>([:])
+    /// Pre-encoded JWKS and discovery bodies (keyed by server, kids and base URL).
+    let bodyCache = Mutex<[String: [UInt8]]>([:])
     let base = Mutex<String>("http://127.0.0.1:8080")
     let caFile = Mutex<String?>(nil)
     let ids: RandomSource
@@ -375,6 +377,8 @@ public final class MockOkta: Sendable {
         reply.setHeader("X-Okta-Request-Id", ex.id)
         reply.date = omitDate ? nil : TimeFormat.httpDate(now)
         reply.requestId = ex.id
+        reply.firedRule = fired?.rule
+        reply.firedFault = fired?.fault.kind.name
         // The reset the client was told, as a real-clock deadline (the tenant clock may be offset).
         let realNow = realClock.now()
         let resetAt: Double? = reply.status == 429

@@ -61,6 +61,7 @@ public final class Journal: Sendable {
         var epochSeq = 0  // entries at or after this seq are judged by verify
     }
     private let state = Mutex(State())
+    private let pending = Mutex<[JournalEntry]>([])
     public let limit: Int
     let store: Store?
 
@@ -94,7 +95,18 @@ public final class Journal: Sendable {
             body(&s.entries[i])
             return s.entries[i]
         }
-        if let e = snapshot, e.finishedAt != nil { store?.upsertJournal(id: e.id, json: e.json.serialized(), limit: limit) }
+        if let e = snapshot, e.finishedAt != nil, store != nil { pending.withLock { $0.append(e) } }
+    }
+
+    /// Writes finished entries to SQLite in one transaction (called by the server's ticker and at shutdown),
+    /// so no request waits on a database write.
+    public func flush() {
+        let batch = pending.withLock { p -> [JournalEntry] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        guard !batch.isEmpty, let store else { return }
+        store.upsertJournal(batch.map { ($0.id, $0.json.serialized()) }, limit: limit)
     }
 
     public func entry(_ id: String) -> JournalEntry? {
@@ -119,6 +131,7 @@ public final class Journal: Sendable {
             s.firstSeq = s.nextSeq
             s.epochSeq = s.nextSeq
         }
+        pending.withLock { $0.removeAll() }
         store?.clearJournal()
     }
 

@@ -13,6 +13,7 @@ public final class SystemLog: Sendable {
     }
 
     private let events = Mutex<[Event]>([])
+    private let pending = Mutex<[(String, Double, JSON)]>([])
     let store: Store?
     let limit = 200_000
 
@@ -99,13 +100,24 @@ public final class SystemLog: Sendable {
                               outcome: result, actorId: actor.id))
             if list.count > limit { list.removeFirst(list.count - limit) }
         }
-        store?.appendLog(uuid: uuid, published: published, json: clean.serialized())
+        if store != nil { pending.withLock { $0.append((uuid, published, clean)) } }
         return clean
     }
 
     public func all() -> [Event] { events.withLock { $0 } }
 
+    /// Persists new events in one transaction (ticker and shutdown).
+    public func flush() {
+        let batch = pending.withLock { p -> [(String, Double, JSON)] in
+            defer { p.removeAll(keepingCapacity: true) }
+            return p
+        }
+        guard !batch.isEmpty, let store else { return }
+        store.appendLogs(batch.map { ($0.0, $0.1, $0.2.serialized()) })
+    }
+
     public func clear() {
+        pending.withLock { $0.removeAll() }
         events.withLock { $0.removeAll() }
         store?.clearLogs()
     }

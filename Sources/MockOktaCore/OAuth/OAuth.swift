@@ -16,6 +16,11 @@ extension MockOkta {
             return HTTPReply.json(400, ["errorCode": "invalid_client", "errorSummary": "Invalid value for 'client_id' parameter.",
                                         "errorLink": "invalid_client", "errorId": .string(errorId()), "errorCauses": []])
         }
+        let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(s.scopes.joined(separator: " "))"
+        if let cached = bodyCache.withLock({ $0[cacheKey] }) {
+            return HTTPReply(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
+                             body: cached)
+        }
         let b = endpointBase(serverId)
         var grants = ["authorization_code", "implicit", "refresh_token", "password"]
         if !oidc || !s.isOrg { grants.append("client_credentials") }
@@ -60,16 +65,26 @@ extension MockOkta {
             ("device_authorization_endpoint", .string("\(b)/device/authorize")),
             ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
         ]
-        return .json(200, .object(doc), headers: [("Cache-Control", "max-age=86400, must-revalidate")])
+        let bytes = JSON.object(doc).bytes
+        bodyCache.withLock { $0[cacheKey] = bytes }
+        return HTTPReply(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
+                         body: bytes)
     }
 
     func keys(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)
-        let keys = publishedKeys(s, now: ex.now).compactMap { k in rsaKey(k).map { $0.publicJWK(kid: k.kid) } }
-        var r = HTTPReply.json(200, ["keys": .array(keys)], headers: [("Cache-Control", "max-age=3600, must-revalidate"),
-                                                                        ("Vary", "Origin")])
-        r.setHeader("Content-Type", "application/json;charset=UTF-8")
-        return r
+        let published = publishedKeys(s, now: ex.now)
+        let cacheKey = "keys|\(serverId)|" + published.map(\.kid).joined(separator: ",")
+        let body: [UInt8]
+        if let cached = bodyCache.withLock({ $0[cacheKey] }) {
+            body = cached
+        } else {
+            let keys = published.compactMap { k in rsaKey(k).map { $0.publicJWK(kid: k.kid) } }
+            body = JSON.object([("keys", .array(keys))]).bytes
+            bodyCache.withLock { $0[cacheKey] = body }
+        }
+        return HTTPReply(status: 200, headers: [("Content-Type", "application/json;charset=UTF-8"),
+                                                ("Cache-Control", "max-age=3600, must-revalidate"), ("Vary", "Origin")], body: body)
     }
 
     // MARK: client authentication

@@ -245,6 +245,12 @@ extension MockOkta {
 
     // MARK: timeline
 
+    /// Writes batched journal entries and System Log events to SQLite.
+    public func flushPersistence() {
+        journal.flush()
+        systemLog.flush()
+    }
+
     /// Runs timeline actions whose moment has come. Called before each request and by the server's ticker.
     public func runDueTimeline() {
         let now = realClock.now()
@@ -264,6 +270,7 @@ extension MockOkta {
         }
         for (i, action) in due {
             let result = perform(action, ex: nil)
+            logger.info("timeline action \(action.name)", metadata: ["result": "\(result.serialized())"])
             runtime.withLock { rt in
                 rt.actionLog.append(["timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
                                      "result": result])

@@ -77,14 +77,11 @@ public final class Store: Sendable {
 
     // MARK: journal
 
-    public func upsertJournal(id: String, json: String, limit: Int) {
+    public func upsertJournal(_ rows: [(String, String)], limit: Int) {
         try? db.write { db in
-            try db.execute(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-                           arguments: [id, json])
-            let seq = db.lastInsertedRowID
-            if seq % 1000 == 0 {
-                try db.execute(sql: "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", arguments: [limit])
-            }
+            let stmt = try db.makeStatement(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
+            for (id, json) in rows { try stmt.execute(arguments: [id, json]) }
+            try db.execute(sql: "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", arguments: [limit])
         }
     }
 
@@ -98,9 +95,10 @@ public final class Store: Sendable {
 
     // MARK: system log
 
-    public func appendLog(uuid: String, published: Double, json: String) {
-        try? db.write {
-            try $0.execute(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)", arguments: [uuid, published, json])
+    public func appendLogs(_ rows: [(String, Double, String)]) {
+        try? db.write { db in
+            let stmt = try db.makeStatement(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)")
+            for (u, p, j) in rows { try stmt.execute(arguments: [u, p, j]) }
         }
     }
 

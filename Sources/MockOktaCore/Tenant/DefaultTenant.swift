@@ -152,13 +152,13 @@ public enum DefaultTenant {
         return (t, s)
     }
 
-    /// Derives RSA keys concurrently (each takes ~0.1 s of prime search).
+    /// The tenant's keys come from the pre-generated pool (chosen by the seed), so start-up does no prime search.
     static func deriveKeys(seed: UInt64, purposes: [String], now: Double) throws -> [(SigningKey, RSAKey)] {
-        let results = UnsafeResults(count: purposes.count)
-        DispatchQueue.concurrentPerform(iterations: purposes.count) { i in
-            results.set(i, Result { try makeKey(seed: seed, purpose: purposes[i], now: now) })
+        let slots: [String: KeyPool.Slot] = ["server.org": .orgServer, "server.default": .defaultServer, "app.service": .serviceApp]
+        return try purposes.map { p in
+            let key = try KeyPool.key(seed: seed, slot: slots[p] ?? .serviceApp)
+            return (SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil), key)
         }
-        return try results.values.map { try $0!.get() }
     }
 
     /// Applies a scenario's tenant fixture: extra users, groups and generated users.
@@ -241,10 +241,3 @@ public func shortHash(_ s: String) -> String {
     "sha256:" + String(hashSecret(s).prefix(12))
 }
 
-/// Slots written by concurrentPerform; each index is written exactly once by one iteration.
-final class UnsafeResults: @unchecked Sendable {
-    var values: [Result<(SigningKey, RSAKey), any Error>?]
-    let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<(SigningKey, RSAKey), any Error>) { lock.lock(); values[i] = r; lock.unlock() }
-}
