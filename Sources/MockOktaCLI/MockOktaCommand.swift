@@ -11,6 +11,20 @@ struct MockOktaCommand: AsyncParsableCommand {
         abstract: "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, verdicts.",
         subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self],
         defaultSubcommand: Serve.self)
+
+    /// Like ArgumentParser's main, but bad usage exits 2 (PRODUCT.md reserves 2 for it), not EX_USAGE (64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var c = command as? any AsyncParsableCommand { try await c.run() } else { try command.run() }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by `serve` and `run`. Each can also come from MOCK_OKTA_<OPTION>; a flag wins.

@@ -31,21 +31,22 @@ struct MockResponder: HTTPResponder {
     func respond(to request: Request, context: MockContext) async throws -> Response {
         var request = request
         let started = ContinuousClock.now
-        let body: ByteBuffer
+        var body = ByteBuffer()
+        var tooLarge = false
         do {
             body = try await request.collectBody(upTo: 1 << 20)
         } catch {
-            var h = HTTPFields()
-            h[.contentType] = "application/json"
-            let b = #"{"errorCode":"E0000001","errorSummary":"Request body too large (limit 1 MiB).","errorLink":"E0000001","errorId":"oaeRequestTooLarge","errorCauses":[]}"#
-            return Response(status: .contentTooLarge, headers: h, body: .init(byteBuffer: ByteBuffer(string: b)))
+            tooLarge = true
         }
         var headers: [(String, String)] = []
+        headers.reserveCapacity(request.headers.count)
         for f in request.headers { headers.append((f.name.canonicalName, f.value)) }
         let info = HTTPRequestInfo(method: request.method.rawValue, path: request.uri.path,
                                    query: HTTPRequestInfo.parseForm(request.uri.query ?? ""), headers: headers,
                                    body: Array(buffer: body), remoteIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
-        let reply = engine.handle(info)
+        var info2 = info
+        info2.bodyTooLarge = tooLarge
+        let reply = engine.handle(info2)
         if let id = reply.requestId {
             let ms = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
             var meta: Logger.Metadata = ["request_id": .string(id), "ms": .stringConvertible((ms * 10).rounded() / 10)]
@@ -69,6 +70,12 @@ struct MockResponder: HTTPResponder {
 
     func apply(_ reply: HTTPReply, context: MockContext) async throws -> Response {
         guard let wire = reply.wire, let id = reply.requestId else { return response(reply) }
+        var reply = reply
+        /// The Date header is stamped when the answer leaves, not when the hang began.
+        func fresh() -> HTTPReply {
+            if reply.date != nil { reply.date = TimeFormat.httpDate(engine.clock.now()) }
+            return reply
+        }
         let channel = context.channel
         switch wire {
         case .delay(let ms):
@@ -78,7 +85,7 @@ struct MockResponder: HTTPResponder {
                 return response(reply)
             }
             engine.requestEnded(id: id, disconnectedAt: nil)
-            return response(reply)
+            return response(fresh())
         case .hang(let seconds, let close):
             let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
             switch outcome {
@@ -86,23 +93,23 @@ struct MockResponder: HTTPResponder {
                 engine.requestEnded(id: id, disconnectedAt: t)
                 return response(reply)
             case .shutdown:
-                engine.requestEnded(id: id, disconnectedAt: nil)
+                engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
                 await closeChannel(channel, reset: false)
                 return response(reply)
             case .timer:
-                engine.requestEnded(id: id, disconnectedAt: nil)
+                engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
                 if close || seconds == nil {
                     await closeChannel(channel, reset: false)
                 }
-                return response(reply)
+                return response(fresh())
             }
         case .reset:
             await closeChannel(channel, reset: true)
-            engine.requestEnded(id: id, disconnectedAt: nil)
+            engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
             return response(reply)
         case .close:
             await closeChannel(channel, reset: false)
-            engine.requestEnded(id: id, disconnectedAt: nil)
+            engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
             return response(reply)
         case .slowBody(let seconds):
             var r = response(reply)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MockOktaCore
 
@@ -52,19 +55,42 @@ public enum RunHarness {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Runs CMD with a clean signal mask and default signal dispositions (the server blocks some signals for its
+    /// own handling; the child must still die on SIGTERM/SIGINT). Exit status as a shell reports it: 128+N for signal N.
     public static func runCommand(_ args: [String], env extra: [String: String]) async -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
-        p.environment = env
+        let envStrings = env.map { "\($0.key)=\($0.value)" }
         return await withCheckedContinuation { cont in
-            p.terminationHandler = { proc in cont.resume(returning: proc.terminationStatus) }
-            do { try p.run() } catch {
-                FileHandle.standardError.write(Data("mock-okta: cannot start \(args.first ?? ""): \(error)\n".utf8))
-                p.terminationHandler = nil
-                cont.resume(returning: 127)
+            Thread.detachNewThread {
+                var attr = posix_spawnattr_t()
+                posix_spawnattr_init(&attr)
+                var empty = sigset_t()
+                sigemptyset(&empty)
+                posix_spawnattr_setsigmask(&attr, &empty)
+                var all = sigset_t()
+                sigfillset(&all)
+                sigdelset(&all, SIGKILL)
+                sigdelset(&all, SIGSTOP)
+                posix_spawnattr_setsigdefault(&attr, &all)
+                posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+                var pid: pid_t = 0
+                let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+                let envp: [UnsafeMutablePointer<CChar>?] = envStrings.map { strdup($0) } + [nil]
+                let rc = posix_spawnp(&pid, args[0], nil, &attr, argv, envp)
+                posix_spawnattr_destroy(&attr)
+                for p in argv { free(p) }
+                for p in envp { free(p) }
+                guard rc == 0 else {
+                    FileHandle.standardError.write(Data("mock-okta: cannot start \(args[0]): \(String(cString: strerror(rc)))\n".utf8))
+                    cont.resume(returning: 127)
+                    return
+                }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                let code: Int32
+                if status & 0x7f == 0 { code = (status >> 8) & 0xff } else { code = 128 + (status & 0x7f) }
+                cont.resume(returning: code)
             }
         }
     }
@@ -90,8 +116,11 @@ public enum RunHarness {
                            logger: Logger) async throws -> Outcome {
         let engine = try MockOkta(options: config.options, logger: logger)
         let (readyStream, readyCont) = AsyncStream.makeStream(of: JSON.self)
-        let serverTask = Task {
-            try await MockOktaServer.run(config, engine: engine, logger: logger) { info in readyCont.yield(info) }
+        let trigger = ShutdownTrigger()
+        var config = config
+        config.readyToStderr = true
+        let serverTask = Task { [config] in
+            try await MockOktaServer.run(config, engine: engine, logger: logger, shutdown: trigger) { info in readyCont.yield(info) }
         }
         var info: JSON? = nil
         for await i in readyStream {
@@ -123,7 +152,7 @@ public enum RunHarness {
             try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(toFile: junitPath, atomically: true, encoding: .utf8)
         }
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
-        serverTask.cancel()
+        await trigger.trigger()
         _ = try? await serverTask.value
         return Outcome(commandStatus: status, report: report, exitCode: exitCode(commandStatus: status, report: report))
     }

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// Runs timeline actions on time even when no request arrives.
 struct TimelineTicker: Service {
@@ -46,6 +47,21 @@ public struct TLSMaterial: Sendable {
     }
 }
 
+/// Lets `run` stop the server gracefully (hung requests released) instead of cancelling it.
+public final class ShutdownTrigger: Sendable {
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let requested = Mutex(false)
+    public init() {}
+    func attach(_ g: ServiceGroup) async {
+        group.withLock { $0 = g }
+        if requested.withLock({ $0 }) { await g.triggerGracefulShutdown() }
+    }
+    public func trigger() async {
+        requested.withLock { $0 = true }
+        if let g = group.withLock({ $0 }) { await g.triggerGracefulShutdown() }
+    }
+}
+
 public enum MockOktaServer {
     /// Builds the engine, binds, prints the ready line, writes the ready file, and serves until SIGTERM/SIGINT.
     /// `onReady` receives the ready-file JSON (used by `run`).
@@ -55,7 +71,7 @@ public enum MockOktaServer {
         try await run(config, engine: engine, logger: logger, onReady: onReady)
     }
 
-    public static func run(_ config: ServerConfiguration, engine: MockOkta, logger: Logger,
+    public static func run(_ config: ServerConfiguration, engine: MockOkta, logger: Logger, shutdown: ShutdownTrigger? = nil,
                            onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
         var tlsConfig: TLSConfiguration? = nil
         var caFile: String? = nil
@@ -85,6 +101,7 @@ public enum MockOktaServer {
         let host = config.host
         let readyFile = config.readyFile
         let quiet = config.quietReadyBlock
+        let toStderr = config.readyToStderr
         let app = Application(
             responder: MockResponder(engine: engine, tls: config.tls, logger: logger),
             server: server,
@@ -99,7 +116,7 @@ public enum MockOktaServer {
                     try? info.serialized(pretty: true).write(toFile: tmp, atomically: false, encoding: .utf8)
                     _ = rename(tmp, readyFile)
                 }
-                printReady(info, quiet: quiet)
+                printReady(info, quiet: quiet, toStderr: toStderr)
                 await onReady?(info)
             },
             logger: logger
@@ -111,10 +128,12 @@ public enum MockOktaServer {
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(700)
         groupConfig.maximumCancellationDuration = .milliseconds(300)
         defer { engine.flushPersistence() }
-        try await ServiceGroup(configuration: groupConfig).run()
+        let group = ServiceGroup(configuration: groupConfig)
+        await shutdown?.attach(group)
+        try await group.run()
     }
 
-    static func printReady(_ info: JSON, quiet: Bool) {
+    static func printReady(_ info: JSON, quiet: Bool, toStderr: Bool = false) {
         let c = info["credentials"] ?? .null
         var text = "mock-okta ready \(info["url"]?.stringValue ?? "")\n"
         if !quiet {
@@ -132,6 +151,6 @@ public enum MockOktaServer {
                 """
             if let ca = info["caFile"]?.stringValue { text += "  CA file          \(ca)\n" }
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(text.utf8))
     }
 }

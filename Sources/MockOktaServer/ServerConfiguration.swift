@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var readyFile: String?
     public var logFormat: LogFormat = .text
     public var quietReadyBlock: Bool = false
+    /// `run` keeps stdout for the command's own output.
+    public var readyToStderr: Bool = false
     public var options = MockOktaOptions()
 
     public enum LogFormat: String, Sendable { case text, json }

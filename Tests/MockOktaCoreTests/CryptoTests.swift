@@ -80,3 +80,18 @@ struct JSONTests {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(#"{"a":1,"a":2}"#) }
     }
 }
+
+@Suite("Okta timestamp formats")
+struct TimeFormatTests {
+    @Test("ISO timestamps round-trip in Okta's form; offsets and fractions parse; zone-less is refused")
+    func iso() {
+        #expect(TimeFormat.iso(1_598_552_364.0) == "2020-08-27T18:19:24.000Z")
+        #expect(TimeFormat.parseISO("2020-08-27T18:19:24.000Z") == 1_598_552_364.0)
+        #expect(TimeFormat.parseISO("2020-08-27T18:19:24Z") == 1_598_552_364.0)
+        #expect(TimeFormat.parseISO("2020-08-27T20:19:24+02:00") == 1_598_552_364.0)
+        #expect(TimeFormat.parseISO("2020-08-27T18:19:24.5Z") == 1_598_552_364.5)
+        #expect(TimeFormat.parseISO("2020-08-27T18:19:24") == nil)
+        #expect(TimeFormat.parseISO("yesterday") == nil)
+        #expect(TimeFormat.httpDate(1_598_552_364) == "Thu, 27 Aug 2020 18:19:24 GMT")
+    }
+}

@@ -18,7 +18,7 @@ extension MockOkta {
                                       headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
             }
         }
-        if req.body.count > 1 << 20 { return controlError(413, "Request body too large (limit 1 MiB).") }
+        if req.bodyTooLarge || req.body.count > 1 << 20 { return controlError(413, "Request body too large (limit 1 MiB).") }
         func body() -> JSON? {
             if req.body.isEmpty { return .object([]) }
             return try? JSONParser.parse(bytes: req.body)
@@ -52,7 +52,8 @@ extension MockOkta {
                 return controlError(400, "Api validation failed: rule", causes: causes)
             }
             if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false }) {
-                return controlError(400, "Api validation failed: rule", causes: [["errorSummary": .string("$.id: duplicate rule id \"\(id)\"")]])
+                return controlError(400, "Api validation failed: rule", causes: [["errorSummary": .string("$.id: duplicate rule id \"\(id)\""),
+                                                                                 "path": "$.id", "message": .string("duplicate rule id \"\(id)\"")]])
             }
             addRule(ScenarioLoader.buildRule(b))
             return .json(200, scenarioJSON)
@@ -79,7 +80,7 @@ extension MockOkta {
             return .empty(204)
         case ("GET", "/__mock/verify"):
             let report = verify()
-            if req.queryValue("format") == "junit" {
+            if let f = req.queryValue("format"), f == "junit" || f == "xml" {
                 return HTTPReply(status: 200, headers: [("Content-Type", "application/xml")], body: Array(Verdicts.junit(report, suite: runtime.withLock { $0.scenario?.name ?? "mock-okta" }).utf8))
             }
             return .json(200, report.json)

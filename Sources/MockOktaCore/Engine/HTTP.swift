@@ -9,6 +9,8 @@ public struct HTTPRequestInfo: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
     public var remoteIP: String
+    /// The body exceeded 1 MiB and was not read; the engine answers 413.
+    public var bodyTooLarge = false
     public var userAgent: String { header("user-agent") ?? "" }
 
     public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],

@@ -62,6 +62,8 @@ public final class MockOkta: Sendable {
 
     let state: Mutex<TenantData>
     let baseline: Mutex<TenantData>
+    /// The tenant before any runtime-loaded scenario (start-up fixtures included).
+    let originalBaseline: Mutex<TenantData>
     let secrets: TenantSecrets
     let keyCache = Mutex<[String: RSAKey]>([:])
     /// Pre-encoded JWKS and discovery bodies (keyed by server, kids and base URL).
@@ -108,13 +110,16 @@ public final class MockOkta: Sendable {
         self.secrets = secrets
         state = Mutex(tenant)
         baseline = Mutex(tenant)
+        originalBaseline = Mutex(tenant)
         ids = RandomSource(seed: seed, purpose: "runtime.ids")
         jtis = RandomSource(seed: seed, purpose: "runtime.jti")
         requestIds = RandomSource(seed: seed, purpose: "runtime.requestIds")
         tokenValues = RandomSource(seed: seed, purpose: "runtime.tokens")
-        faultRandom = Mutex(RandomSource(seed: seed, purpose: "faults.probability"))
-        journal = Journal(limit: options.journalLimit, store: store)
-        systemLog = SystemLog(store: store)
+        faultRandom = Mutex(RandomSource(seed: options.seed ?? scenarioSeed ?? seed, purpose: "faults.probability"))
+        // With --db the journal and System Log are persisted (batched); in memory they live in RAM only.
+        let persistent = options.dbPath != ":memory:"
+        journal = Journal(limit: options.journalLimit, store: persistent ? store : nil)
+        systemLog = SystemLog(store: persistent ? store : nil)
         var rateEnabled = options.rateLimitsEnabled
         for sc in options.scenarios { if let off = sc.tenant.rateLimitsOff { rateEnabled = !off } }
         rateLimiter = RateLimiter(enabled: rateEnabled)
@@ -341,11 +346,14 @@ public final class MockOkta: Sendable {
         var reply: HTTPReply
         let bucket = RateLimiter.bucket(method: req.method, path: req.path)
         var decision: RateLimiter.Decision
-        let fired = evaluateRules(ex)
+        let fired = req.bodyTooLarge ? nil : evaluateRules(ex)
         var omitDate = false
-        if req.body.count > 1 << 20 {
+        if req.bodyTooLarge || req.body.count > 1 << 20 {
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
-            reply = HTTPReply.json(413, OktaAPIError(413, "E0000001", "Request body too large.").body(errorId: errorId()))
+            reply = req.path.hasPrefix("/oauth2/")
+                ? HTTPReply.json(413, ["error": "invalid_request", "error_description": "The request body is too large (limit 1 MiB)."])
+                : HTTPReply.json(413, OktaAPIError(413, "E0000001", "Api validation failed: request body",
+                                                   causes: ["The request body is too large (limit 1 MiB)."]).body(errorId: errorId()))
         } else if let fired, !fired.fault.kind.isTokenFault, let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate) {
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
             reply = r
@@ -398,11 +406,13 @@ public final class MockOkta: Sendable {
     }
 
     /// The server calls this when a request with a wire fault ends.
-    public func requestEnded(id: String, disconnectedAt: Double?) {
+    public func requestEnded(id: String, disconnectedAt: Double?, answered: Bool = true) {
         let now = realClock.now()
         journal.update(id) { e in
             e.finishedAt = now
             if let d = disconnectedAt { e.disconnectedAt = d }
+            // The client left (or we closed) before any response: there is no status to record.
+            if !answered || disconnectedAt != nil && e.fault == "hang" { e.status = nil }
         }
     }
 

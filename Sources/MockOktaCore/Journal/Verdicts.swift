@@ -26,6 +26,11 @@ public enum Verdicts {
 
     static func key(_ e: JournalEntry) -> String { "\(e.method) \(e.route ?? e.path) \(e.auth.callerKey)" }
 
+    static func unique(_ ids: [String]) -> [String] {
+        var seen = Set<String>()
+        return ids.filter { seen.insert($0).inserted }
+    }
+
     static func secs(_ d: Double) -> String { String(format: "%.2fs", d) }
 
     /// Chains of attempts: a request and the later requests with the same method, route and caller that followed a failure.
@@ -71,7 +76,7 @@ public enum Verdicts {
                     }
                 }
                 r.passed = bad.isEmpty
-                r.evidence = bad.isEmpty ? entries.filter { $0.status == 429 }.map(\.id) : bad
+                r.evidence = bad.isEmpty ? entries.filter { $0.status == 429 }.map(\.id) : unique(bad)
                 if r.passed { r.reason = judged == 0 ? "no retry followed a 429 with a reset header" : "\(judged) retr\(judged == 1 ? "y" : "ies") after 429 waited for the reset" }
             case "backsOff":
                 let factor = p["minFactor"]?.doubleValue ?? 1.5
@@ -83,7 +88,8 @@ public enum Verdicts {
                         // Waiting for a 429 reset is judged by respectsRateLimitReset, not here.
                         if prev.status == 429 && prev.resetAt != nil { continue }
                         judged += 1
-                        if gaps[i] < gaps[i - 1] * factor - 0.05 {
+                        // 5% relative slack for scheduling jitter; immediate retries (tiny equal gaps) still fail.
+                        if gaps[i] < gaps[i - 1] * factor * 0.95 {
                             r.passed = false
                             r.evidence = [chain[i - 1].id, chain[i].id, chain[i + 1].id]
                             r.reason = "gap \(secs(gaps[i])) after \(chain[i].id) is not \(factor)× the previous gap \(secs(gaps[i - 1]))"
@@ -92,7 +98,10 @@ public enum Verdicts {
                     }
                     if !r.passed { break }
                 }
-                if r.passed { r.reason = judged == 0 ? "no retry sequence long enough to judge backoff" : "every retry gap grew by at least \(factor)×" }
+                if r.passed {
+                    r.evidence = chains(entries).filter { $0.count >= 3 }.flatMap { $0.map(\.id) }
+                    r.reason = judged == 0 ? "no retry sequence long enough to judge backoff" : "every retry gap grew by at least \(factor)×"
+                }
             case "maxAttempts":
                 let max = p["max"]?.intValue ?? 1
                 let longest = chains(entries).max { $0.count < $1.count } ?? []
@@ -110,8 +119,9 @@ public enum Verdicts {
                     }
                 }
                 r.passed = bad.isEmpty
-                r.evidence = bad
+                r.evidence = unique(bad)
                 if r.passed {
+                    r.evidence = entries.filter { $0.status.map(statuses.contains) ?? false }.map(\.id)
                     let n = entries.filter { $0.status.map(statuses.contains) ?? false }.count
                     r.reason = n == 0 ? "no response had status \(statuses.sorted())" : "none of \(n) denied request(s) was repeated with the same credentials"
                 }
@@ -199,7 +209,10 @@ public enum Verdicts {
                     }
                     if !r.passed { break }
                 }
-                if r.passed { r.reason = judged == 0 ? "no retries to judge" : "all \(judged) retries carried X-Okta-Retry-For and X-Okta-Retry-Count" }
+                if r.passed {
+                    r.evidence = chains(entries).filter { $0.count > 1 }.flatMap { $0.dropFirst().map(\.id) }
+                    r.reason = judged == 0 ? "no retries to judge" : "all \(judged) retries carried X-Okta-Retry-For and X-Okta-Retry-Count"
+                }
             case "noRequestsAfter":
                 let status = p["status"]?.intValue ?? 0
                 if let i = entries.firstIndex(where: { $0.status == status }) {

@@ -221,7 +221,7 @@ extension MockOkta {
         var corrupt = false
         var signer = activeKey(s)
         switch fault {
-        case .expiredToken?: iat = Int(now) - lifetime - 300
+        case .expiredToken?: iat = Int(now) - lifetime - 600  // beyond any verifier's leeway (okta-auth-js allows 300 s)
         case .shortLivedToken(let secs)?: lifetime = secs
         case .wrongIssuer?: iss = s.isOrg ? issuer("default") : "\(baseURL)/oauth2/ausWrongIssuer00000"
         case .wrongAudience?: aud = "api://wrong-audience"
@@ -243,7 +243,9 @@ extension MockOkta {
         claims += extraClaims
         let cj = JSON.object(claims)
         let token = try JWT.sign(claims: cj, key: rsa, kid: key.kid, corruptSignature: corrupt)
-        return IssuedAccessToken(token: token, claims: cj, scopes: scopes, lifetime: max(0, iat + lifetime - Int(now)))
+        // expires_in reads normally even for an expiredToken fault: the client only learns from the token itself.
+        let expiresIn = fault == .expiredToken ? lifetime : max(0, iat + lifetime - Int(now))
+        return IssuedAccessToken(token: token, claims: cj, scopes: scopes, lifetime: expiresIn)
     }
 
     func mintIDToken(server s: AuthServer, clientId: String, user: User, scopes: [String], now: Double, authTime: Double,
@@ -255,7 +257,7 @@ extension MockOkta {
         var corrupt = false
         var signer = activeKey(s)
         switch fault {
-        case .expiredToken?: iat = Int(now) - lifetime - 300
+        case .expiredToken?: iat = Int(now) - lifetime - 600
         case .wrongIssuer?: iss = s.isOrg ? issuer("default") : "\(baseURL)/oauth2/ausWrongIssuer00000"
         case .wrongAudience?: aud = "wrong-client-id"
         case .badSignature?: corrupt = true

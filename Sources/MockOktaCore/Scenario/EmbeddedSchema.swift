@@ -572,7 +572,7 @@ let embeddedScenarioSchema = ####"""
         },
         "resetAfterSeconds": {
           "title": "Reset after",
-          "description": "Seconds from now to put in `X-Rate-Limit-Reset`. Use 2 or more to tell an impatient client from a polite one.",
+          "description": "Seconds to add to the response's `Date` for `X-Rate-Limit-Reset` (both whole seconds, so the real wait is between N−1 and N s). Use 3 or more to tell an impatient client from a polite one with the default 1000 ms tolerance.",
           "type": "integer",
           "default": 60,
           "minimum": 0

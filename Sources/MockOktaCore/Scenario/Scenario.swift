@@ -225,6 +225,23 @@ public enum ScenarioLoader {
                 issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "start must not be after end"))
             }
         }
+        func add(_ p: String, _ m: String) {
+            let pos = SchemaValidator.position(for: p, in: positions)
+            issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: m))
+        }
+        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+            if let f = r["when"]?["nth"]?["from"]?.intValue, let t = r["when"]?["nth"]?["to"]?.intValue, f > t {
+                add("$.rules[\(i)].when.nth", "\"from\" (\(f)) must not be greater than \"to\" (\(t))")
+            }
+        }
+        for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
+            if let r = e["rule"]?.stringValue, !ids.contains(r) { add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"") }
+        }
+        for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
+            if let a = t["action"], a["dropOld"]?.boolValue == true, a["keepOldSeconds"] != nil {
+                add("$.timeline[\(i)].action", "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one")
+            }
+        }
         for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
             if let r = t["afterRule"]?.stringValue, !ids.contains(r) {
                 let p = "$.timeline[\(i)].afterRule"

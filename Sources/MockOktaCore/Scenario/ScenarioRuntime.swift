@@ -8,6 +8,7 @@ struct ScenarioRuntime: Sendable {
     var fireCounts: [Int] = []
     var firstFiredAt: [String: Double] = [:]
     var timelineDone: [Bool] = []
+    var timelineClaimed: [Bool] = []
     var actionLog: [JSON] = []
 
     init(scenario: Scenario?, loadedAt: Double) {
@@ -22,6 +23,7 @@ struct ScenarioRuntime: Sendable {
         fireCounts = matchCounts
         firstFiredAt = [:]
         timelineDone = Array(repeating: false, count: scenario?.timeline.count ?? 0)
+        timelineClaimed = timelineDone
         actionLog = []
     }
 }
@@ -124,6 +126,7 @@ extension MockOkta {
         case .rateLimit(let after, let noDate, let noReset, let dup):
             let d = rateLimiter.take(bucket: bucket, now: now, consume: false)
             reply = custom(429, OktaAPIError.rateLimited.body(errorId: errorId()))
+            // Whole seconds: X-Rate-Limit-Reset − Date == resetAfterSeconds, as the SDKs compute their wait.
             let reset = String(Int(now.rounded(.down)) + after)
             reply.setHeader("X-Rate-Limit-Limit", String(d.limit))
             reply.setHeader("X-Rate-Limit-Remaining", "0")
@@ -166,6 +169,8 @@ extension MockOkta {
         case .emptyBody(let status):
             var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
             normal.body = []
+            // No JSON content type on an empty body: okta 3.4.6 then reads an error status as success (contract §1.2, summary 3).
+            normal.headers.removeAll { $0.0.lowercased() == "content-type" }
             if let s = status { normal.status = s }
             for (k, v) in fault.headers { normal.setHeader(k, v) }
             reply = normal
@@ -257,12 +262,12 @@ extension MockOkta {
         let due: [(Int, Action)] = runtime.withLock { rt in
             guard let sc = rt.scenario else { return [] }
             var out: [(Int, Action)] = []
-            for (i, entry) in sc.timeline.enumerated() where !rt.timelineDone[i] {
+            for (i, entry) in sc.timeline.enumerated() where !rt.timelineClaimed[i] {
                 var at: Double? = nil
                 if let a = entry.atSeconds { at = rt.loadedAt + a }
                 if let r = entry.afterRule, let f = rt.firstFiredAt[r] { at = f + entry.delaySeconds }
                 if let at, now >= at {
-                    rt.timelineDone[i] = true
+                    rt.timelineClaimed[i] = true
                     out.append((i, entry.action))
                 }
             }
@@ -272,6 +277,7 @@ extension MockOkta {
             let result = perform(action, ex: nil)
             logger.info("timeline action \(action.name)", metadata: ["result": "\(result.serialized())"])
             runtime.withLock { rt in
+                if i < rt.timelineDone.count { rt.timelineDone[i] = true }
                 rt.actionLog.append(["timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
                                      "result": result])
             }
@@ -412,14 +418,17 @@ extension MockOkta {
 
     /// Replaces the running scenario (tenant fixtures apply to the live tenant and become part of the baseline).
     public func loadScenario(_ sc: Scenario?) {
+        // The baseline is the tenant as it started plus this scenario's fixture: a replaced scenario's users go away at reset.
+        var b = originalBaseline.withLock { $0 }
         if let sc, !sc.tenant.isEmpty {
+            DefaultTenant.apply(sc.tenant, to: &b, seed: seed, now: clock.now())
             mutate { t, _ in DefaultTenant.apply(sc.tenant, to: &t, seed: seed, now: clock.now()) }
             MockOkta.saveTenant(read { $0 }, store)
-            baseline.withLock { b in DefaultTenant.apply(sc.tenant, to: &b, seed: seed, now: clock.now()) }
             if let off = sc.tenant.rateLimitsOff { rateLimiter.setEnabled(!off) }
             for (k, v) in sc.tenant.rateLimits { rateLimiter.setLimit(k, v) }
         }
-        let seedForFaults = sc?.seed ?? seed
+        baseline.withLock { $0 = b }
+        let seedForFaults = options.seed ?? sc?.seed ?? seed
         faultRandom.withLock { $0 = RandomSource(seed: seedForFaults, purpose: "faults.probability") }
         runtime.withLock { $0 = ScenarioRuntime(scenario: sc, loadedAt: realClock.now()) }
         journal.markEpoch()
@@ -444,7 +453,7 @@ extension MockOkta {
         clock.reset()
         rateLimiter.reset(overrides: b.rateLimitOverrides)
         runtime.withLock { rt in rt.restart(at: realClock.now()) }
-        let sseed = runtime.withLock { $0.scenario?.seed } ?? seed
+        let sseed = options.seed ?? runtime.withLock { $0.scenario?.seed } ?? seed
         faultRandom.withLock { $0 = RandomSource(seed: sseed, purpose: "faults.probability") }
         jtis.reset()
         journal.clear()

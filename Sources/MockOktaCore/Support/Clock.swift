@@ -90,13 +90,57 @@ public enum TimeFormat {
                       months[Int(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
     }
 
-    /// Parses ISO 8601 timestamps Okta accepts in filters and System Log queries.
+    /// Parses ISO 8601 timestamps Okta accepts in filters and System Log queries:
+    /// `2024-01-02T03:04:05Z`, with optional fraction and `±HH:MM` offset. No Foundation formatter (fast, no ICU).
     public static func parseISO(_ s: String) -> Double? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return d.timeIntervalSince1970 }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return d.timeIntervalSince1970 }
-        return nil
+        let b = Array(s.utf8)
+        func num(_ from: Int, _ len: Int) -> Int? {
+            guard from + len <= b.count else { return nil }
+            var v = 0
+            for i in from..<from + len {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116 || b[10] == 32, b[13] == 58, b[16] == 58,
+            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2),
+            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61
+        else { return nil }
+        var i = 19
+        var frac = 0.0
+        if i < b.count, b[i] == 46 {
+            i += 1
+            var scale = 0.1
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                frac += Double(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        var offset = 0
+        if i < b.count {
+            if b[i] == 90 || b[i] == 122 {
+                i += 1
+            } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2) {
+                let sign = b[i] == 43 ? 1 : -1
+                var om = 0
+                if i + 3 < b.count, b[i + 3] == 58, let m = num(i + 4, 2) { om = m; i += 6 } else if let m = num(i + 3, 2) { om = m; i += 5 } else { i += 3 }
+                offset = sign * (oh * 3600 + om * 60)
+            } else {
+                return nil
+            }
+        } else {
+            return nil  // Okta wants an explicit zone
+        }
+        guard i == b.count else { return nil }
+        // Days from civil (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return Double(days * 86400 + h * 3600 + mi * 60 + se - offset) + frac
     }
 }
