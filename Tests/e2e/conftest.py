@@ -104,3 +104,13 @@ def reset_http(server_http: MockOkta) -> MockOkta:
     """server_http, reset to its baseline before the test."""
     helpers.reset(server_http)
     return server_http
+
+
+@pytest.fixture
+def okta_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No inherited OKTA_* configuration; the okta SDK's https check disabled for the http server
+    (okta-contract.md §6, summary 18)."""
+    for k in list(os.environ):
+        if k.startswith("OKTA_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "1")

@@ -625,15 +625,6 @@ def test_sigterm_with_a_hung_request_in_flight(spawn) -> None:
 
 
 @pytest.fixture
-def okta_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No inherited OKTA_* configuration; the https check disabled for the http server (§6, summary 18)."""
-    for k in list(os.environ):
-        if k.startswith("OKTA_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "1")
-
-
-@pytest.fixture
 def okta_client_cls(okta_env: None) -> Any:
     """okta.client.Client; its slow import was started in the background when this module loaded."""
     return okta_client_class()

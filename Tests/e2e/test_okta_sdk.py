@@ -26,15 +26,6 @@ SDK_TIMEOUT = 30  # seconds for one test's SDK calls
 
 
 @pytest.fixture
-def okta_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No inherited OKTA_* configuration; the https check disabled for the http server (§6)."""
-    for k in list(os.environ):
-        if k.startswith("OKTA_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "1")
-
-
-@pytest.fixture
 def srv(server_http: MockOkta, okta_env: None) -> MockOkta:
     reset(server_http)  # users created by earlier tests are gone
     return server_http

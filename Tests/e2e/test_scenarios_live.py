@@ -61,14 +61,6 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockOkta]:
         assert rc is not None, f"scratch server did not stop on SIGTERM\n{srv.stderr_tail()}"
 
 
-@pytest.fixture
-def okta_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith("OKTA_"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("OKTA_TESTING_TESTINGDISABLEHTTPSCHECK", "1")
-
-
 def _users(srv: MockOkta, token: str | None = None) -> requests.Response:
     return srv.get("/api/v1/users", headers=ssws(srv, token))
 

@@ -176,7 +176,7 @@ extension MockOkta {
 
     // MARK: users
 
-    func userAttribute(_ u: User, _ attr: String) -> JSON? {
+    func userAttribute(_ u: User, _ attr: String, typeId: String) -> JSON? {
         switch attr {
         case "id": return .string(u.id)
         case "status": return .string(u.status.rawValue)
@@ -186,7 +186,7 @@ extension MockOkta {
         case "statusChanged": return u.statusChanged.map { .string(TimeFormat.iso($0)) }
         case "lastLogin": return u.lastLogin.map { .string(TimeFormat.iso($0)) }
         case "passwordChanged": return u.passwordChanged.map { .string(TimeFormat.iso($0)) }
-        case "type.id": return .string("oty" + String(read { $0.orgId }.dropFirst(3)))
+        case "type.id": return .string(typeId)
         default:
             if attr.hasPrefix("profile.") { return u.profile[String(attr.dropFirst(8))] }
             return nil
@@ -196,6 +196,8 @@ extension MockOkta {
     func listUsers(_ ex: Exchange) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
         let limit = try limitParam(ex, default: 200, max: 200)
+        // Computed before taking the tenant lock: predicates run under it and must not re-enter it.
+        let typeId = "oty" + String(read { $0.orgId }.dropFirst(3))
         var predicate: ((User) -> Bool)? = nil
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr
@@ -204,11 +206,11 @@ extension MockOkta {
             for a in expr.attributes where !allowed.contains(a) {
                 throw OktaAPIError.invalidSearch("Filtering on '\(a)' is not supported; use 'search' for profile attributes.")
             }
-            predicate = { u in expr.evaluate { self.userAttribute(u, $0) } }
+            predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let s = ex.req.queryValue("search") {
             let expr: FilterExpr
             do { expr = try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
-            predicate = { u in expr.evaluate { self.userAttribute(u, $0) } }
+            predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
             predicate = { u in
                 ["firstName", "lastName", "email", "login"].contains { u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false }
@@ -623,13 +625,16 @@ extension MockOkta {
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr
             do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
+            let tenant = read { $0 }
             apps = apps.filter { a in
-                expr.evaluate { attr in
+                // `user.id eq "00u…"` / `group.id eq "00g…"` select the apps assigned to that user or group.
+                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "user.id" { return tenant.isAssigned(userId: v, app: a) }
+                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "group.id" { return a.assignedGroups.contains(v) }
+                return expr.evaluate { attr in
                     switch attr {
                     case "id": return .string(a.id)
                     case "status": return .string(a.status)
                     case "name": return "oidc_client"
-                    case "user.id": return read { t in t.users.keys.contains { _ in false } } ? nil : nil
                     default: return nil
                     }
                 }
