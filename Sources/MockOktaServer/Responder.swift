@@ -47,7 +47,7 @@ struct MockResponder: HTTPResponder {
         var info2 = info
         info2.bodyTooLarge = tooLarge
         let reply = engine.handle(info2)
-        if let id = reply.requestId {
+        if let id = reply.requestId, reply.firedRule != nil || logger.logLevel <= .debug {
             let ms = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
             var meta: Logger.Metadata = ["request_id": .string(id), "ms": .stringConvertible((ms * 10).rounded() / 10)]
             if let rule = reply.firedRule {

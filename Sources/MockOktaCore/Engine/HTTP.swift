@@ -18,7 +18,8 @@ public struct HTTPRequestInfo: Sendable {
         self.method = method.uppercased()
         self.path = path
         self.query = query
-        self.headers = headers.map { ($0.0.lowercased(), $0.1) }
+        // HTTP field names are ASCII; Hummingbird's canonical names are already lowercase.
+        self.headers = headers.map { h in h.0.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? (h.0.lowercased(), h.1) : h }
         self.body = body
         self.remoteIP = remoteIP
     }

@@ -79,16 +79,23 @@ public enum TimeFormat {
                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms)
     }
 
-    /// RFC 1123 / IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    /// RFC 1123 / IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT. Cached per second (it is on every response).
     public static func httpDate(_ t: Double) -> String {
+        let secs = Int(t.rounded(.down))
+        if let hit = dateCache.withLock({ $0.0 == secs ? $0.1 : nil }) { return hit }
         var tm = tm()
-        var tt = time_t(Int(t.rounded(.down)))
+        var tt = time_t(secs)
         gmtime_r(&tt, &tm)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d GMT", days[Int(tm.tm_wday)], tm.tm_mday,
-                      months[Int(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let text = "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
+            + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
+        dateCache.withLock { $0 = (secs, text) }
+        return text
     }
+
+    private static let dateCache = Mutex<(Int, String)>((-1, ""))
 
     /// Parses ISO 8601 timestamps Okta accepts in filters and System Log queries:
     /// `2024-01-02T03:04:05Z`, with optional fraction and `±HH:MM` offset. No Foundation formatter (fast, no ICU).
