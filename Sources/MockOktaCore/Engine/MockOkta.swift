@@ -30,7 +30,9 @@ final class Exchange {
     }
 
     var logContext: SystemLog.Context {
-        SystemLog.Context(requestId: id, requestURI: req.path, ipAddress: req.remoteIP, userAgent: req.userAgent, apiTokenId: apiTokenId)
+        let q = req.query.isEmpty ? "" : "?" + req.query.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return SystemLog.Context(requestId: id, requestURI: req.path, url: req.path + q, ipAddress: req.remoteIP, userAgent: req.userAgent,
+                                 apiTokenId: apiTokenId)
     }
 
     /// Form body merged with the query string (Java's token client sends parameters in the query).

@@ -76,6 +76,7 @@ struct Router {
         r("POST", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, p["userId"]!) },
         r("DELETE", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.unassignAppUser(ex, p["appId"]!, p["userId"]!) },
         r("GET", "/api/v1/apps/{appId}/groups") { m, ex, p in try m.appGroups(ex, p["appId"]!) },
+        r("GET", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in try m.getAppGroup(ex, p["appId"]!, p["groupId"]!) },
         r("PUT", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: true) },
         r("DELETE", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in
             try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: false)

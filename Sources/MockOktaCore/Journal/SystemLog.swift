@@ -51,12 +51,14 @@ public final class SystemLog: Sendable {
     public struct Context: Sendable {
         public var requestId: String
         public var requestURI: String
+        public var url: String
         public var ipAddress: String
         public var userAgent: String
         public var apiTokenId: String?
-        public init(requestId: String, requestURI: String, ipAddress: String, userAgent: String, apiTokenId: String? = nil) {
+        public init(requestId: String, requestURI: String, url: String? = nil, ipAddress: String, userAgent: String, apiTokenId: String? = nil) {
             self.requestId = requestId
             self.requestURI = requestURI
+            self.url = url ?? requestURI
             self.ipAddress = ipAddress
             self.userAgent = userAgent
             self.apiTokenId = apiTokenId
@@ -69,7 +71,7 @@ public final class SystemLog: Sendable {
                       result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []) -> JSON {
         var debug: [(String, JSON)] = []
         if let c = context {
-            debug = [("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.requestURI))]
+            debug = [("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.url))]
         }
         debug += extraDebug
         var txDetail: [(String, JSON)] = []

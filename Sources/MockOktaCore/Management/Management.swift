@@ -62,7 +62,9 @@ extension MockOkta {
         if let raw = MockOkta.credential(header, scheme: "Bearer") ?? MockOkta.credential(header, scheme: "DPoP") {
             switch validateAccessToken(raw, serverId: "org", now: ex.now) {
             case .failure(let p):
-                denyLog(ex, "app.oauth2.resource.access", nil, "Access token rejected", reason: p.description)
+                let cid = DecodedJWT(raw)?.claims["cid"]?.stringValue
+                denyLog(ex, "app.oauth2.resource.access", nil, "Access token rejected", reason: p.description,
+                        actor: cid.flatMap { c in read { $0.apps[c] } }.map(actor(app:)))
                 var e = OktaAPIError.invalidToken
                 e.headers = [("WWW-Authenticate", "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\"")]
                 throw e
@@ -74,7 +76,9 @@ extension MockOkta {
                     // okta.X.manage implies okta.X.read
                     let ok = scopes.contains(need) || (need.hasSuffix(".read") && scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")))
                     guard ok else {
-                        denyLog(ex, "app.oauth2.resource.access", nil, "Access token lacks a required scope", reason: "insufficient_scope: \(need)")
+                        let cid = jwt.claims["cid"]?.stringValue
+                        denyLog(ex, "app.oauth2.resource.access", nil, "Access token lacks a required scope", reason: "insufficient_scope: \(need)",
+                                actor: cid.flatMap { c in read { $0.apps[c] } }.map(actor(app:)))
                         var e = OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action")
                         e.headers = [("WWW-Authenticate", "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\"")]
                         throw InsufficientScope(error: e)
@@ -212,9 +216,14 @@ extension MockOkta {
             do { expr = try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
             predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
+            // `q`: startsWith on names and email, DEPROVISIONED users left out, default limit 10, no paging (§5.1).
             predicate = { u in
-                ["firstName", "lastName", "email", "login"].contains { u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false }
+                u.status != .DEPROVISIONED
+                    && ["firstName", "lastName", "email", "login"].contains { u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false }
             }
+            let qLimit = min(try limitParam(ex, default: 10, max: 200), 200)
+            let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(predicate!).prefix(qLimit) }
+            return .json(200, .array(all.map(userJSON)), headers: linkHeaders(ex, next: nil, limit: qLimit))
         }
         let after = ex.req.queryValue("after")
         let (page, next): ([User], String?) = read { t in
@@ -714,31 +723,52 @@ extension MockOkta {
         return .empty(204)
     }
 
+    func appGroupJSON(_ a: App, _ gid: String, index: Int) -> JSON {
+        let detail = a.groupAssignments?[gid]
+        return ["id": .string(gid), "lastUpdated": .string(TimeFormat.iso(a.lastUpdated)), "priority": detail?["priority"] ?? JSON(index),
+                "profile": detail?["profile"] ?? [:],
+                "_links": ["app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")], "group": ["href": .string("\(baseURL)/api/v1/groups/\(gid)")]]]
+    }
+
     func appGroups(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
         let a = try requireApp(id)
-        return .json(200, .array(a.assignedGroups.enumerated().map { (i, gid) in
-            ["id": .string(gid), "lastUpdated": .string(TimeFormat.iso(a.lastUpdated)), "priority": JSON(i), "profile": [:],
-             "_links": ["app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")], "group": ["href": .string("\(baseURL)/api/v1/groups/\(gid)")]]]
-        }))
+        return .json(200, .array(a.assignedGroups.enumerated().map { (i, gid) in appGroupJSON(a, gid, index: i) }))
+    }
+
+    func getAppGroup(_ ex: Exchange, _ appId: String, _ groupId: String) throws -> HTTPReply {
+        _ = try authorizeAPI(ex)
+        let a = try requireApp(appId)
+        guard let i = a.assignedGroups.firstIndex(of: groupId) else {
+            throw OktaAPIError.notFound("Resource not found: \(groupId) (ApplicationGroupAssignment)")
+        }
+        return .json(200, appGroupJSON(a, groupId, index: i))
     }
 
     func assignAppGroup(_ ex: Exchange, _ appId: String, _ groupId: String, add: Bool) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
         let a = try requireApp(appId)
         let g = try requireGroup(groupId)
-        mutate { t, d in
-            if add { if !t.apps[a.id]!.assignedGroups.contains(g.id) { t.apps[a.id]!.assignedGroups.append(g.id) } } else {
+        let body = add ? try bodyJSON(ex) : [:]
+        let updated = mutate { t, d -> App in
+            if add {
+                if !t.apps[a.id]!.assignedGroups.contains(g.id) { t.apps[a.id]!.assignedGroups.append(g.id) }
+                var details = t.apps[a.id]!.groupAssignments ?? [:]
+                details[g.id] = ["priority": body["priority"] ?? JSON(t.apps[a.id]!.assignedGroups.firstIndex(of: g.id) ?? 0),
+                                 "profile": body["profile"] ?? [:]]
+                t.apps[a.id]!.groupAssignments = details
+            } else {
                 t.apps[a.id]!.assignedGroups.removeAll { $0 == g.id }
+                t.apps[a.id]!.groupAssignments?[g.id] = nil
             }
+            t.apps[a.id]!.lastUpdated = ex.now
             d.apps.insert(a.id)
+            return t.apps[a.id]!
         }
         logEvent(add ? "application.user_membership.add" : "application.user_membership.remove",
                  add ? "Assign group to application" : "Remove group from application", actor: caller.user.map(actor(user:)) ?? .unknown,
                  targets: [actor(app: a), SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
-        if add {
-            return .json(200, ["id": .string(g.id), "lastUpdated": .string(TimeFormat.iso(ex.now)), "priority": 0, "profile": [:]])
-        }
+        if add { return .json(200, appGroupJSON(updated, g.id, index: updated.assignedGroups.firstIndex(of: g.id) ?? 0)) }
         return .empty(204)
     }
 

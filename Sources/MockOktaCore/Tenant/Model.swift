@@ -72,6 +72,8 @@ public struct App: Codable, Sendable {
     /// Scopes granted to the app on each authorization server (id → scopes). For the org server these are okta.* scopes.
     public var grants: [String: [String]]
     public var requirePKCE: Bool
+    /// Group assignment details (priority, profile) by group id.
+    public var groupAssignments: [String: JSON]? = nil
 }
 
 public struct SigningKey: Codable, Sendable {
