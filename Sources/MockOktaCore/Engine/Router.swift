@@ -100,9 +100,17 @@ struct Router {
         return params
     }
 
+    /// Routes by method, then by segment count, in table order.
+    static let index: [String: [Int: [Route]]] = {
+        var out: [String: [Int: [Route]]] = [:]
+        for r in routes { for m in r.methods { out[m, default: [:]][r.segments.count, default: []].append(r) } }
+        return out
+    }()
+
     static func match(method: String, path: String) -> Matched? {
         let parts = path.split(separator: "/")
-        for route in routes where route.methods.contains(method) {
+        guard let candidates = index[method]?[parts.count] else { return nil }
+        for route in candidates {
             if let p = matchSegments(route, parts) { return Matched(route: route, params: p) }
         }
         return nil
