@@ -77,6 +77,8 @@ public final class MockOkta: Sendable {
     let requestIds: RandomSource
     let tokenValues: RandomSource
     let runtime: Mutex<ScenarioRuntime>
+    /// The default user type id ("oty…"), fixed for the life of the org.
+    let userTypeId: String
     let faultRandom: Mutex<RandomSource>
 
     public init(options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
@@ -110,6 +112,7 @@ public final class MockOkta: Sendable {
         }
         self.seed = seed
         self.secrets = secrets
+        userTypeId = "oty" + String(tenant.orgId.dropFirst(3))
         state = Mutex(tenant)
         baseline = Mutex(tenant)
         originalBaseline = Mutex(tenant)

@@ -92,7 +92,8 @@ struct Router {
         var params: [String: String] = [:]
         for (t, p) in zip(route.segments, parts) {
             if t.hasPrefix("{") {
-                params[String(t.dropFirst().dropLast())] = String(p).removingPercentEncoding ?? String(p)
+                let raw = String(p)
+                params[String(t.dropFirst().dropLast())] = raw.utf8.contains(37) ? (raw.removingPercentEncoding ?? raw) : raw
             } else if t != p {
                 return nil
             }

@@ -107,7 +107,7 @@ extension MockOkta {
         return [
             "id": .string(u.id), "status": .string(u.status.rawValue), "created": ts(u.created), "activated": ts(u.activated),
             "statusChanged": ts(u.statusChanged), "lastLogin": ts(u.lastLogin), "lastUpdated": ts(u.lastUpdated),
-            "passwordChanged": ts(u.passwordChanged), "type": ["id": .string("oty" + String(read { $0.orgId }.dropFirst(3)))],
+            "passwordChanged": ts(u.passwordChanged), "type": ["id": .string(userTypeId)],
             "transitioningToStatus": transitioning, "profile": u.profile, "credentials": .object(creds),
             "_links": ["self": ["href": .string("\(baseURL)/api/v1/users/\(u.id)")]],
         ]
@@ -201,7 +201,7 @@ extension MockOkta {
         _ = try authorizeAPI(ex)
         let limit = try limitParam(ex, default: 200, max: 200)
         // Computed before taking the tenant lock: predicates run under it and must not re-enter it.
-        let typeId = "oty" + String(read { $0.orgId }.dropFirst(3))
+        let typeId = userTypeId
         var predicate: ((User) -> Bool)? = nil
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr

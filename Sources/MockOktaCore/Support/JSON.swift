@@ -136,6 +136,12 @@ extension JSON {
 
     static func escape(_ s: String, into out: inout String) {
         out += "\""
+        // Fast path: nothing to escape (the common case for ids, URLs, names).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
