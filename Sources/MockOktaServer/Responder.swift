@@ -90,7 +90,7 @@ struct MockResponder: HTTPResponder {
             let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
             switch outcome {
             case .disconnected(let t):
-                engine.requestEnded(id: id, disconnectedAt: t)
+                engine.requestEnded(id: id, disconnectedAt: t, answered: false)
                 return response(reply)
             case .shutdown:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: false)

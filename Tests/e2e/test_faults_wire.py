@@ -483,19 +483,22 @@ def test_wrong_audience(srv: MockOkta) -> None:
         verify_jwt(srv, tok)
 
 
-def test_unknown_kid(srv: MockOkta) -> None:
-    load_rule(srv, {"type": "unknownKid"}, match=TOKEN)
+def _faulted_token_and_kids(srv: MockOkta, fault: str) -> tuple[str, set[str]]:
+    """A client_credentials token minted under `fault`, and the kids the default server publishes."""
+    load_rule(srv, {"type": fault}, match=TOKEN)
     tok = _cc_token(srv)["access_token"]
-    kids = {k["kid"] for k in srv.get("/oauth2/default/v1/keys").json()["keys"]}
+    return tok, {k["kid"] for k in srv.get("/oauth2/default/v1/keys").json()["keys"]}
+
+
+def test_unknown_kid(srv: MockOkta) -> None:
+    tok, kids = _faulted_token_and_kids(srv, "unknownKid")
     assert unverified(tok)[0]["kid"] not in kids
     with pytest.raises(jwt.PyJWKClientError):
         verify_jwt(srv, tok)
 
 
 def test_bad_signature(srv: MockOkta) -> None:
-    load_rule(srv, {"type": "badSignature"}, match=TOKEN)
-    tok = _cc_token(srv)["access_token"]
-    kids = {k["kid"] for k in srv.get("/oauth2/default/v1/keys").json()["keys"]}
+    tok, kids = _faulted_token_and_kids(srv, "badSignature")
     assert unverified(tok)[0]["kid"] in kids
     with pytest.raises(jwt.InvalidSignatureError):
         verify_jwt(srv, tok)

@@ -120,7 +120,7 @@ public final class MockOkta: Sendable {
         jtis = RandomSource(seed: seed, purpose: "runtime.jti")
         requestIds = RandomSource(seed: seed, purpose: "runtime.requestIds")
         tokenValues = RandomSource(seed: seed, purpose: "runtime.tokens")
-        faultRandom = Mutex(RandomSource(seed: options.seed ?? scenarioSeed ?? seed, purpose: "faults.probability"))
+        faultRandom = Mutex(MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed))
         // With --db the journal and System Log are persisted (batched); in memory they live in RAM only.
         let persistent = options.dbPath != ":memory:"
         journal = Journal(limit: options.journalLimit, store: persistent ? store : nil)
@@ -139,6 +139,11 @@ public final class MockOkta: Sendable {
             }
         }
         runtime = Mutex(ScenarioRuntime(scenario: scenario, loadedAt: clock.base.now()))
+    }
+
+    /// The generator for `probability`: `--seed` wins, then the scenario's `seed`, then the tenant's.
+    static func faultSource(options: MockOktaOptions, scenarioSeed: UInt64?, tenantSeed: UInt64) -> RandomSource {
+        RandomSource(seed: options.seed ?? scenarioSeed ?? tenantSeed, purpose: "faults.probability")
     }
 
     // MARK: - Persistence
@@ -417,7 +422,7 @@ public final class MockOkta: Sendable {
             e.finishedAt = now
             if let d = disconnectedAt { e.disconnectedAt = d }
             // The client left (or we closed) before any response: there is no status to record.
-            if !answered || disconnectedAt != nil && e.fault == "hang" { e.status = nil }
+            if !answered { e.status = nil }
         }
     }
 

@@ -61,7 +61,7 @@ public final class Journal: Sendable {
         var epochSeq = 0  // entries at or after this seq are judged by verify
     }
     private let state = Mutex(State())
-    private let pending = Mutex<[JournalEntry]>([])
+    private let pending = WriteBehind<JournalEntry>()
     public let limit: Int
     let store: Store?
 
@@ -95,16 +95,12 @@ public final class Journal: Sendable {
             body(&s.entries[i])
             return s.entries[i]
         }
-        if let e = snapshot, e.finishedAt != nil, store != nil { pending.withLock { $0.append(e) } }
+        if let e = snapshot, e.finishedAt != nil, store != nil { pending.append(e) }
     }
 
-    /// Writes finished entries to SQLite in one transaction (called by the server's ticker and at shutdown),
-    /// so no request waits on a database write.
+    /// Writes finished entries to SQLite in one transaction (the server's ticker and shutdown call it).
     public func flush() {
-        let batch = pending.withLock { p -> [JournalEntry] in
-            defer { p.removeAll(keepingCapacity: true) }
-            return p
-        }
+        let batch = pending.drain()
         guard !batch.isEmpty, let store else { return }
         store.upsertJournal(batch.map { ($0.id, $0.json.serialized()) }, limit: limit)
     }
@@ -131,7 +127,7 @@ public final class Journal: Sendable {
             s.firstSeq = s.nextSeq
             s.epochSeq = s.nextSeq
         }
-        pending.withLock { $0.removeAll() }
+        pending.clear()
         store?.clearJournal()
     }
 

@@ -13,7 +13,7 @@ public final class SystemLog: Sendable {
     }
 
     private let events = Mutex<[Event]>([])
-    private let pending = Mutex<[(String, Double, JSON)]>([])
+    private let pending = WriteBehind<(uuid: String, published: Double, event: JSON)>()
     let store: Store?
     let limit = 200_000
 
@@ -102,7 +102,7 @@ public final class SystemLog: Sendable {
                               outcome: result, actorId: actor.id))
             if list.count > limit { list.removeFirst(list.count - limit) }
         }
-        if store != nil { pending.withLock { $0.append((uuid, published, clean)) } }
+        if store != nil { pending.append((uuid, published, clean)) }
         return clean
     }
 
@@ -110,16 +110,13 @@ public final class SystemLog: Sendable {
 
     /// Persists new events in one transaction (ticker and shutdown).
     public func flush() {
-        let batch = pending.withLock { p -> [(String, Double, JSON)] in
-            defer { p.removeAll(keepingCapacity: true) }
-            return p
-        }
+        let batch = pending.drain()
         guard !batch.isEmpty, let store else { return }
-        store.appendLogs(batch.map { ($0.0, $0.1, $0.2.serialized()) })
+        store.appendLogs(batch.map { ($0.uuid, $0.published, $0.event.serialized()) })
     }
 
     public func clear() {
-        pending.withLock { $0.removeAll() }
+        pending.clear()
         events.withLock { $0.removeAll() }
         store?.clearLogs()
     }

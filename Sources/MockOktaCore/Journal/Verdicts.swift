@@ -81,7 +81,8 @@ public enum Verdicts {
             case "backsOff":
                 let factor = p["minFactor"]?.doubleValue ?? 1.5
                 var judged = 0
-                for chain in chains(entries) where chain.count >= 3 {
+                let judgedChains = chains(entries).filter { $0.count >= 3 }
+                for chain in judgedChains {
                     let gaps = zip(chain, chain.dropFirst()).map { $1.receivedAt - $0.receivedAt }
                     for i in 1..<gaps.count {
                         let prev = chain[i]
@@ -99,7 +100,7 @@ public enum Verdicts {
                     if !r.passed { break }
                 }
                 if r.passed {
-                    r.evidence = chains(entries).filter { $0.count >= 3 }.flatMap { $0.map(\.id) }
+                    r.evidence = judgedChains.flatMap { $0.map(\.id) }
                     r.reason = judged == 0 ? "no retry sequence long enough to judge backoff" : "every retry gap grew by at least \(factor)×"
                 }
             case "maxAttempts":
@@ -195,7 +196,8 @@ public enum Verdicts {
                 if r.passed { r.reason = "\(n) matching requests" }
             case "sendsRetryHeaders":
                 var judged = 0
-                for chain in chains(entries) where chain.count > 1 {
+                let retried = chains(entries).filter { $0.count > 1 }
+                for chain in retried {
                     for (i, e) in chain.enumerated().dropFirst() {
                         judged += 1
                         let earlier = Set(chain[..<i].map(\.id))
@@ -210,7 +212,7 @@ public enum Verdicts {
                     if !r.passed { break }
                 }
                 if r.passed {
-                    r.evidence = chains(entries).filter { $0.count > 1 }.flatMap { $0.dropFirst().map(\.id) }
+                    r.evidence = retried.flatMap { $0.dropFirst().map(\.id) }
                     r.reason = judged == 0 ? "no retries to judge" : "all \(judged) retries carried X-Okta-Retry-For and X-Okta-Retry-Count"
                 }
             case "noRequestsAfter":

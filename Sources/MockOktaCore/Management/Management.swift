@@ -26,6 +26,11 @@ extension MockOkta {
         logEvent(type, legacy: legacy, message, actor: actor ?? .unknown, result: "FAILURE", reason: reason, ex: ex)
     }
 
+    /// The System Log actor for the app a token's `cid` names, if it exists.
+    func clientActor(_ clientId: String?) -> SystemLog.Actor? {
+        clientId.flatMap { c in read { $0.apps[c] } }.map(actor(app:))
+    }
+
     /// Authenticates a Management API call as Okta does (okta-contract.md §3).
     func authorizeAPI(_ ex: Exchange, write: Bool? = nil, anyValidToken: Bool = false) throws -> Caller {
         let isWrite = write ?? (ex.req.method != "GET")
@@ -62,9 +67,8 @@ extension MockOkta {
         if let raw = MockOkta.credential(header, scheme: "Bearer") ?? MockOkta.credential(header, scheme: "DPoP") {
             switch validateAccessToken(raw, serverId: "org", now: ex.now) {
             case .failure(let p):
-                let cid = DecodedJWT(raw)?.claims["cid"]?.stringValue
                 denyLog(ex, "app.oauth2.resource.access", nil, "Access token rejected", reason: p.description,
-                        actor: cid.flatMap { c in read { $0.apps[c] } }.map(actor(app:)))
+                        actor: clientActor(DecodedJWT(raw)?.claims["cid"]?.stringValue))
                 var e = OktaAPIError.invalidToken
                 e.headers = [("WWW-Authenticate", "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\"")]
                 throw e
@@ -76,9 +80,8 @@ extension MockOkta {
                     // okta.X.manage implies okta.X.read
                     let ok = scopes.contains(need) || (need.hasSuffix(".read") && scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")))
                     guard ok else {
-                        let cid = jwt.claims["cid"]?.stringValue
                         denyLog(ex, "app.oauth2.resource.access", nil, "Access token lacks a required scope", reason: "insufficient_scope: \(need)",
-                                actor: cid.flatMap { c in read { $0.apps[c] } }.map(actor(app:)))
+                                actor: clientActor(jwt.claims["cid"]?.stringValue))
                         var e = OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action")
                         e.headers = [("WWW-Authenticate", "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\"")]
                         throw InsufficientScope(error: e)
@@ -217,12 +220,12 @@ extension MockOkta {
             predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
             // `q`: startsWith on names and email, DEPROVISIONED users left out, default limit 10, no paging (§5.1).
-            predicate = { u in
+            let matches: (User) -> Bool = { u in
                 u.status != .DEPROVISIONED
                     && ["firstName", "lastName", "email", "login"].contains { u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false }
             }
-            let qLimit = min(try limitParam(ex, default: 10, max: 200), 200)
-            let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(predicate!).prefix(qLimit) }
+            let qLimit = try limitParam(ex, default: 10, max: 200)
+            let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(matches).prefix(qLimit) }
             return .json(200, .array(all.map(userJSON)), headers: linkHeaders(ex, next: nil, limit: qLimit))
         }
         let after = ex.req.queryValue("after")

@@ -212,24 +212,16 @@ public enum ScenarioLoader {
     public static func load(json doc: JSON, positions: [String: JSONPosition] = [:], file: String? = nil) throws(Invalid) -> Scenario {
         var issues = SchemaValidator(schema: schema).validate(doc, positions: positions)
         // Semantic checks the schema cannot express.
-        var ids = Set<String>()
-        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
-            if let id = r["id"]?.stringValue, !ids.insert(id).inserted {
-                let p = "$.rules[\(i)].id"
-                let pos = SchemaValidator.position(for: p, in: positions)
-                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "duplicate rule id \"\(id)\""))
-            }
-            if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue, let c = b[1].doubleValue, a > c {
-                let p = "$.rules[\(i)].when.betweenSeconds"
-                let pos = SchemaValidator.position(for: p, in: positions)
-                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "start must not be after end"))
-            }
-        }
         func add(_ p: String, _ m: String) {
             let pos = SchemaValidator.position(for: p, in: positions)
             issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: m))
         }
+        var ids = Set<String>()
         for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+            if let id = r["id"]?.stringValue, !ids.insert(id).inserted { add("$.rules[\(i)].id", "duplicate rule id \"\(id)\"") }
+            if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue, let c = b[1].doubleValue, a > c {
+                add("$.rules[\(i)].when.betweenSeconds", "start must not be after end")
+            }
             if let f = r["when"]?["nth"]?["from"]?.intValue, let t = r["when"]?["nth"]?["to"]?.intValue, f > t {
                 add("$.rules[\(i)].when.nth", "\"from\" (\(f)) must not be greater than \"to\" (\(t))")
             }
@@ -241,13 +233,7 @@ public enum ScenarioLoader {
             if let a = t["action"], a["dropOld"]?.boolValue == true, a["keepOldSeconds"] != nil {
                 add("$.timeline[\(i)].action", "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one")
             }
-        }
-        for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
-            if let r = t["afterRule"]?.stringValue, !ids.contains(r) {
-                let p = "$.timeline[\(i)].afterRule"
-                let pos = SchemaValidator.position(for: p, in: positions)
-                issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: "no rule has the id \"\(r)\""))
-            }
+            if let r = t["afterRule"]?.stringValue, !ids.contains(r) { add("$.timeline[\(i)].afterRule", "no rule has the id \"\(r)\"") }
         }
         if !issues.isEmpty { throw Invalid(file: file, issues: issues) }
         return build(doc)

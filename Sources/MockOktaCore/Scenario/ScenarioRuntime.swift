@@ -428,8 +428,7 @@ extension MockOkta {
             for (k, v) in sc.tenant.rateLimits { rateLimiter.setLimit(k, v) }
         }
         baseline.withLock { $0 = b }
-        let seedForFaults = options.seed ?? sc?.seed ?? seed
-        faultRandom.withLock { $0 = RandomSource(seed: seedForFaults, purpose: "faults.probability") }
+        faultRandom.withLock { $0 = MockOkta.faultSource(options: options, scenarioSeed: sc?.seed, tenantSeed: seed) }
         runtime.withLock { $0 = ScenarioRuntime(scenario: sc, loadedAt: realClock.now()) }
         journal.markEpoch()
     }
@@ -453,8 +452,8 @@ extension MockOkta {
         clock.reset()
         rateLimiter.reset(overrides: b.rateLimitOverrides)
         runtime.withLock { rt in rt.restart(at: realClock.now()) }
-        let sseed = options.seed ?? runtime.withLock { $0.scenario?.seed } ?? seed
-        faultRandom.withLock { $0 = RandomSource(seed: sseed, purpose: "faults.probability") }
+        let scenarioSeed = runtime.withLock { $0.scenario?.seed }
+        faultRandom.withLock { $0 = MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed) }
         jtis.reset()
         journal.clear()
         systemLog.clear()
