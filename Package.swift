@@ -81,7 +81,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MockOktaCoreTests",
-            dependencies: ["MockOktaCore", "CMockOktaCrypto"],
+            // GRDB here only to hold SQLite's write lock from a second connection (write-failure tests).
+            dependencies: ["MockOktaCore", "CMockOktaCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

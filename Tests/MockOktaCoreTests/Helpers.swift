@@ -8,12 +8,14 @@ struct TestOrg {
     let engine: MockOkta
     let wall: ManualWallClock
 
-    init(seed: UInt64 = 42, scenario: String? = nil, rateLimits: Bool = true, adminToken: String? = nil) throws {
+    init(seed: UInt64 = 42, scenario: String? = nil, rateLimits: Bool = true, adminToken: String? = nil,
+         dbPath: String = ":memory:") throws {
         wall = ManualWallClock(1_800_000_000)
         var o = MockOktaOptions()
         o.seed = seed
         o.rateLimitsEnabled = rateLimits
         o.adminToken = adminToken
+        o.dbPath = dbPath
         if let scenario { o.scenarios = [try ScenarioLoader.load(text: scenario)] }
         engine = try MockOkta(options: o, clock: TenantClock(base: wall))
         engine.setBaseURL("https://127.0.0.1:8443")

@@ -117,6 +117,7 @@ def _kids(srv: MockOkta, as_path: str = "/oauth2/default/v1/keys") -> list[str]:
 INVALID_DOC = """{
   "version": 2,
   "name": "broken",
+  "extra": true,
   "rules": [
     {
       "id": "a",
@@ -148,9 +149,11 @@ def test_invalid_scenario_is_refused_with_every_error_and_previous_stays(srv: Mo
         assert c["path"].startswith("$") and isinstance(c["line"], int) and c["line"] >= 1, c
         assert isinstance(c["column"], int) and c["message"] and c["errorSummary"], c
     by_path = {c["path"]: c for c in causes}
-    for path in ("$", "$.version", "$.rules[0].match.bogus", "$.rules[0].fault.type", "$.rules[1].id"):
+    for path in ("$.extra", "$.version", "$.rules[0].match.bogus", "$.rules[0].fault.type", "$.rules[1].id"):
         assert path in by_path, (path, sorted(by_path))
-    assert "description" in by_path["$"]["message"]
+    assert "unknown member" in by_path["$.extra"]["message"]
+    # `description` is optional (issue 9): its absence is not among the problems.
+    assert not any(c["path"] == "$" and "description" in c["message"] for c in causes), causes
     assert by_path["$.version"]["line"] == _line_of(INVALID_DOC, '"version"')
     assert by_path["$.rules[0].match.bogus"]["line"] == _line_of(INVALID_DOC, '"bogus"')
     assert by_path["$.rules[0].fault.type"]["line"] == _line_of(INVALID_DOC, '"nope"')
@@ -160,6 +163,16 @@ def test_invalid_scenario_is_refused_with_every_error_and_previous_stays(srv: Mo
     assert st["name"] == "keep-me" and [x["id"] for x in st["rules"]] == ["teapot"]
     assert _users(srv).status_code == 418
     assert scenario_state(srv)["rules"][0]["fired"] == 1
+
+
+def test_inline_scenario_without_description_loads(srv: MockOkta) -> None:
+    """Issue 9: tests that post an ad-hoc scenario need not write a description."""
+    r = srv.control("POST", "/__mock/scenario", json={"version": 1, "name": "adhoc",
+                                                     "rules": [{"id": "t", "match": {"path": "/api/v1/users"},
+                                                                "fault": {"type": "status", "status": 418}}]})
+    assert r.status_code == 200, r.text
+    assert scenario_state(srv)["name"] == "adhoc"
+    assert _users(srv).status_code == 418
 
 
 def test_non_json_scenario_is_400(srv: MockOkta) -> None:

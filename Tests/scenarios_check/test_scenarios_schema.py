@@ -360,6 +360,11 @@ def test_minimal_document_validates(validator):
     assert errors(validator, {"version": 1, "name": "x", "description": "Nothing."}) == []
 
 
+def test_description_is_optional_but_shipped_files_carry_one(validator):
+    """Issue 9: ad-hoc scenarios need no description; test_shipped_scenario_conventions still requires it."""
+    assert errors(validator, {"version": 1, "name": "x"}) == []
+
+
 def test_rate_limit_presets_validate(validator):
     for preset in ("okta", "off"):
         doc = {"version": 1, "name": "x", "description": "d", "tenant": {"rateLimits": preset}}
@@ -397,7 +402,6 @@ BAD = {
     # more of the same family
     "version as string": mutate(lambda d: d.update(version="1")),
     "missing name": mutate(lambda d: d.pop("name")),
-    "missing description": mutate(lambda d: d.pop("description")),
     "rule without fault": mutate(lambda d: rule(d).pop("fault")),
     "field of another fault kind": mutate(lambda d: rule(d)["fault"].update(ms=5)),
     "unknown field in match": mutate(lambda d: rule(d)["match"].update(url="/x")),

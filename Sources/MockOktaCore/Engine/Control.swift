@@ -69,7 +69,11 @@ extension MockOkta {
             }
             guard let action = ScenarioLoader.buildAction(b) else { return controlError(400, "Unknown action") }
             let result = perform(action, ex: nil)
-            return .json(result["ok"]?.boolValue == false ? 404 : 200, result)
+            var status = 200
+            if result["ok"]?.boolValue == false {
+                if case .advanceClock = action { status = 400 } else { status = 404 }
+            }
+            return .json(status, result)
         case ("POST", "/__mock/reset"):
             reset()
             return .json(200, ["status": "reset"])
@@ -92,8 +96,15 @@ extension MockOkta {
             if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
                 return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")]])
             }
-            if let o = b["offset"] { guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }; clock.setOffset(v) }
-            if let a = b["advance"] { guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }; clock.advance(v) }
+            let limit = "at most \(Int64(TenantClock.maxOffsetSeconds)) seconds (100 years) from real time"
+            if let o = b["offset"] {
+                guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }
+                guard clock.setOffset(v) else { return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.offset: must be \(limit)")]]) }
+            }
+            if let a = b["advance"] {
+                guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }
+                guard clock.advance(v) else { return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.advance: would move the clock beyond \(limit)")]]) }
+            }
             if let f = b["freeze"] { guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }; clock.freeze(v) }
             return .json(200, clock.description)
         case ("POST", "/__mock/tokens"):

@@ -134,6 +134,8 @@ public struct OktaAPIError: Error, Sendable {
     public static func notFound(_ what: String) -> OktaAPIError { .init(404, "E0000007", "Not found: \(what)") }
     public static let invalidSession = OktaAPIError(403, "E0000005", "Invalid session")
     public static let invalidToken = OktaAPIError(401, "E0000011", "Invalid token provided")
+    public static let loginExists = OktaAPIError(400, "E0000001", "Api validation failed: login",
+                                                 causes: ["login: An object with this field already exists in the current organization"])
     public static let forbidden = OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action")
     public static let malformedBody = OktaAPIError(400, "E0000003", "The request body was not well-formed.")
     public static let pathNotFound = OktaAPIError(404, "E0000022", "The endpoint does not support the provided HTTP method")

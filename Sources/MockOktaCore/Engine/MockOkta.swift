@@ -80,6 +80,8 @@ public final class MockOkta: Sendable {
     /// The default user type id ("oty…"), fixed for the life of the org.
     let userTypeId: String
     let faultRandom: Mutex<RandomSource>
+    /// Sub-second mint times of recent access tokens (the `expireAccessTokens` boundary).
+    let recentMints = RecentMints()
 
     public init(options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
                 logger: Logger = Logger(label: "mock-okta")) throws {
@@ -94,6 +96,10 @@ public final class MockOkta: Sendable {
         let now = clock.now()
         var tenant: TenantData
         var secrets: TenantSecrets
+        // Each reopening of a --db file is a new generation with its own random streams, so ids, codes,
+        // refresh tokens and jtis never repeat an earlier run's. A fresh tenant is generation 0: --seed
+        // alone still reproduces it exactly.
+        var generation = 0
         if let stored = store.meta("secrets"), let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
             let t = MockOkta.loadTenant(store)
         {
@@ -101,14 +107,16 @@ public final class MockOkta: Sendable {
             tenant = t
             secrets = s
             seed = UInt64(store.meta("seed") ?? "") ?? seed
+            generation = (Int(store.meta("generation") ?? "0") ?? 0) + 1
+            try store.setMeta("generation", String(generation))
         } else {
             (tenant, secrets) = try DefaultTenant.build(seed: seed, now: now)
             for sc in options.scenarios where !sc.tenant.isEmpty {
                 DefaultTenant.apply(sc.tenant, to: &tenant, seed: seed, now: now)
             }
-            MockOkta.saveTenant(tenant, store)
-            store.setMeta("seed", String(seed))
-            if let d = try? JSONEncoder().encode(secrets) { store.setMeta("secrets", String(decoding: d, as: UTF8.self)) }
+            try MockOkta.saveTenant(tenant, store)
+            try store.setMeta("seed", String(seed))
+            if let d = try? JSONEncoder().encode(secrets) { try store.setMeta("secrets", String(decoding: d, as: UTF8.self)) }
         }
         self.seed = seed
         self.secrets = secrets
@@ -116,15 +124,16 @@ public final class MockOkta: Sendable {
         state = Mutex(tenant)
         baseline = Mutex(tenant)
         originalBaseline = Mutex(tenant)
-        ids = RandomSource(seed: seed, purpose: "runtime.ids")
-        jtis = RandomSource(seed: seed, purpose: "runtime.jti")
-        requestIds = RandomSource(seed: seed, purpose: "runtime.requestIds")
-        tokenValues = RandomSource(seed: seed, purpose: "runtime.tokens")
+        let run = generation == 0 ? "" : ".generation\(generation)"
+        ids = RandomSource(seed: seed, purpose: "runtime.ids" + run)
+        jtis = RandomSource(seed: seed, purpose: "runtime.jti" + run)
+        requestIds = RandomSource(seed: seed, purpose: "runtime.requestIds" + run)
+        tokenValues = RandomSource(seed: seed, purpose: "runtime.tokens" + run)
         faultRandom = Mutex(MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed))
         // With --db the journal and System Log are persisted (batched); in memory they live in RAM only.
         let persistent = options.dbPath != ":memory:"
         journal = Journal(limit: options.journalLimit, store: persistent ? store : nil)
-        systemLog = SystemLog(store: persistent ? store : nil)
+        systemLog = SystemLog(store: persistent ? store : nil, limit: options.journalLimit)
         var rateEnabled = options.rateLimitsEnabled
         for sc in options.scenarios { if let off = sc.tenant.rateLimitsOff { rateEnabled = !off } }
         rateLimiter = RateLimiter(enabled: rateEnabled)
@@ -185,7 +194,7 @@ public final class MockOkta: Sendable {
              defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides)
     }
 
-    static func saveTenant(_ t: TenantData, _ store: Store) { store.replaceAll(rows(t)) }
+    static func saveTenant(_ t: TenantData, _ store: Store) throws { try store.replaceAll(rows(t)) }
 
     static func loadTenant(_ store: Store) -> TenantData? {
         let dec = JSONDecoder()
@@ -226,11 +235,14 @@ public final class MockOkta: Sendable {
         var misc = false
     }
 
-    /// Runs a mutation of the tenant under its lock, then persists what it touched.
+    /// Runs a mutation of the tenant as one transaction: under the tenant lock it applies `body`, then
+    /// writes what it touched to the store. If the write fails the tenant is put back as it was and the
+    /// error is thrown (the caller answers 500), so an acknowledged change is always a saved one.
     @discardableResult
-    func mutate<T>(_ body: (inout TenantData, inout Dirty) throws -> T) rethrows -> T {
+    func mutate<T>(_ body: (inout TenantData, inout Dirty) throws -> T) throws -> T {
         var dirty = Dirty()
-        let (result, puts, deletes): (T, [(String, String, String)], [(String, String)]) = try state.withLock { t in
+        return try state.withLock { t in
+            let before = t
             let r = try body(&t, &dirty)
             let enc = JSONEncoder()
             func s<V: Encodable>(_ v: V) -> String { String(decoding: (try? enc.encode(v)) ?? Data(), as: UTF8.self) }
@@ -247,10 +259,15 @@ public final class MockOkta: Sendable {
             handle("refresh", dirty.refresh, t.refreshTokens)
             handle("code", dirty.codes, t.codes)
             if dirty.misc { puts.append(("misc", "misc", s(MockOkta.misc(t)))) }
-            return (r, puts, deletes)
+            do {
+                try store.apply(puts: puts, deletes: deletes)
+            } catch {
+                t = before
+                logger.error("a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
+                throw error
+            }
+            return r
         }
-        store.apply(puts: puts, deletes: deletes)
-        return result
     }
 
     func read<T>(_ body: (TenantData) throws -> T) rethrows -> T {
@@ -469,6 +486,8 @@ public final class MockOkta: Sendable {
             return oauthError(e)
         } catch let e as InsufficientScope {
             return HTTPReply(status: 403, headers: e.error.headers)
+        } catch is Store.StoreError {
+            return oktaError(.serverError)  // already logged where the write failed
         } catch {
             logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(ex.req.path)"])
             return oktaError(.serverError)

@@ -99,10 +99,10 @@ public final class Journal: Sendable {
     }
 
     /// Writes finished entries to SQLite in one transaction (the server's ticker and shutdown call it).
-    public func flush() {
+    public func flush() throws {
         let batch = pending.drain()
         guard !batch.isEmpty, let store else { return }
-        store.upsertJournal(batch.map { ($0.id, $0.json.serialized()) }, limit: limit)
+        try store.upsertJournal(batch.map { ($0.id, $0.json.serialized()) }, limit: limit)
     }
 
     public func entry(_ id: String) -> JournalEntry? {
@@ -128,7 +128,7 @@ public final class Journal: Sendable {
             s.epochSeq = s.nextSeq
         }
         pending.clear()
-        store?.clearJournal()
+        try? store?.clearJournal()
     }
 
     /// Start a new judging epoch (scenario loaded).

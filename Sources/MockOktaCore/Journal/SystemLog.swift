@@ -15,12 +15,14 @@ public final class SystemLog: Sendable {
     private let events = Mutex<[Event]>([])
     private let pending = WriteBehind<(uuid: String, published: Double, event: JSON)>()
     let store: Store?
-    let limit = 200_000
+    /// Newest events kept, in memory and in `--db` (the server passes `--journal-limit`).
+    public let limit: Int
 
-    public init(store: Store?) {
+    public init(store: Store?, limit: Int = 100_000) {
         self.store = store
+        self.limit = max(1, limit)
         if let store {
-            let loaded = store.logs().enumerated().compactMap { (i, text) -> Event? in
+            let loaded = store.logs(limit: self.limit).enumerated().compactMap { (i, text) -> Event? in
                 guard let j = try? JSONParser.parse(text) else { return nil }
                 let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
                 return Event(seq: i, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
@@ -100,24 +102,25 @@ public final class SystemLog: Sendable {
         events.withLock { list in
             list.append(Event(seq: (list.last?.seq ?? -1) + 1, published: published, json: clean, eventType: eventType,
                               outcome: result, actorId: actor.id))
-            if list.count > limit { list.removeFirst(list.count - limit) }
+            // Trimmed in batches of a tenth so appending stays O(1) on average.
+            if list.count > limit + limit / 10 { list.removeFirst(list.count - limit) }
         }
         if store != nil { pending.append((uuid, published, clean)) }
         return clean
     }
 
-    public func all() -> [Event] { events.withLock { $0 } }
+    public func all() -> [Event] { events.withLock { $0.count > limit ? Array($0.suffix(limit)) : $0 } }
 
     /// Persists new events in one transaction (ticker and shutdown).
-    public func flush() {
+    public func flush() throws {
         let batch = pending.drain()
         guard !batch.isEmpty, let store else { return }
-        store.appendLogs(batch.map { ($0.uuid, $0.published, $0.event.serialized()) })
+        try store.appendLogs(batch.map { ($0.uuid, $0.published, $0.event.serialized()) }, keep: limit)
     }
 
     public func clear() {
         pending.clear()
         events.withLock { $0.removeAll() }
-        store?.clearLogs()
+        try? store?.clearLogs()
     }
 }

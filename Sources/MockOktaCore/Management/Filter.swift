@@ -12,8 +12,19 @@ indirect enum FilterExpr {
 
     struct ParseError: Error { var message: String }
 
+    /// Longest `filter`/`search`/`q` accepted, in characters.
+    static let maxLength = 4096
+    /// Deepest nesting of parentheses and `not` accepted.
+    static let maxDepth = 32
+
     static func parse(_ text: String) throws -> FilterExpr {
+        guard text.utf8.count <= maxLength else { throw ParseError(message: "Filter longer than \(maxLength) characters") }
         var tokens = try tokenize(text)
+        var depth = 0
+        for t in tokens {
+            if case .lparen = t { depth += 1 } else if case .rparen = t { depth -= 1 } else if case .word(let w) = t, w.lowercased() == "not" { depth += 1 }
+            if depth > maxDepth { throw ParseError(message: "Filter nested deeper than \(maxDepth) levels") }
+        }
         let e = try parseOr(&tokens)
         if !tokens.isEmpty { throw ParseError(message: "Unexpected '\(tokens[0])'") }
         return e

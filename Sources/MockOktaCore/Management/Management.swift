@@ -287,10 +287,6 @@ extension MockOkta {
             throw OktaAPIError(400, "E0000001", "Api validation failed: \(causes[0].split(separator: ":")[0])", causes: causes)
         }
         let login = body["profile"]!["login"]!.stringValue!
-        if read({ $0.user(idOrLogin: login) }) != nil {
-            throw OktaAPIError(400, "E0000001", "Api validation failed: login",
-                               causes: ["login: An object with this field already exists in the current organization"])
-        }
         let activate = (ex.req.queryValue("activate") ?? "true") != "false"
         let password = body["credentials"]?["password"]?["value"]?.stringValue
         let now = ex.now
@@ -303,7 +299,9 @@ extension MockOkta {
                      lastLogin: nil, lastUpdated: now, passwordChanged: password == nil ? nil : now, profile: .object(fullProfile),
                      password: password, adminRole: nil)
         var groupIds = body["groupIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        mutate { t, d in
+        try mutate { t, d in
+            // Checked under the same lock as the insert, so two concurrent creates cannot both pass.
+            if t.user(idOrLogin: login) != nil { throw OktaAPIError.loginExists }
             t.putUser(u)
             d.users.insert(u.id)
             if let e = t.groupOrder.first(where: { t.groups[$0]?.type == .BUILT_IN }) { groupIds.append(e) }
@@ -322,47 +320,52 @@ extension MockOkta {
 
     func updateUser(_ ex: Exchange, _ id: String, replace: Bool) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
-        let existing = try requireUser(id)
+        _ = try requireUser(id)
         let body = try bodyJSON(ex)
-        var u = existing
-        if let p = body["profile"]?.objectValue {
-            if replace {
-                u.profile = .object(p)
-                if u.profile["login"] == nil { u.profile = u.profile.setting("login", .string(existing.login)) }
-            } else {
-                for (k, v) in p { u.profile = u.profile.setting(k, v) }
+        let u: User = try mutate { t, d in
+            guard let existing = t.user(idOrLogin: id) else { throw OktaAPIError.notFound("Resource not found: \(id) (User)") }
+            var u = existing
+            if let p = body["profile"]?.objectValue {
+                if replace {
+                    u.profile = .object(p)
+                    if u.profile["login"] == nil { u.profile = u.profile.setting("login", .string(existing.login)) }
+                } else {
+                    for (k, v) in p { u.profile = u.profile.setting(k, v) }
+                }
             }
-        }
-        if let newLogin = u.profile["login"]?.stringValue, newLogin.lowercased() != existing.login.lowercased(),
-            read({ $0.user(idOrLogin: newLogin) }) != nil
-        {
-            throw OktaAPIError(400, "E0000001", "Api validation failed: login",
-                               causes: ["login: An object with this field already exists in the current organization"])
-        }
-        if let pw = body["credentials"]?["password"]?["value"]?.stringValue {
-            u.password = pw
-            u.passwordChanged = ex.now
-        }
-        u.lastUpdated = ex.now
-        mutate { t, d in
+            if let newLogin = u.profile["login"]?.stringValue, newLogin.lowercased() != existing.login.lowercased(),
+                t.user(idOrLogin: newLogin) != nil
+            {
+                throw OktaAPIError.loginExists
+            }
+            if let pw = body["credentials"]?["password"]?["value"]?.stringValue {
+                u.password = pw
+                u.passwordChanged = ex.now
+            }
+            u.lastUpdated = ex.now
             t.putUser(u)
             d.users.insert(u.id)
+            return u
         }
         logEvent("user.account.update_profile", "Update user profile for Okta", actor: actor(user: u), targets: [actor(user: u)], ex: ex)
         return .json(200, userJSON(u))
     }
 
-    func setStatus(_ u: User, _ s: UserStatus, now: Double) -> User {
-        var u = u
-        u.status = s
-        u.statusChanged = now
-        u.lastUpdated = now
-        if s == .ACTIVE && u.activated == nil { u.activated = now }
-        mutate { t, d in
+    /// Moves a user to the status `decide` picks from the user as it is now, under the tenant lock, so a
+    /// concurrent change is never overwritten by a stale copy. `decide` throws Okta's error to refuse.
+    @discardableResult
+    func setStatus(_ id: String, now: Double, _ decide: (User) throws -> UserStatus) throws -> User {
+        try mutate { t, d in
+            guard var u = t.users[id] else { throw OktaAPIError.notFound("Resource not found: \(id) (User)") }
+            let s = try decide(u)
+            u.status = s
+            u.statusChanged = now
+            u.lastUpdated = now
+            if s == .ACTIVE && u.activated == nil { u.activated = now }
             t.putUser(u)
             d.users.insert(u.id)
+            return u
         }
-        return u
     }
 
     func lifecycle(_ ex: Exchange, _ id: String, _ op: String) throws -> HTTPReply {
@@ -373,10 +376,12 @@ extension MockOkta {
         func log(_ type: String, _ msg: String) { logEvent(type, msg, actor: who, targets: [actor(user: u)], ex: ex) }
         switch op {
         case "activate":
-            guard u.status == .STAGED || u.status == .DEPROVISIONED || u.status == .PROVISIONED else {
-                throw OktaAPIError(403, "E0000016", "Activation failed because the user is already active")
+            try setStatus(u.id, now: ex.now) { u in
+                guard u.status == .STAGED || u.status == .DEPROVISIONED || u.status == .PROVISIONED else {
+                    throw OktaAPIError(403, "E0000016", "Activation failed because the user is already active")
+                }
+                return u.password == nil ? .PROVISIONED : .ACTIVE
             }
-            _ = setStatus(u, u.password == nil ? .PROVISIONED : .ACTIVE, now: ex.now)
             log("user.lifecycle.activate", "Activate Okta user")
             if !sendEmail {
                 let tok = tokenValues.string(20)
@@ -384,48 +389,56 @@ extension MockOkta {
             }
             return .json(200, [:])
         case "reactivate":
-            guard u.status == .PROVISIONED else {
+            guard try requireUser(u.id).status == .PROVISIONED else {
                 throw OktaAPIError(403, "E0000038", "This operation is not allowed in the user's current status.")
             }
             log("user.lifecycle.reactivate", "Reactivate Okta user")
             return .json(200, [:])
         case "deactivate":
-            guard u.status != .DEPROVISIONED else {
-                throw OktaAPIError(400, "E0000001", "Api validation failed: user", causes: ["user: The user is already deactivated."])
+            try setStatus(u.id, now: ex.now) { u in
+                guard u.status != .DEPROVISIONED else {
+                    throw OktaAPIError(400, "E0000001", "Api validation failed: user", causes: ["user: The user is already deactivated."])
+                }
+                return .DEPROVISIONED
             }
-            _ = setStatus(u, .DEPROVISIONED, now: ex.now)
             log("user.lifecycle.deactivate", "Deactivate Okta user")
             return .json(200, [:])
         case "suspend":
-            guard u.status == .ACTIVE else {
-                throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot suspend a user that is not active"])
+            try setStatus(u.id, now: ex.now) { u in
+                guard u.status == .ACTIVE else {
+                    throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot suspend a user that is not active"])
+                }
+                return .SUSPENDED
             }
-            _ = setStatus(u, .SUSPENDED, now: ex.now)
             log("user.lifecycle.suspend", "Suspend Okta user")
             return .json(200, [:])
         case "unsuspend":
-            guard u.status == .SUSPENDED else {
-                throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot unsuspend a user that is not suspended"])
+            try setStatus(u.id, now: ex.now) { u in
+                guard u.status == .SUSPENDED else {
+                    throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot unsuspend a user that is not suspended"])
+                }
+                return .ACTIVE
             }
-            _ = setStatus(u, .ACTIVE, now: ex.now)
             log("user.lifecycle.unsuspend", "Unsuspend Okta user")
             return .json(200, [:])
         case "unlock":
-            guard u.status == .LOCKED_OUT else {
-                throw OktaAPIError(403, "E0000032", "Unlock is not allowed for this user.", causes: ["The user is not locked out."])
+            try setStatus(u.id, now: ex.now) { u in
+                guard u.status == .LOCKED_OUT else {
+                    throw OktaAPIError(403, "E0000032", "Unlock is not allowed for this user.", causes: ["The user is not locked out."])
+                }
+                return .ACTIVE
             }
-            _ = setStatus(u, .ACTIVE, now: ex.now)
             log("user.account.unlock", "Unlock user account")
             return .json(200, [:])
         case "expire_password", "expire_password_with_temp_password":
-            let nu = setStatus(u, .PASSWORD_EXPIRED, now: ex.now)
+            let nu = try setStatus(u.id, now: ex.now) { _ in .PASSWORD_EXPIRED }
             log("user.password.expire", "Expire user password")
             if op == "expire_password_with_temp_password" {
                 return .json(200, ["user": userJSON(nu), "tempPassword": .string(tokenValues.string(10))])
             }
             return .json(200, userJSON(nu))
         case "reset_password":
-            _ = setStatus(u, .RECOVERY, now: ex.now)
+            try setStatus(u.id, now: ex.now) { _ in .RECOVERY }
             log("user.account.reset_password", "Reset user password")
             if !sendEmail {
                 return .json(200, ["resetPasswordUrl": .string("\(baseURL)/reset_password/\(tokenValues.string(20))")])
@@ -443,16 +456,26 @@ extension MockOkta {
         let caller = try authorizeAPI(ex, write: true)
         let u = try requireUser(id)
         let who = caller.user.map(actor(user:)) ?? .unknown
-        if u.status != .DEPROVISIONED {
-            _ = setStatus(u, .DEPROVISIONED, now: ex.now)
+        // First call deactivates, second deletes; decided under the lock from the user as it is now.
+        let deactivated: Bool = try mutate { t, d in
+            guard var cur = t.users[u.id] else { throw OktaAPIError.notFound("Resource not found: \(id) (User)") }
+            if cur.status != .DEPROVISIONED {
+                cur.status = .DEPROVISIONED
+                cur.statusChanged = ex.now
+                cur.lastUpdated = ex.now
+                t.putUser(cur)
+                d.users.insert(u.id)
+                return true
+            }
+            t.removeUser(u.id)
+            d.users.insert(u.id)
+            d.groups.formUnion(t.groupOrder)
+            d.apps.formUnion(t.appOrder)
+            return false
+        }
+        if deactivated {
             logEvent("user.lifecycle.deactivate", "Deactivate Okta user", actor: who, targets: [actor(user: u)], ex: ex)
         } else {
-            mutate { t, d in
-                t.removeUser(u.id)
-                d.users.insert(u.id)
-                d.groups.formUnion(t.groupOrder)
-                d.apps.formUnion(t.appOrder)
-            }
             logEvent("user.lifecycle.delete.initiated", "Delete Okta user", actor: who, targets: [actor(user: u)], ex: ex)
         }
         return .empty(204)
@@ -538,7 +561,7 @@ extension MockOkta {
         }
         let g = Group(id: ids.oktaID("00g"), created: ex.now, lastUpdated: ex.now, lastMembershipUpdated: ex.now, type: .OKTA_GROUP,
                       name: name, description: body["profile"]?["description"]?.stringValue, members: [])
-        mutate { t, d in
+        try mutate { t, d in
             t.groups[g.id] = g
             t.groupOrder.append(g.id)
             d.groups.insert(g.id)
@@ -551,18 +574,21 @@ extension MockOkta {
 
     func updateGroup(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
-        var g = try requireGroup(id)
-        guard g.type == .OKTA_GROUP else { throw OktaAPIError.forbidden }
+        let g0 = try requireGroup(id)
+        guard g0.type == .OKTA_GROUP else { throw OktaAPIError.forbidden }
         let body = try bodyJSON(ex)
         guard let name = body["profile"]?["name"]?.stringValue, !name.isEmpty else {
             throw OktaAPIError.validation("name", "The field cannot be left blank")
         }
-        g.name = name
-        g.description = body["profile"]?["description"]?.stringValue
-        g.lastUpdated = ex.now
-        mutate { t, d in
+        let g: Group = try mutate { t, d in
+            // Re-read under the lock: members added meanwhile must survive the rename.
+            guard var g = t.groups[g0.id] else { throw OktaAPIError.notFound("Resource not found: \(id) (UserGroup)") }
+            g.name = name
+            g.description = body["profile"]?["description"]?.stringValue
+            g.lastUpdated = ex.now
             t.groups[g.id] = g
             d.groups.insert(g.id)
+            return g
         }
         return .json(200, groupJSON(g))
     }
@@ -571,7 +597,7 @@ extension MockOkta {
         let caller = try authorizeAPI(ex)
         let g = try requireGroup(id)
         guard g.type == .OKTA_GROUP else { throw OktaAPIError.forbidden }
-        mutate { t, d in
+        try mutate { t, d in
             t.groups[id] = nil
             t.groupOrder.removeAll { $0 == id }
             for aid in t.appOrder where t.apps[aid]!.assignedGroups.contains(id) {
@@ -606,14 +632,18 @@ extension MockOkta {
             throw OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action",
                                causes: ["Only OKTA_GROUP memberships can be changed."])
         }
-        mutate { t, d in
+        try mutate { t, d in
+            // The group may have been deleted since it was looked up: checked again under the lock.
+            guard var cur = t.groups[g.id] else { throw OktaAPIError.notFound("Resource not found: \(gid) (UserGroup)") }
+            guard t.users[u.id] != nil else { throw OktaAPIError.notFound("Resource not found: \(uid) (User)") }
             if add {
-                if !t.groups[gid]!.members.contains(u.id) { t.groups[gid]!.members.append(u.id) }
+                if !cur.members.contains(u.id) { cur.members.append(u.id) }
             } else {
-                t.groups[gid]!.members.removeAll { $0 == u.id }
+                cur.members.removeAll { $0 == u.id }
             }
-            t.groups[gid]!.lastMembershipUpdated = ex.now
-            d.groups.insert(gid)
+            cur.lastMembershipUpdated = ex.now
+            t.groups[g.id] = cur
+            d.groups.insert(g.id)
         }
         logEvent(add ? "group.user_membership.add" : "group.user_membership.remove",
                  add ? "Add user to group membership" : "Remove user from group membership",
@@ -700,7 +730,7 @@ extension MockOkta {
         let body = try bodyJSON(ex)
         guard let uid = userId ?? body["id"]?.stringValue else { throw OktaAPIError.validation("id", "The field cannot be left blank") }
         let u = try requireUser(uid)
-        let updated = mutate { t, d -> App in
+        let updated = try mutate { t, d -> App in
             if !t.apps[a.id]!.assignedUsers.contains(u.id) { t.apps[a.id]!.assignedUsers.append(u.id) }
             t.apps[a.id]!.lastUpdated = ex.now
             d.apps.insert(a.id)
@@ -716,7 +746,7 @@ extension MockOkta {
         let a = try requireApp(appId)
         let u = try requireUser(userId)
         guard a.assignedUsers.contains(u.id) else { throw OktaAPIError.notFound("Resource not found: \(userId) (AppUser)") }
-        mutate { t, d in
+        try mutate { t, d in
             t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
             d.apps.insert(a.id)
         }
@@ -753,7 +783,7 @@ extension MockOkta {
         let a = try requireApp(appId)
         let g = try requireGroup(groupId)
         let body = add ? try bodyJSON(ex) : [:]
-        let updated = mutate { t, d -> App in
+        let updated = try mutate { t, d -> App in
             if add {
                 if !t.apps[a.id]!.assignedGroups.contains(g.id) { t.apps[a.id]!.assignedGroups.append(g.id) }
                 var details = t.apps[a.id]!.groupAssignments ?? [:]

@@ -173,7 +173,7 @@ extension MockOkta {
         guard verified else { throw fail(.invalidClient("The client_assertion signature is invalid."), clientId) }
         // Okta burns the jti as soon as it sees a validly signed assertion, even if the request then fails.
         if let jti = jwt.claims["jti"]?.stringValue {
-            let fresh = mutate { t, d -> Bool in
+            let fresh = try mutate { t, d -> Bool in
                 d.misc = true
                 return t.usedAssertionIDs.insert("\(clientId)|\(jti)").inserted
             }
@@ -232,8 +232,10 @@ extension MockOkta {
         default: break
         }
         guard let (key, rsa) = signer else { throw OktaAPIError.serverError }
+        let jti = newJTI("AT")
+        recentMints.record(jti, at: now)
         var claims: [(String, JSON)] = [
-            ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(iss)), ("aud", .string(aud)), ("iat", JSON(iat)),
+            ("ver", 1), ("jti", .string(jti)), ("iss", .string(iss)), ("aud", .string(aud)), ("iat", JSON(iat)),
             ("exp", JSON(iat + lifetime)), ("cid", .string(clientId)),
         ]
         if let u = user { claims.append(("uid", .string(u.id))) }
@@ -285,12 +287,12 @@ extension MockOkta {
         return try JWT.sign(claims: .object(claims), key: rsa, kid: key.kid, corruptSignature: corrupt)
     }
 
-    func newRefreshToken(server s: AuthServer, clientId: String, userId: String?, scopes: [String], now: Double, authTime: Double) -> String {
+    func newRefreshToken(server s: AuthServer, clientId: String, userId: String?, scopes: [String], now: Double, authTime: Double) throws -> String {
         let value = tokenValues.string(43, alphabet: RandomSource.b64url)
         let rec = RefreshTokenRecord(id: "rt" + ids.string(18), valueHash: hashSecret(value), clientId: clientId, userId: userId,
                                      serverId: s.id, scopes: scopes, issuedAt: now, expiresAt: now + Double(s.refreshTokenLifetime),
                                      revoked: false, authTime: authTime)
-        mutate { t, d in
+        try mutate { t, d in
             t.refreshTokens[rec.valueHash] = rec
             d.refresh.insert(rec.valueHash)
         }
@@ -386,7 +388,7 @@ extension MockOkta {
                                      ("scope", .string(at.scopes.joined(separator: " ")))]
         grantSuccessLog(ex, s, app, user: user, scopes: at.scopes, kind: "access_token")
         if scopes.contains("offline_access") && app.grantTypes.contains("refresh_token") {
-            let rt = refresh ?? newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: scopes, now: ex.now, authTime: authTime)
+            let rt = try refresh ?? newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: scopes, now: ex.now, authTime: authTime)
             out.append(("refresh_token", .string(rt)))
             grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "refresh_token")
         }
@@ -456,7 +458,9 @@ extension MockOkta {
         }
         var keep: String? = value
         if s.rotateRefreshTokens {
-            mutate { t, d in
+            try mutate { t, d in
+                // Spent under the lock: of two concurrent uses of one rotating token only one wins.
+                guard t.refreshTokens[hash]?.revoked == false else { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
                 t.refreshTokens[hash]?.revoked = true
                 d.refresh.insert(hash)
             }
@@ -465,7 +469,7 @@ extension MockOkta {
         if let user {
             var out = try userTokens(ex, s, app, user: user, scopes: scopes, authTime: rec.authTime, nonce: nil, refresh: keep)
             if keep == nil && !out.contains(where: { $0.0 == "refresh_token" }) {
-                out.append(("refresh_token", .string(newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: rec.scopes, now: ex.now, authTime: rec.authTime))))
+                out.append(("refresh_token", .string(try newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: rec.scopes, now: ex.now, authTime: rec.authTime))))
             }
             return out
         }
@@ -489,12 +493,12 @@ extension MockOkta {
             throw e
         }
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else { throw OAuthError.notAssigned }
-        signedIn(user, ex: ex)
+        try signedIn(user, ex: ex)
         return try userTokens(ex, s, app, user: user, scopes: scopes, authTime: ex.now, nonce: nil)
     }
 
-    func signedIn(_ user: User, ex: Exchange) {
-        mutate { t, d in
+    func signedIn(_ user: User, ex: Exchange) throws {
+        try mutate { t, d in
             t.users[user.id]?.lastLogin = ex.now
             d.users.insert(user.id)
         }
@@ -565,7 +569,7 @@ extension MockOkta {
                      result: "FAILURE", reason: "USER_NOT_ACTIVE", ex: ex)
             return deny("access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
         }
-        signedIn(user, ex: ex)
+        try signedIn(user, ex: ex)
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
             return deny("access_denied", "User is not assigned to the client application.", user: user)
         }
@@ -575,7 +579,7 @@ extension MockOkta {
         let rec = AuthCodeRecord(valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
                                  scopes: scopes, nonce: p("nonce"), codeChallenge: challenge, codeChallengeMethod: method,
                                  expiresAt: ex.now + 300, used: false, authTime: ex.now)
-        mutate { t, d in
+        try mutate { t, d in
             // Drop expired codes so the table stays small.
             for (k, c) in t.codes where c.expiresAt < ex.now - 600 {
                 t.codes[k] = nil
@@ -634,7 +638,7 @@ extension MockOkta {
     // MARK: token validation (introspect, userinfo, /api/v1 Bearer)
 
     enum TokenProblem: Error {
-        case malformed, badAlg, unknownKid, badSignature, expired, wrongIssuer, wrongAudience, revoked, inactiveUser
+        case malformed, badAlg, unknownKid, badSignature, expired, notYetValid, wrongIssuer, wrongAudience, revoked, inactiveUser
 
         var description: String {
             switch self {
@@ -643,6 +647,7 @@ extension MockOkta {
             case .unknownKid: return "The access token is invalid: unknown signing key."
             case .badSignature: return "The access token is invalid: signature validation failed."
             case .expired: return "The token has expired."
+            case .notYetValid: return "The token is not valid yet (nbf is in the future)."
             case .wrongIssuer: return "The access token provided has an invalid issuer."
             case .wrongAudience: return "The access token provided is not intended for this resource."
             case .revoked: return "The access token has been revoked."
@@ -667,13 +672,17 @@ extension MockOkta {
         let aud = jwt.claims["aud"]?.stringValue
         if jwt.claims["cid"] != nil, aud != audience(s) { return .failure(.wrongAudience) }
         guard let exp = jwt.claims["exp"]?.doubleValue, exp > now else { return .failure(.expired) }
+        // Okta refuses a token that is not valid yet; it never issues `nbf`, but a forged-in-the-future one must fail.
+        if let nbf = jwt.claims["nbf"] {
+            guard let t = nbf.doubleValue, t <= now else { return .failure(.notYetValid) }
+        }
         let iat = jwt.claims["iat"]?.doubleValue ?? 0
         let jti = jwt.claims["jti"]?.stringValue ?? ""
         let cid = jwt.claims["cid"]?.stringValue
         let uid = jwt.claims["uid"]?.stringValue
         let (revoked, cut, userOK) = read { t -> (Bool, Bool, Bool) in
             let cut = t.accessTokenCutoffs.contains { c in
-                iat < c.before && (c.serverId == nil || c.serverId == serverId) && (c.clientId == nil || c.clientId == cid)
+                recentMints.mintedBefore(c.before, iat: iat, jti: jti) && (c.serverId == nil || c.serverId == serverId) && (c.clientId == nil || c.clientId == cid)
                     && (c.userId == nil || c.userId == uid)
             }
             let userOK = uid.map { t.users[$0]?.canSignIn ?? false } ?? true
@@ -728,7 +737,7 @@ extension MockOkta {
         }
         let hash = hashSecret(token)
         var revokedSomething = false
-        mutate { t, d in
+        try mutate { t, d in
             if let rec = t.refreshTokens[hash], rec.clientId == client.app.id {
                 t.refreshTokens[hash]?.revoked = true
                 d.refresh.insert(hash)
@@ -736,7 +745,7 @@ extension MockOkta {
             }
         }
         if !revokedSomething, let jwt = DecodedJWT(token), let jti = jwt.claims["jti"]?.stringValue {
-            mutate { t, d in
+            try mutate { t, d in
                 t.revokedAccessTokens.insert(jti)
                 d.misc = true
             }

@@ -27,7 +27,7 @@ let embeddedScenarioSchema = ####"""
     },
     "description": {
       "title": "Description",
-      "description": "What happens and what a correct client does. The first sentence is the one-line summary.",
+      "description": "What happens and what a correct client does. The first sentence is the one-line summary. Optional; shipped scenarios always carry one.",
       "type": "string",
       "minLength": 1
     },
@@ -35,7 +35,8 @@ let embeddedScenarioSchema = ####"""
       "title": "Seed",
       "description": "Makes ids, keys, secrets, `jti`s and `probability` draws reproducible (`--seed` wins).",
       "type": "integer",
-      "minimum": 0
+      "minimum": 0,
+      "maximum": 9007199254740991
     },
     "tenant": {
       "$ref": "#/$defs/tenant"
@@ -46,7 +47,8 @@ let embeddedScenarioSchema = ####"""
       "type": "array",
       "items": {
         "$ref": "#/$defs/rule"
-      }
+      },
+      "maxItems": 1000
     },
     "timeline": {
       "title": "Timeline",
@@ -54,7 +56,8 @@ let embeddedScenarioSchema = ####"""
       "type": "array",
       "items": {
         "$ref": "#/$defs/timelineEntry"
-      }
+      },
+      "maxItems": 1000
     },
     "expect": {
       "title": "Expectations",
@@ -62,10 +65,11 @@ let embeddedScenarioSchema = ####"""
       "type": "array",
       "items": {
         "$ref": "#/$defs/expectation"
-      }
+      },
+      "maxItems": 1000
     }
   },
-  "required": ["version", "name", "description"],
+  "required": ["version", "name"],
   "additionalProperties": false,
   "$defs": {
     "httpMethod": {
@@ -281,61 +285,71 @@ let embeddedScenarioSchema = ####"""
               "title": "users",
               "description": "GET and POST `/api/v1/users` (Okta Workforce default 600/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "users.id": {
               "title": "users.id",
               "description": "`/api/v1/users/{idOrLogin}` and its sub-resources (Okta Workforce default 2000/min for GET, 600/min for writes).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "groups": {
               "title": "groups",
               "description": "`/api/v1/groups` and everything under it (Okta Workforce default 500/min on the collection, 1000/min per group).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "apps": {
               "title": "apps",
               "description": "`/api/v1/apps` and everything under it (Okta Workforce default 100/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "logs": {
               "title": "logs",
               "description": "`/api/v1/logs`, the System Log (Okta Workforce default 120/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "token": {
               "title": "token",
               "description": "`/oauth2/v1/token` and `/oauth2/{server}/v1/token` (Okta Workforce default 2000/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "authorize": {
               "title": "authorize",
               "description": "`/oauth2/v1/authorize` and `/oauth2/{server}/v1/authorize` (Okta Workforce default 2000/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "oauth2": {
               "title": "oauth2",
               "description": "Every other rate-limited `/oauth2` endpoint: introspect, revoke, userinfo, logout (Okta default 600/min). Discovery and `/keys` are never rate limited.",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "api": {
               "title": "api",
               "description": "Everything else under `/api/v1` (Okta Workforce default 1200/min).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             },
             "concurrency": {
               "title": "concurrency",
               "description": "Not per minute: the number of requests allowed in flight at once, org-wide (Okta Workforce default 75). Beyond it Okta answers 429 with `X-Rate-Limit-Limit: 0` and `X-Rate-Limit-Remaining: 0`.",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 1000000
             }
           },
           "additionalProperties": false
@@ -439,13 +453,15 @@ let embeddedScenarioSchema = ####"""
           "title": "From",
           "description": "First ordinal (1-based).",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         "to": {
           "title": "To",
           "description": "Last ordinal (inclusive, ≥ from).",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         }
       },
       "required": ["from", "to"],
@@ -477,7 +493,8 @@ let embeddedScenarioSchema = ####"""
                 "title": "Ordinal",
                 "description": "A 1-based ordinal.",
                 "type": "integer",
-                "minimum": 1
+                "minimum": 1,
+                "maximum": 1000000
               }
             },
             {
@@ -489,19 +506,22 @@ let embeddedScenarioSchema = ####"""
           "title": "First",
           "description": "Fire on the first N matching requests.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000000
         },
         "after": {
           "title": "After",
           "description": "Fire only after the first N matching requests (on the N+1-th and later).",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 1000000000
         },
         "every": {
           "title": "Every",
           "description": "Fire on the Nth, 2Nth, 3Nth, … matching request.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000000
         },
         "probability": {
           "title": "Probability",
@@ -523,14 +543,16 @@ let embeddedScenarioSchema = ####"""
             "title": "Seconds",
             "description": "Seconds since the scenario loaded.",
             "type": "number",
-            "minimum": 0
+            "minimum": 0,
+            "maximum": 31536000
           }
         },
         "times": {
           "title": "Times",
           "description": "Stop after the fault has fired this many times.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000000
         }
       },
       "additionalProperties": false
@@ -575,7 +597,8 @@ let embeddedScenarioSchema = ####"""
           "description": "Seconds to add to the response's `Date` for `X-Rate-Limit-Reset` (both whole seconds, so the real wait is between N−1 and N s). Use 3 or more to tell an impatient client from a polite one with the default 1000 ms tolerance.",
           "type": "integer",
           "default": 60,
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 86400
         },
         "omitDate": {
           "title": "Omit Date",
@@ -620,7 +643,8 @@ let embeddedScenarioSchema = ####"""
           "description": "Seconds from now to put in `X-Rate-Limit-Reset`.",
           "type": "integer",
           "default": 60,
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 86400
         },
         "body": {
           "$ref": "#/$defs/faultBody"
@@ -686,7 +710,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Milliseconds",
           "description": "How long to wait before answering.",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 3600000
         },
         "body": {
           "$ref": "#/$defs/faultBody"
@@ -712,7 +737,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Seconds",
           "description": "How long to hang; absent = until the client leaves.",
           "type": "number",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 3600
         },
         "then": {
           "title": "Then",
@@ -835,7 +861,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Seconds",
           "description": "How long the body takes to arrive in full.",
           "type": "number",
-          "exclusiveMinimum": 0
+          "exclusiveMinimum": 0,
+          "maximum": 3600
         },
         "body": {
           "$ref": "#/$defs/faultBody"
@@ -881,7 +908,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Seconds",
           "description": "Lifetime of the minted access token.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 86400
         },
         "body": {
           "$ref": "#/$defs/faultBody"
@@ -1194,7 +1222,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Keep old key for",
           "description": "Remove the old key from the JWKS this many seconds after the rotation; absent = keep it.",
           "type": "number",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 3153600000
         }
       },
       "required": ["type"],
@@ -1320,7 +1349,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Limit",
           "description": "Requests per minute (for `concurrency`: requests in flight).",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 1000000
         }
       },
       "required": ["type", "bucket", "limit"],
@@ -1339,7 +1369,9 @@ let embeddedScenarioSchema = ####"""
         "seconds": {
           "title": "Seconds",
           "description": "How far to move the clock; negative moves it back.",
-          "type": "number"
+          "type": "number",
+          "maximum": 3153600000,
+          "minimum": -3153600000
         }
       },
       "required": ["type", "seconds"],
@@ -1399,7 +1431,8 @@ let embeddedScenarioSchema = ####"""
               "title": "At seconds",
               "description": "Seconds after the scenario loaded.",
               "type": "number",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 31536000
             },
             "action": {
               "$ref": "#/$defs/action"
@@ -1424,7 +1457,8 @@ let embeddedScenarioSchema = ####"""
               "description": "Seconds to wait after the rule first fired.",
               "type": "number",
               "default": 0,
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 31536000
             },
             "action": {
               "$ref": "#/$defs/action"
@@ -1460,7 +1494,8 @@ let embeddedScenarioSchema = ####"""
           "description": "Milliseconds a retry may come before the reset instant (reset is whole seconds).",
           "type": "integer",
           "default": 1000,
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 3600000
         }
       },
       "required": ["type"],
@@ -1491,7 +1526,8 @@ let embeddedScenarioSchema = ####"""
           "description": "Minimum ratio between successive retry gaps.",
           "type": "number",
           "default": 1.5,
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000
         }
       },
       "required": ["type"],
@@ -1521,7 +1557,8 @@ let embeddedScenarioSchema = ####"""
           "title": "Max",
           "description": "Largest allowed number of attempts per request.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000000
         }
       },
       "required": ["type", "max"],
@@ -1610,13 +1647,15 @@ let embeddedScenarioSchema = ####"""
           "description": "Earliest acceptable give-up (catches timeouts so short they break slow but healthy calls).",
           "type": "number",
           "default": 0,
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 86400
         },
         "maxSeconds": {
           "title": "Max seconds",
           "description": "Latest acceptable give-up.",
           "type": "number",
-          "exclusiveMinimum": 0
+          "exclusiveMinimum": 0,
+          "maximum": 86400
         },
         "rule": {
           "title": "Rule",
@@ -1652,19 +1691,22 @@ let embeddedScenarioSchema = ####"""
           "title": "Min",
           "description": "At least this many requests.",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 1000000000
         },
         "max": {
           "title": "Max",
           "description": "At most this many requests.",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 1000000000
         },
         "exactly": {
           "title": "Exactly",
           "description": "Exactly this many requests.",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 1000000000
         }
       },
       "required": ["type"],

@@ -41,7 +41,8 @@ public struct Match: Sendable {
 }
 
 public struct When: Sendable {
-    public var nth: Set<Int>?
+    /// Ordinals the rule fires on, as ranges (`[3, 5]` or `{from, to}`), so a wide range costs nothing.
+    public var nth: [ClosedRange<Int>]?
     public var first: Int?
     public var after: Int?
     public var every: Int?
@@ -195,6 +196,9 @@ public enum ScenarioLoader {
         }
     }
 
+    /// Headers that frame the HTTP message; a fault that overrides them would break keep-alive.
+    static let serverOwnedHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "upgrade", "keep-alive"]
+
     public static let schema: JSON = (try? JSONParser.parse(embeddedScenarioSchema)) ?? .object([])
 
     public static func load(text: String, file: String? = nil) throws(Invalid) -> Scenario {
@@ -224,6 +228,15 @@ public enum ScenarioLoader {
             }
             if let f = r["when"]?["nth"]?["from"]?.intValue, let t = r["when"]?["nth"]?["to"]?.intValue, f > t {
                 add("$.rules[\(i)].when.nth", "\"from\" (\(f)) must not be greater than \"to\" (\(t))")
+            }
+        }
+        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+            guard let f = r["fault"] else { continue }
+            if let st = f["status"]?.intValue, st < 200 || st == 304 {
+                add("$.rules[\(i)].fault.status", "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use 200–599 except 304")
+            }
+            for (name, _) in f["headers"]?.objectValue ?? [] where ScenarioLoader.serverOwnedHeaders.contains(name.lowercased()) {
+                add("$.rules[\(i)].fault.headers", "\(name) is set by the server from the body it sends and cannot be overridden")
             }
         }
         for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
@@ -292,10 +305,10 @@ public enum ScenarioLoader {
         var w = When()
         if let wj = r["when"] {
             if let nth = wj["nth"] {
-                if let arr = nth.arrayValue { w.nth = Set(arr.compactMap(\.intValue)) } else if let from = nth["from"]?.intValue,
+                if let arr = nth.arrayValue { w.nth = arr.compactMap(\.intValue).map { $0...$0 } } else if let from = nth["from"]?.intValue,
                     let to = nth["to"]?.intValue, from <= to
                 {
-                    w.nth = Set(from...to)
+                    w.nth = [from...to]
                 }
             }
             w.first = wj["first"]?.intValue

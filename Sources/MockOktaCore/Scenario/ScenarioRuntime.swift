@@ -69,7 +69,7 @@ extension MockOkta {
                 guard fired == nil else { continue }
                 let w = rule.when
                 var ok = true
-                if let nth = w.nth, !nth.contains(n) { ok = false }
+                if let nth = w.nth, !nth.contains(where: { $0.contains(n) }) { ok = false }
                 if let f = w.first, n > f { ok = false }
                 if let a = w.after, n <= a { ok = false }
                 if let e = w.every, e > 0, n % e != 0 { ok = false }
@@ -251,9 +251,14 @@ extension MockOkta {
     // MARK: timeline
 
     /// Writes batched journal entries and System Log events to SQLite.
+    /// A failure is logged (the entries are lost, the tenant is not: tenant writes are synchronous).
     public func flushPersistence() {
-        journal.flush()
-        systemLog.flush()
+        do {
+            try journal.flush()
+            try systemLog.flush()
+        } catch {
+            logger.error("could not save the journal or System Log to --db", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Runs timeline actions whose moment has come. Called before each request and by the server's ticker.
@@ -289,11 +294,19 @@ extension MockOkta {
     /// Carries out an action on the real tenant, so enforcement produces the consequences. Returns a JSON summary.
     @discardableResult
     func perform(_ action: Action, ex: Exchange?) -> JSON {
+        do {
+            return try performThrowing(action, ex: ex)
+        } catch {
+            return ["ok": false, "error": .string("\(error)")]
+        }
+    }
+
+    private func performThrowing(_ action: Action, ex: Exchange?) throws -> JSON {
         let now = clock.now()
         let system = SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
         switch action {
         case .revokeApiToken(let ref):
-            let target: String? = mutate { t, d in
+            let target: String? = try mutate { t, d in
                 let hash = hashSecret(ref)
                 let tok = t.apiTokens.values.first { $0.name.lowercased() == ref.lowercased() || $0.valueHash == hash || $0.id == ref }
                 guard let tok else { return nil }
@@ -308,8 +321,8 @@ extension MockOkta {
         case .expireAccessTokens(let server, let clientId, let user):
             let uid = user.flatMap { u in read { userRef($0, u)?.id } }
             let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
-            mutate { t, d in
-                t.accessTokenCutoffs.append(AccessTokenCutoff(before: now + 1, serverId: server, clientId: cid, userId: uid))
+            try mutate { t, d in
+                t.accessTokenCutoffs.append(AccessTokenCutoff(before: now, serverId: server, clientId: cid, userId: uid))
                 d.misc = true
             }
             logEvent("app.oauth2.as.token.revoke", "Access tokens expired by scenario", actor: system, ex: ex)
@@ -317,7 +330,7 @@ extension MockOkta {
         case .revokeRefreshTokens(let clientId, let user):
             let uid = user.flatMap { u in read { userRef($0, u)?.id } }
             let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
-            let n = mutate { t, d -> Int in
+            let n = try mutate { t, d -> Int in
                 var n = 0
                 for (k, r) in t.refreshTokens where !r.revoked && (cid == nil || r.clientId == cid) && (uid == nil || r.userId == uid) {
                     t.refreshTokens[k]?.revoked = true
@@ -337,7 +350,7 @@ extension MockOkta {
                 guard let key = try? RSAKey.derive(seed: DefaultTenant.keySeed(seed, "server.\(sid).rotation.\(count)")) else { continue }
                 let rec = SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
                 keyCache.withLock { $0[rec.kid] = key }
-                mutate { t, d in
+                try mutate { t, d in
                     guard var s = t.servers[sid] else { return }
                     for i in s.keys.indices where s.keys[i].status == "ACTIVE" {
                         s.keys[i].status = "INACTIVE"
@@ -355,7 +368,7 @@ extension MockOkta {
         case .unassignUser(let user, let app), .assignUser(let user, let app):
             var assign = false
             if case .assignUser = action { assign = true }
-            let r: (User, App)? = mutate { t, d in
+            let r: (User, App)? = try mutate { t, d in
                 guard let u = userRef(t, user), let a = t.app(idOrLabel: app) else { return nil }
                 if assign {
                     if !t.apps[a.id]!.assignedUsers.contains(u.id) { t.apps[a.id]!.assignedUsers.append(u.id) }
@@ -377,7 +390,7 @@ extension MockOkta {
                      targets: [actor(user: u), actor(app: a)], ex: ex)
             return ["ok": true]
         case .removeScopeGrant(let app, let scope, let server):
-            let ok = mutate { t, d -> Bool in
+            let ok = try mutate { t, d -> Bool in
                 guard let a = t.app(idOrLabel: app) else { return false }
                 for sid in server.map({ [$0] }) ?? Array(a.grants.keys) { t.apps[a.id]!.grants[sid]?.removeAll { $0 == scope } }
                 d.apps.insert(a.id)
@@ -388,7 +401,7 @@ extension MockOkta {
         case .deactivateUser(let user), .suspendUser(let user):
             var suspend = false
             if case .suspendUser = action { suspend = true }
-            let u: User? = mutate { t, d in
+            let u: User? = try mutate { t, d in
                 guard var u = userRef(t, user) else { return nil }
                 u.status = suspend ? .SUSPENDED : .DEPROVISIONED
                 u.statusChanged = now
@@ -403,13 +416,15 @@ extension MockOkta {
             return ["ok": true, "userId": .string(u.id)]
         case .setRateLimit(let bucket, let limit):
             rateLimiter.setLimit(bucket, limit)
-            mutate { t, d in
+            try mutate { t, d in
                 t.rateLimitOverrides[bucket] = limit
                 d.misc = true
             }
             return ["ok": true]
         case .advanceClock(let seconds):
-            clock.advance(seconds)
+            guard clock.advance(seconds) else {
+                return ["ok": false, "error": "the clock may move at most 3,153,600,000 seconds (100 years) from real time"]
+            }
             return ["ok": true, "now": .number(clock.now().rounded(.down))]
         }
     }
@@ -422,8 +437,12 @@ extension MockOkta {
         var b = originalBaseline.withLock { $0 }
         if let sc, !sc.tenant.isEmpty {
             DefaultTenant.apply(sc.tenant, to: &b, seed: seed, now: clock.now())
-            mutate { t, _ in DefaultTenant.apply(sc.tenant, to: &t, seed: seed, now: clock.now()) }
-            MockOkta.saveTenant(read { $0 }, store)
+            do {
+                try mutate { t, _ in DefaultTenant.apply(sc.tenant, to: &t, seed: seed, now: clock.now()) }
+                try MockOkta.saveTenant(read { $0 }, store)
+            } catch {
+                logger.error("could not save the scenario's tenant fixtures to --db", metadata: ["error": "\(error)"])
+            }
             if let off = sc.tenant.rateLimitsOff { rateLimiter.setEnabled(!off) }
             for (k, v) in sc.tenant.rateLimits { rateLimiter.setLimit(k, v) }
         }
@@ -448,7 +467,9 @@ extension MockOkta {
     public func reset() {
         let b = baseline.withLock { $0 }
         state.withLock { $0 = b }
-        MockOkta.saveTenant(b, store)
+        do { try MockOkta.saveTenant(b, store) } catch {
+            logger.error("could not save the reset tenant to --db", metadata: ["error": "\(error)"])
+        }
         clock.reset()
         rateLimiter.reset(overrides: b.rateLimitOverrides)
         runtime.withLock { rt in rt.restart(at: realClock.now()) }

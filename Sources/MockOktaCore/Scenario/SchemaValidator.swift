@@ -132,7 +132,7 @@ public struct SchemaValidator: Sendable {
         }
     }
 
-    func fmt(_ d: Double) -> String { d.rounded() == d ? String(Int(d)) : String(d) }
+    func fmt(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d) }
 
     func checkOneOf(_ v: JSON, _ branches: [JSON], _ path: String, _ out: inout [(String, String)]) {
         // Discriminated by "type": report against the branch whose const matches, or list the allowed types.
@@ -153,10 +153,18 @@ public struct SchemaValidator: Sendable {
         }
         var matches = 0
         var best: [(String, String)]? = nil
+        var bestTypeMatched = false
         for b in resolved {
             var o: [(String, String)] = []
             check(v, b, path, &o)
-            if o.isEmpty { matches += 1 } else if best == nil || o.count < best!.count { best = o }
+            // A branch of the value's own type explains the problem better than one of another type.
+            let typeMatched = b["type"].map { t in (t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]).contains { typeMatches(v, $0) } } ?? true
+            if o.isEmpty {
+                matches += 1
+            } else if best == nil || (typeMatched && !bestTypeMatched) || (typeMatched == bestTypeMatched && o.count < best!.count) {
+                best = o
+                bestTypeMatched = typeMatched
+            }
         }
         if matches == 0 { out.append(contentsOf: best ?? [(path, "does not match any allowed form")]) }
         if matches > 1 { out.append((path, "matches more than one allowed form")) }

@@ -6,10 +6,39 @@ import GRDB
 public final class Store: Sendable {
     let db: DatabaseQueue
     public let path: String
+    /// Held for the life of the store: a second server on the same file is refused, not allowed to race.
+    private let lockFD: Int32
+
+    /// Why a `--db` file can't be used or written.
+    public enum StoreError: Error, CustomStringConvertible {
+        case inUse(String)
+        case writeFailed(String)
+        public var description: String {
+            switch self {
+            case .inUse(let p): return "the database \(p) is in use by another mock-okta server; stop it or pick another --db file"
+            case .writeFailed(let why): return "could not save to the database: \(why)"
+            }
+        }
+    }
 
     public init(path: String = ":memory:") throws {
         self.path = path
+        if path != ":memory:" {
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw StoreError.writeFailed("cannot open \(path): \(String(cString: strerror(errno)))") }
+            // flock is independent of SQLite's own fcntl locks, so it cannot interfere with them.
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                throw StoreError.inUse(path)
+            }
+            lockFD = fd
+        } else {
+            lockFD = -1
+        }
         var config = Configuration()
+        // Another process holding SQLite's write lock (a sqlite3 shell, a backup) gets a second to let go;
+        // after that the write fails and the request that caused it gets a 500, never a silent 200.
+        config.busyMode = .timeout(1)
         config.prepareDatabase { db in
             if path != ":memory:" {
                 try db.execute(sql: "PRAGMA journal_mode=WAL")
@@ -18,6 +47,13 @@ public final class Store: Sendable {
         }
         db = path == ":memory:" ? try DatabaseQueue(configuration: config) : try DatabaseQueue(path: path, configuration: config)
         try Store.migrator.migrate(db)
+    }
+
+    deinit { if lockFD >= 0 { close(lockFD) } }
+
+    /// Runs a write transaction; a failure comes back as `StoreError.writeFailed`.
+    func write(_ body: (Database) throws -> Void) throws {
+        do { try db.write(body) } catch { throw StoreError.writeFailed("\(error)") }
     }
 
     static var migrator: DatabaseMigrator {
@@ -42,19 +78,19 @@ public final class Store: Sendable {
         try? db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
-    public func setMeta(_ key: String, _ value: String) {
-        try? db.write { try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value]) }
+    public func setMeta(_ key: String, _ value: String) throws {
+        try write { try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value]) }
     }
 
-    public func put(kind: String, id: String, json: String) {
-        try? db.write {
+    public func put(kind: String, id: String, json: String) throws {
+        try write {
             try $0.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [kind, id, json])
         }
     }
 
-    public func apply(puts: [(String, String, String)], deletes: [(String, String)]) {
+    public func apply(puts: [(String, String, String)], deletes: [(String, String)]) throws {
         guard !puts.isEmpty || !deletes.isEmpty else { return }
-        try? db.write { db in
+        try write { db in
             for (k, i) in deletes { try db.execute(sql: "DELETE FROM entities WHERE kind = ? AND id = ?", arguments: [k, i]) }
             for (k, i, j) in puts {
                 try db.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [k, i, j])
@@ -67,8 +103,8 @@ public final class Store: Sendable {
     }
 
     /// Replaces every entity at once (reset to baseline, first start).
-    public func replaceAll(_ rows: [(String, String, String)]) {
-        try? db.write { db in
+    public func replaceAll(_ rows: [(String, String, String)]) throws {
+        try write { db in
             try db.execute(sql: "DELETE FROM entities")
             let stmt = try db.makeStatement(sql: "INSERT INTO entities(kind, id, json) VALUES (?, ?, ?)")
             for (k, i, j) in rows { try stmt.execute(arguments: [k, i, j]) }
@@ -77,8 +113,8 @@ public final class Store: Sendable {
 
     // MARK: journal
 
-    public func upsertJournal(_ rows: [(String, String)], limit: Int) {
-        try? db.write { db in
+    public func upsertJournal(_ rows: [(String, String)], limit: Int) throws {
+        try write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
             for (id, json) in rows { try stmt.execute(arguments: [id, json]) }
             try db.execute(sql: "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", arguments: [limit])
@@ -91,20 +127,23 @@ public final class Store: Sendable {
         }) ?? []
     }
 
-    public func clearJournal() { try? db.write { try $0.execute(sql: "DELETE FROM journal") } }
+    public func clearJournal() throws { try write { try $0.execute(sql: "DELETE FROM journal") } }
 
     // MARK: system log
 
-    public func appendLogs(_ rows: [(String, Double, String)]) {
-        try? db.write { db in
+    public func appendLogs(_ rows: [(String, Double, String)], keep: Int) throws {
+        try write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)")
             for (u, p, j) in rows { try stmt.execute(arguments: [u, p, j]) }
+            try db.execute(sql: "DELETE FROM system_log WHERE seq <= (SELECT MAX(seq) FROM system_log) - ?", arguments: [keep])
         }
     }
 
-    public func logs() -> [String] {
-        (try? db.read { try String.fetchAll($0, sql: "SELECT json FROM system_log ORDER BY seq") }) ?? []
+    public func logs(limit: Int) -> [String] {
+        (try? db.read {
+            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM system_log ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+        }) ?? []
     }
 
-    public func clearLogs() { try? db.write { try $0.execute(sql: "DELETE FROM system_log") } }
+    public func clearLogs() throws { try write { try $0.execute(sql: "DELETE FROM system_log") } }
 }

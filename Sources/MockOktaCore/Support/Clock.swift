@@ -35,16 +35,31 @@ public final class TenantClock: Sendable {
 
     public var nowSeconds: Int { Int(now().rounded(.down)) }
 
-    public func advance(_ seconds: Double) {
+    /// How far the tenant clock may be moved from real time, either way: 100 years (3,153,600,000 s).
+    public static let maxOffsetSeconds: Double = 3_153_600_000
+
+    static func allowed(_ offset: Double) -> Bool { offset.isFinite && abs(offset) <= maxOffsetSeconds }
+
+    /// Moves the clock; refuses (returns false, nothing changes) a move that would take it more than
+    /// `maxOffsetSeconds` away from real time.
+    @discardableResult
+    public func advance(_ seconds: Double) -> Bool {
         state.withLock { s in
+            let real = base.now()
+            let current = (s.frozenAt ?? real + s.offset) - real
+            guard seconds.isFinite, TenantClock.allowed(current + seconds) else { return false }
             if let f = s.frozenAt { s.frozenAt = f + seconds } else { s.offset += seconds }
+            return true
         }
     }
 
-    public func setOffset(_ seconds: Double) {
-        state.withLock { s in
+    @discardableResult
+    public func setOffset(_ seconds: Double) -> Bool {
+        guard TenantClock.allowed(seconds) else { return false }
+        return state.withLock { s in
             if s.frozenAt != nil { s.frozenAt = base.now() + seconds }
             s.offset = seconds
+            return true
         }
     }
 

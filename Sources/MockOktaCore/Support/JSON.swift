@@ -107,7 +107,7 @@ extension JSON {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n):
-            if n.rounded() == n && abs(n) < 1e15 { out += String(Int64(n)) } else { out += String(n) }
+            if !n.isFinite { out += "null" } else if n.rounded() == n && abs(n) < 1e15 { out += String(Int64(n)) } else { out += String(n) }
         case .string(let s): JSON.escape(s, into: &out)
         case .array(let a):
             if a.isEmpty { out += "[]"; return }
@@ -176,9 +176,15 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Parses JSON and records the position of every value by its JSON pointer-like path ("$.rules[0].fault").
+///
+/// Bounds: at most `maxDepth` (64) nested arrays and objects, and numbers must be finite doubles
+/// (`1e999` is refused). Beyond either the parse fails with a `JSONParseError`, never a crash.
 public struct JSONParser {
+    /// The deepest nesting of arrays and objects accepted anywhere JSON comes from outside.
+    public static let maxDepth = 64
     private let bytes: [UInt8]
     private var i = 0
+    private var depth = 0
     private var line = 1
     private var lineStart = 0
     public private(set) var positions: [String: JSONPosition] = [:]
@@ -257,6 +263,7 @@ public struct JSONParser {
         }
         let s = String(decoding: bytes[start..<i], as: UTF8.self)
         guard let d = Double(s) else { throw err("invalid number '\(s)'") }
+        guard d.isFinite else { throw err("number out of range '\(s)'") }
         return .number(d)
     }
 
@@ -316,7 +323,14 @@ public struct JSONParser {
         return v
     }
 
+    private mutating func enter() throws {
+        depth += 1
+        if depth > JSONParser.maxDepth { throw err("nested deeper than \(JSONParser.maxDepth) levels") }
+    }
+
     private mutating func parseArray(path: String) throws -> JSON {
+        try enter()
+        defer { depth -= 1 }
         i += 1
         var out = [JSON]()
         skipWS()
@@ -333,6 +347,8 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(path: String) throws -> JSON {
+        try enter()
+        defer { depth -= 1 }
         i += 1
         var out = [(String, JSON)]()
         skipWS()
