@@ -19,7 +19,14 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let c = try server.configuration(defaultPort: 0)
         let logger = server.logger(c)
-        let outcome = try await RunHarness.run(config: c, command: command, reportPath: report, junitPath: junit, logger: logger)
+        let outcome: RunHarness.Outcome
+        do {
+            outcome = try await RunHarness.run(config: c, command: command, reportPath: report, junitPath: junit, logger: logger)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw startFailure(error, c)
+        }
         throw ExitCode(outcome.exitCode)
     }
 }

@@ -44,6 +44,8 @@ struct ServerOptions: ParsableArguments {
     var adminToken: String?
     @Option(name: .customLong("log-format"), help: "text or json (env MOCK_OKTA_LOG_FORMAT).") var logFormat: String?
     @Option(name: .customLong("journal-limit"), help: "Keep the newest N requests in the journal (default 100000).") var journalLimit: Int?
+    @Option(name: .customLong("idle-timeout"), help: "Close keep-alive connections idle this many seconds; 0 = never (default 60, env MOCK_OKTA_IDLE_TIMEOUT).")
+    var idleTimeout: Double?
     @Option(name: .customLong("rate-limits"), help: "okta (Okta's default buckets) or off (env MOCK_OKTA_RATE_LIMITS).") var rateLimits: String?
 
     static func env(_ name: String) -> String? {
@@ -56,6 +58,13 @@ struct ServerOptions: ParsableArguments {
         if let r = rateLimits ?? Self.env("RATE_LIMITS"), r != "okta" && r != "off" { throw ValidationError("--rate-limits must be okta or off") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if let p = port, !(0...65535).contains(p) { throw ValidationError("--port must be 0…65535") }
+        if let t = idleTimeout ?? Self.env("IDLE_TIMEOUT").flatMap(Double.init), !(0...86400).contains(t) {
+            throw ValidationError("--idle-timeout must be 0…86400 seconds")
+        }
+        if let s = Self.env("IDLE_TIMEOUT"), idleTimeout == nil, Double(s) == nil { throw ValidationError("MOCK_OKTA_IDLE_TIMEOUT must be a number of seconds") }
+        if let n = journalLimit ?? Self.env("JOURNAL_LIMIT").flatMap(Int.init), !(1...10_000_000).contains(n) {
+            throw ValidationError("--journal-limit must be 1…10000000")
+        }
         if let s = Self.env("SEED"), seed == nil, UInt64(s) == nil { throw ValidationError("MOCK_OKTA_SEED must be a non-negative integer") }
         if let p = Self.env("PORT"), port == nil, Int(p) == nil { throw ValidationError("MOCK_OKTA_PORT must be an integer") }
     }
@@ -75,6 +84,8 @@ struct ServerOptions: ParsableArguments {
         c.options.seed = seed ?? Self.env("SEED").flatMap(UInt64.init)
         c.options.dbPath = db ?? Self.env("DB") ?? ":memory:"
         c.options.adminToken = adminToken ?? Self.env("ADMIN_TOKEN")
+        let idle = idleTimeout ?? Self.env("IDLE_TIMEOUT").flatMap(Double.init) ?? 60
+        c.idleTimeoutSeconds = idle > 0 ? idle : nil
         c.options.journalLimit = journalLimit ?? Self.env("JOURNAL_LIMIT").flatMap(Int.init) ?? 100_000
         c.options.rateLimitsEnabled = (rateLimits ?? Self.env("RATE_LIMITS") ?? "okta") == "okta"
         let files = scenarios.isEmpty ? (Self.env("SCENARIO")?.split(separator: ",").map(String.init) ?? []) : scenarios
@@ -118,8 +129,27 @@ struct Serve: AsyncParsableCommand {
         } catch let e as ExitCode {
             throw e
         } catch {
-            FileHandle.standardError.write(Data("mock-okta: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw startFailure(error, c)
         }
     }
+}
+
+/// A server that cannot start says why in one sentence: exit 2 for what the user can fix (a port in use,
+/// a --db file another server holds), 1 for anything else.
+func startFailure(_ error: any Error, _ c: ServerConfiguration) -> ExitCode {
+    let text = "\(error)"
+    var message = "mock-okta: \(text)"
+    var code: Int32 = 1
+    if let e = error as? Store.StoreError, case .inUse = e {
+        message = "mock-okta: \(e)"
+        code = 2
+    } else if text.contains("Address already in use") {
+        message = "mock-okta: port \(c.port) on \(c.host) is already in use; pick another --port (0 picks a free one)"
+        code = 2
+    } else if text.contains("Cannot assign requested address") || text.contains("Name or service not known") {
+        message = "mock-okta: cannot listen on \(c.host); use an address of this machine such as 127.0.0.1"
+        code = 2
+    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    return ExitCode(code)
 }

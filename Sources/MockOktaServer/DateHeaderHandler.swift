@@ -2,20 +2,48 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Sets the Date header from the tenant clock (or drops it for the `omitDate` fault).
-/// Hummingbird stamps Date after the responder returns, so the responder leaves its wish in a marker header.
+/// Last touches on every response head before it is encoded:
+/// - sets the Date header from the tenant clock (or drops it for the `omitDate` fault). Hummingbird stamps Date
+///   after the responder returns, so the responder leaves its wish in a marker header;
+/// - gives the bare 400 Hummingbird writes for a request it cannot parse (bad request line, header without a colon,
+///   headers over 80 KiB) an Okta JSON body, like every other error the org sends.
 final class DateHeaderHandler: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
     static let marker = HTTPField.Name("x-mock-okta-date")!
+    /// Body for an unparseable request; nil keeps Hummingbird's empty one.
+    let parseErrorBody: @Sendable () -> [UInt8]
+    private var pendingBody: [UInt8]?
+
+    init(parseErrorBody: @escaping @Sendable () -> [UInt8]) { self.parseErrorBody = parseErrorBody }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        HTTP10CloseHandler.install(in: context.pipeline)
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var part = unwrapOutboundIn(data)
-        if case .head(var head) = part, let wanted = head.headerFields[DateHeaderHandler.marker] {
-            head.headerFields[DateHeaderHandler.marker] = nil
-            if wanted == "omit" { head.headerFields[.date] = nil } else { head.headerFields[.date] = wanted }
+        switch part {
+        case .head(var head):
+            if let wanted = head.headerFields[DateHeaderHandler.marker] {
+                head.headerFields[DateHeaderHandler.marker] = nil
+                if wanted == "omit" { head.headerFields[.date] = nil } else { head.headerFields[.date] = wanted }
+            } else if head.status == .badRequest, head.headerFields[.contentLength] == "0", head.headerFields[.connection] == "close" {
+                // Only Hummingbird's parse-error reply comes without our marker.
+                let body = parseErrorBody()
+                head.headerFields[.contentLength] = String(body.count)
+                head.headerFields[.contentType] = "application/json"
+                pendingBody = body
+            }
             part = .head(head)
+        case .end:
+            if let body = pendingBody {
+                pendingBody = nil
+                context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
+            }
+        case .body:
+            break
         }
         context.write(wrapOutboundOut(part), promise: promise)
     }

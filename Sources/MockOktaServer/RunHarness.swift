@@ -120,6 +120,7 @@ public enum RunHarness {
         var config = config
         config.readyToStderr = true
         let serverTask = Task { [config] in
+            defer { readyCont.finish() }  // a server that fails to bind ends the wait below
             try await MockOktaServer.run(config, engine: engine, logger: logger, shutdown: trigger) { info in readyCont.yield(info) }
         }
         var info: JSON? = nil
@@ -128,7 +129,7 @@ public enum RunHarness {
             break
         }
         guard let info else {
-            serverTask.cancel()
+            try await serverTask.value  // rethrows why it did not start
             throw ServerError("the server did not start")
         }
         var bundle: String? = nil

@@ -73,6 +73,7 @@ public enum MockOktaServer {
 
     public static func run(_ config: ServerConfiguration, engine: MockOkta, logger: Logger, shutdown: ShutdownTrigger? = nil,
                            onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
+        raiseOpenFileLimit()
         var tlsConfig: TLSConfiguration? = nil
         var caFile: String? = nil
         if config.tls {
@@ -92,10 +93,16 @@ public enum MockOktaServer {
             }
             let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
             let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
-            tlsConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            // Closing a TLS connection waits for the peer's close_notify (5 s by default); a client that never
+            // answers it must not hold shutdown past its 1 s budget.
+            tls.shutdownTimeout = .milliseconds(100)
+            tlsConfig = tls
         }
         engine.setCAFile(caFile)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [DateHeaderHandler()]))
+        let idle = config.idleTimeoutSeconds.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [DateHeaderHandler(parseErrorBody: { engine.unparseableRequestBody() })], idleTimeout: idle))
         let server: HTTPServerBuilder = try tlsConfig.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let scheme = config.tls ? "https" : "http"
         let host = config.host
@@ -126,11 +133,20 @@ public enum MockOktaServer {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(700)
-        groupConfig.maximumCancellationDuration = .milliseconds(300)
+        // No escalation to fatalError: hung handlers are released at graceful shutdown and TLS closes are bounded.
+        groupConfig.maximumCancellationDuration = nil
         defer { engine.flushPersistence() }
         let group = ServiceGroup(configuration: groupConfig)
         await shutdown?.attach(group)
         try await group.run()
+    }
+
+    /// Thousands of held connections need file descriptors: lift the soft limit (often 1,024) to the hard one.
+    static func raiseOpenFileLimit() {
+        var r = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &r) == 0, r.rlim_cur < r.rlim_max else { return }
+        r.rlim_cur = r.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 
     static func printReady(_ info: JSON, quiet: Bool, toStderr: Bool = false) {

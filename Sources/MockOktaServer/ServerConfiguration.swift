@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var quietReadyBlock: Bool = false
     /// `run` keeps stdout for the command's own output.
     public var readyToStderr: Bool = false
+    /// Idle keep-alive connections are closed after this long (nil: never), as Okta's edge does.
+    public var idleTimeoutSeconds: Double? = 60
     public var options = MockOktaOptions()
 
     public enum LogFormat: String, Sendable { case text, json }

@@ -30,7 +30,7 @@ final class Exchange {
     }
 
     var logContext: SystemLog.Context {
-        let q = req.query.isEmpty ? "" : "?" + req.query.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        let q = req.query.isEmpty ? "" : "?" + MockOkta.redact(query: req.query).map { "\($0.0)=\($0.1)" }.joined(separator: "&")
         return SystemLog.Context(requestId: id, requestURI: req.path, url: req.path + q, ipAddress: req.remoteIP, userAgent: req.userAgent,
                                  apiTokenId: apiTokenId)
     }
@@ -365,7 +365,7 @@ public final class MockOkta: Sendable {
         let retryCount = req.header("x-okta-retry-count").flatMap { Int($0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") }
         journal.begin { seq in
             JournalEntry(seq: seq, id: ex.id, receivedAt: realClock.now(), finishedAt: nil, disconnectedAt: nil, method: req.method,
-                         path: req.path, route: ex.route, query: req.query, status: nil, auth: ex.auth,
+                         path: req.path, route: ex.route, query: MockOkta.redact(query: req.query), status: nil, auth: ex.auth,
                          retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor, retryCount: retryCount, rule: nil, fault: nil,
                          headers: MockOkta.redact(req.headers), resetAt: nil, dateSent: nil, tokenError: nil)
         }
@@ -443,6 +443,18 @@ public final class MockOkta: Sendable {
         }
     }
 
+    /// Query parameters that carry a credential. Clients put them in URLs (Java's token client sends
+    /// `client_secret` in the query); the journal and System Log keep only a short hash of the value.
+    static let secretParameters: Set<String> = [
+        "client_secret", "client_assertion", "api_token", "access_token", "refresh_token", "id_token", "id_token_hint", "token",
+        "password", "code", "code_verifier", "assertion", "sessiontoken", "session_token", "subject_token", "actor_token",
+        "device_code", "passcode", "otp", "state_token", "statetoken",
+    ]
+
+    static func redact(query: [(String, String)]) -> [(String, String)] {
+        query.map { (k, v) in secretParameters.contains(k.lowercased()) ? (k, "[redacted \(shortHash(v))]") : (k, v) }
+    }
+
     static func redact(_ headers: [(String, String)]) -> [(String, String)] {
         headers.map { (k, v) in
             switch k {
@@ -454,6 +466,12 @@ public final class MockOkta: Sendable {
             default: return (k, v)
             }
         }
+    }
+
+    /// The Okta error body for a request the HTTP layer could not parse.
+    public func unparseableRequestBody() -> [UInt8] {
+        OktaAPIError(400, "E0000003", "The request body was not well-formed.", causes: ["The HTTP request could not be parsed."])
+            .body(errorId: errorId()).bytes
     }
 
     func errorId() -> String { "oae" + ids.string(22, alphabet: RandomSource.b64url) }

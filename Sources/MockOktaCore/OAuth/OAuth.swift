@@ -638,7 +638,7 @@ extension MockOkta {
     // MARK: token validation (introspect, userinfo, /api/v1 Bearer)
 
     enum TokenProblem: Error {
-        case malformed, badAlg, unknownKid, badSignature, expired, notYetValid, wrongIssuer, wrongAudience, revoked, inactiveUser
+        case malformed, badAlg, unknownKid, badSignature, expired, notYetValid, notAccessToken, wrongIssuer, wrongAudience, revoked, inactiveUser
 
         var description: String {
             switch self {
@@ -648,6 +648,7 @@ extension MockOkta {
             case .badSignature: return "The access token is invalid: signature validation failed."
             case .expired: return "The token has expired."
             case .notYetValid: return "The token is not valid yet (nbf is in the future)."
+            case .notAccessToken: return "The access token is invalid: this is not an access token."
             case .wrongIssuer: return "The access token provided has an invalid issuer."
             case .wrongAudience: return "The access token provided is not intended for this resource."
             case .revoked: return "The access token has been revoked."
@@ -657,7 +658,7 @@ extension MockOkta {
     }
 
     /// Validates a JWT issued by `serverId`, as Okta would for a resource request.
-    func validateAccessToken(_ token: String, serverId: String, now: Double) -> Result<DecodedJWT, TokenProblem> {
+    func validateAccessToken(_ token: String, serverId: String, now: Double, allowIDToken: Bool = false) -> Result<DecodedJWT, TokenProblem> {
         guard let jwt = DecodedJWT(token) else { return .failure(.malformed) }
         guard jwt.alg == "RS256" else { return .failure(.badAlg) }
         guard let s = read({ $0.servers[serverId] }) else { return .failure(.wrongIssuer) }
@@ -669,6 +670,8 @@ extension MockOkta {
         }
         guard let key = rsaKey(k), jwt.verify(with: key) else { return .failure(.badSignature) }
         guard jwt.claims["iss"]?.stringValue == issuer(serverId) else { return .failure(.wrongIssuer) }
+        // Every access token Okta issues names its client in `cid`; an ID token (aud = client, no cid) is not one.
+        guard jwt.claims["cid"] != nil || allowIDToken else { return .failure(.notAccessToken) }
         let aud = jwt.claims["aud"]?.stringValue
         if jwt.claims["cid"] != nil, aud != audience(s) { return .failure(.wrongAudience) }
         guard let exp = jwt.claims["exp"]?.doubleValue, exp > now else { return .failure(.expired) }
@@ -711,7 +714,7 @@ extension MockOkta {
                                "iat": JSON(Int(rec.issuedAt)), "sub": JSON(user?.login), "aud": .string(audience(s)),
                                "iss": .string(issuer(s.id)), "uid": JSON(user?.id), "device_id": nil])
         }
-        switch validateAccessToken(token, serverId: serverId, now: ex.now) {
+        switch validateAccessToken(token, serverId: serverId, now: ex.now, allowIDToken: true) {
         case .failure: return .json(200, ["active": false])
         case .success(let jwt):
             let c = jwt.claims
@@ -789,9 +792,19 @@ extension MockOkta {
     }
 
     func logout(_ ex: Exchange, serverId: String) throws -> HTTPReply {
-        _ = try server(serverId)
+        let s = try server(serverId)
         let hint = ex.param("id_token_hint")
         let post = ex.param("post_logout_redirect_uri")
+        // Okta checks the hint is an ID token it issued (signature and issuer; an expired one is still fine)
+        // and shows an error page otherwise.
+        if let hint {
+            guard let jwt = DecodedJWT(hint), jwt.alg == "RS256",
+                let k = publishedKeys(s, now: ex.now).first(where: { $0.kid == jwt.kid }), let key = rsaKey(k), jwt.verify(with: key),
+                jwt.claims["iss"]?.stringValue == issuer(serverId)
+            else {
+                return htmlError(400, "invalid_request", "The 'id_token_hint' parameter is not a valid ID token issued by this authorization server.")
+            }
+        }
         if let post {
             let clientId = hint.flatMap { DecodedJWT($0)?.claims["aud"]?.stringValue }
             let allowed = read { t in
