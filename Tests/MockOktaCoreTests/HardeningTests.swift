@@ -237,4 +237,22 @@ struct HardeningTests {
         let r = org.send("GET", "/api/v1/users", headers: [("authorization", "Bearer \(token)")])
         #expect(r.status == 401)
     }
+
+    @Test("timeline key rotations never generate keys on the request path: they wait for background keys")
+    func rotationOffRequestPath() async throws {
+        let rotations = (0..<6).map { _ in "{\"atSeconds\":0,\"action\":{\"type\":\"rotateSigningKey\",\"server\":\"default\"}}" }
+        let org = try TestOrg(scenario: "{\"version\":1,\"name\":\"rot\",\"timeline\":[\(rotations.joined(separator: ","))]}")
+        func done() -> Int { org.engine.scenarioJSON["timeline"]?.arrayValue?.filter { $0["done"]?.boolValue == true }.count ?? 0 }
+        // The first request runs the due timeline but derives nothing itself: six keys are not ready yet.
+        #expect(org.send("GET", "/oauth2/default/v1/keys").status == 200)
+        #expect(done() < 6)
+        // The background queue makes them; the timeline completes on later ticks, in order.
+        for _ in 0..<400 where done() < 6 {
+            try await Task.sleep(for: .milliseconds(50))
+            org.engine.runDueTimeline()
+        }
+        #expect(done() == 6)
+        let kids = org.send("GET", "/oauth2/default/v1/keys").bodyJSON?["keys"]?.arrayValue?.compactMap { $0["kid"]?.stringValue } ?? []
+        #expect(Set(kids).count == kids.count && kids.count >= 2)
+    }
 }

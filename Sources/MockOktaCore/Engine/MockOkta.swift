@@ -82,6 +82,8 @@ public final class MockOkta: Sendable {
     let faultRandom: Mutex<RandomSource>
     /// Sub-second mint times of recent access tokens (the `expireAccessTokens` boundary).
     let recentMints = RecentMints()
+    /// Keys for rotations, made in the background before they are needed.
+    let rotationKeys: RotationKeys
 
     public init(options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
                 logger: Logger = Logger(label: "mock-okta")) throws {
@@ -120,6 +122,7 @@ public final class MockOkta: Sendable {
         }
         self.seed = seed
         self.secrets = secrets
+        rotationKeys = RotationKeys(seed: seed)
         userTypeId = "oty" + String(tenant.orgId.dropFirst(3))
         state = Mutex(tenant)
         baseline = Mutex(tenant)
@@ -148,6 +151,7 @@ public final class MockOkta: Sendable {
             }
         }
         runtime = Mutex(ScenarioRuntime(scenario: scenario, loadedAt: clock.base.now()))
+        prepareRotationKeys(scenario)
     }
 
     /// The generator for `probability`: `--seed` wins, then the scenario's `seed`, then the tenant's.
@@ -315,7 +319,8 @@ public final class MockOkta: Sendable {
     var strayKey: (String, RSAKey)? {
         let kid = "unknown-kid-" + String(seed % 100_000)
         if let cached = keyCache.withLock({ $0[kid] }) { return (kid, cached) }
-        guard let k = try? RSAKey.derive(seed: DefaultTenant.keySeed(seed, "stray")) else { return nil }
+        // From the pre-generated pool (a slot no tenant key uses): no key generation on the request path.
+        guard let k = try? KeyPool.key(seed: seed, slot: .stray) else { return nil }
         keyCache.withLock { $0[kid] = k }
         return (kid, k)
     }

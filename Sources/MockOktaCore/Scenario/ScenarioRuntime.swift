@@ -279,7 +279,11 @@ extension MockOkta {
             return out
         }
         for (i, action) in due {
-            let result = perform(action, ex: nil)
+            let result = perform(action, ex: nil, fromTimeline: true)
+            if result["pending"]?.boolValue == true {
+                runtime.withLock { rt in if i < rt.timelineClaimed.count { rt.timelineClaimed[i] = false } }
+                continue
+            }
             logger.info("timeline action \(action.name)", metadata: ["result": "\(result.serialized())"])
             runtime.withLock { rt in
                 if i < rt.timelineDone.count { rt.timelineDone[i] = true }
@@ -293,15 +297,15 @@ extension MockOkta {
 
     /// Carries out an action on the real tenant, so enforcement produces the consequences. Returns a JSON summary.
     @discardableResult
-    func perform(_ action: Action, ex: Exchange?) -> JSON {
+    func perform(_ action: Action, ex: Exchange?, fromTimeline: Bool = false) -> JSON {
         do {
-            return try performThrowing(action, ex: ex)
+            return try performThrowing(action, ex: ex, fromTimeline: fromTimeline)
         } catch {
             return ["ok": false, "error": .string("\(error)")]
         }
     }
 
-    private func performThrowing(_ action: Action, ex: Exchange?) throws -> JSON {
+    private func performThrowing(_ action: Action, ex: Exchange?, fromTimeline: Bool) throws -> JSON {
         let now = clock.now()
         let system = SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
         switch action {
@@ -342,12 +346,19 @@ extension MockOkta {
             logEvent("app.oauth2.as.token.revoke", "Refresh tokens revoked by scenario", actor: system, ex: ex)
             return ["ok": true, "revoked": JSON(n)]
         case .rotateSigningKey(let server, let dropOld, let keepOld):
-            let servers = read { t in server.map { [$0] } ?? t.serverOrder }
-            var newKids: [(String, JSON)] = []
+            let servers = read { t in (server.map { [$0] } ?? t.serverOrder).filter { t.servers[$0] != nil } }
+            // All keys first: a timeline rotation whose keys are still being made is retried on the next tick.
+            var keys: [(String, RSAKey)] = []
             for sid in servers {
-                guard read({ $0.servers[sid] }) != nil else { continue }
                 let count = read { $0.servers[sid]?.keys.count ?? 0 }
-                guard let key = try? RSAKey.derive(seed: DefaultTenant.keySeed(seed, "server.\(sid).rotation.\(count)")) else { continue }
+                guard let key = rotationKeys.key(server: sid, index: count, wait: !fromTimeline) else { continue }
+                keys.append((sid, key))
+            }
+            if keys.count < servers.count { return ["ok": false, "pending": true] }
+            var newKids: [(String, JSON)] = []
+            for (sid, key) in keys {
+                let count = read { $0.servers[sid]?.keys.count ?? 0 }
+                rotationKeys.prepare(server: sid, index: count + 1)  // a spare for the next rotation
                 let rec = SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
                 keyCache.withLock { $0[rec.kid] = key }
                 try mutate { t, d in
@@ -449,7 +460,22 @@ extension MockOkta {
         baseline.withLock { $0 = b }
         faultRandom.withLock { $0 = MockOkta.faultSource(options: options, scenarioSeed: sc?.seed, tenantSeed: seed) }
         runtime.withLock { $0 = ScenarioRuntime(scenario: sc, loadedAt: realClock.now()) }
+        prepareRotationKeys(sc)
         journal.markEpoch()
+    }
+
+    /// Starts making the keys the timeline's rotations will need, in the order they will need them.
+    func prepareRotationKeys(_ sc: Scenario?) {
+        guard let sc else { return }
+        var next = read { t in t.servers.mapValues(\.keys.count) }
+        for entry in sc.timeline {
+            guard case .rotateSigningKey(let server, _, _) = entry.action else { continue }
+            for sid in server.map({ [$0] }) ?? read({ $0.serverOrder }) {
+                guard let n = next[sid] else { continue }
+                rotationKeys.prepare(server: sid, index: n)
+                next[sid] = n + 1
+            }
+        }
     }
 
     public func addRule(_ rule: Rule) {

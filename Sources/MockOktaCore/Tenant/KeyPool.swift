@@ -489,7 +489,7 @@ public enum KeyPool {
 
 extension KeyPool {
     /// Slots a tenant takes from the pool.
-    public enum Slot: Int, Sendable { case orgServer = 0, defaultServer, serviceApp, tlsCA, tlsServer }
+    public enum Slot: Int, Sendable { case orgServer = 0, defaultServer, serviceApp, tlsCA, tlsServer, stray }
 
     /// A deterministic permutation of the pool for `seed`: distinct keys per slot, same seed same keys.
     static func order(seed: UInt64) -> [Int] {
