@@ -95,13 +95,31 @@ public enum RunHarness {
         }
     }
 
-    /// A readable verdict table.
-    public static func table(_ report: VerdictReport) -> String {
-        var out = "\nmock-okta verdict: \(report.passed ? "PASSED" : "FAILED")\n"
-        if report.results.isEmpty { out += "  (the scenario has no expectations)\n" }
+    /// A readable verdict table: one line per expectation and rule, the reason, and up to `limit` cited requests
+    /// ("+N more"; the JSON report never shortens).
+    public static func table(_ report: VerdictReport, limit: Int = 5) -> String {
+        func mark(_ s: VerdictStatus, optional: Bool) -> String {
+            switch s {
+            case .passed: return "PASS"
+            case .failed: return "FAIL"
+            case .notExercised: return optional ? "SKIP" : "NOT EXERCISED"
+            }
+        }
+        var out = "\nmock-okta verdict: \(report.passed ? "PASSED" : "FAILED")\(report.summary.map { " (\($0))" } ?? "")\n"
+        if report.noRequests { out += "  the client sent no request to the mock: nothing was tested\n" }
+        if report.results.isEmpty && report.rules.isEmpty { out += "  (the scenario has no expectations)\n" }
         for r in report.results {
-            out += "  \(r.passed ? "PASS" : "FAIL")  \(r.label)\n        \(r.reason)\n"
-            if !r.passed && !r.evidence.isEmpty { out += "        requests: \(r.evidence.prefix(12).joined(separator: ", "))\n" }
+            out += "  \(mark(r.status, optional: r.optional))  \(r.label)\(r.optional ? " (optional)" : "")\n        \(r.reason)\n"
+            guard r.status == .failed else { continue }
+            for q in r.requests.prefix(limit) { out += "          \(q.line)  [\(q.id)]\n" }
+            if r.requests.count > limit { out += "          +\(r.requests.count - limit) more\n" }
+        }
+        if !report.rules.isEmpty {
+            out += "  rules:\n"
+            for rule in report.rules {
+                let status = rule.fired > 0 ? "fired \(rule.fired)×" : (rule.optional ? "never fired (optional)" : "NEVER FIRED")
+                out += "    \(rule.id): \(status)\(rule.fired == 0 && rule.matched > 0 ? ", matched \(rule.matched)" : "")\n"
+            }
         }
         return out
     }

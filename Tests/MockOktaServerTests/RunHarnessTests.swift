@@ -27,13 +27,27 @@ struct RunHarnessTests {
 
     @Test("exit status: the command's failure wins, then 3 for a failed expectation, else 0")
     func exitCodes() {
-        let pass = VerdictReport(passed: true, results: [])
-        let fail = VerdictReport(passed: false, results: [VerdictResult(type: "maxAttempts", label: "maxAttempts", passed: false,
-                                                                        reason: "5 attempts", evidence: ["a", "b"])])
+        let pass = VerdictReport(results: [])
+        let reqs = (0..<8).map { EvidenceRequest(id: "r\($0)", method: "GET", path: "/api/v1/users", status: 500, atMs: $0 * 100, rule: "boom",
+                                                 fault: "serverError", retryOf: $0 == 0 ? nil : "r\($0 - 1)") }
+        let fail = VerdictReport(results: [VerdictResult(type: "maxAttempts", label: "maxAttempts", status: .failed,
+                                                         reason: "8 attempts", evidence: reqs.map(\.id), requests: reqs)])
+        let idle = VerdictReport(results: [VerdictResult(type: "backsOff", label: "backsOff", status: .notExercised, reason: "no 5xx", evidence: [])])
+        let optionalIdle = VerdictReport(results: [VerdictResult(type: "backsOff", label: "backsOff", status: .notExercised, optional: true,
+                                                                 reason: "no 5xx", evidence: [])])
+        let nothing = VerdictReport(results: [], requestCount: 0)
+        let unfired = VerdictReport(results: [], rules: [RuleCoverage(id: "r", fired: 0, matched: 0, optional: false)])
         #expect(RunHarness.exitCode(commandStatus: 0, report: pass) == 0)
         #expect(RunHarness.exitCode(commandStatus: 0, report: fail) == 3)
         #expect(RunHarness.exitCode(commandStatus: 7, report: fail) == 7)
-        #expect(RunHarness.table(fail).contains("FAIL  maxAttempts") && RunHarness.table(fail).contains("requests: a, b"))
+        #expect(RunHarness.exitCode(commandStatus: 0, report: idle) == 3)
+        #expect(RunHarness.exitCode(commandStatus: 0, report: optionalIdle) == 0)
+        #expect(RunHarness.exitCode(commandStatus: 0, report: nothing) == 3)
+        #expect(RunHarness.exitCode(commandStatus: 0, report: unfired) == 3)
+        let t = RunHarness.table(fail)
+        #expect(t.contains("FAIL  maxAttempts") && t.contains("GET /api/v1/users → 500 (rule boom, serverError)") && t.contains("+3 more"))
+        #expect(RunHarness.table(idle).contains("NOT EXERCISED  backsOff"))
+        #expect(RunHarness.table(nothing).contains("sent no request"))
     }
 
     @Test("the CA bundle keeps the system CAs and adds ours")

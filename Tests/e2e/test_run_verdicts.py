@@ -263,10 +263,14 @@ def check_run(run: RunResult, type_: str, should_pass: bool) -> dict[str, Any]:
 
 
 def check_junit(run: RunResult, results: list[dict[str, Any]]) -> None:
+    """One testcase per expectation (plus one per scenario rule, named `rule ID fired`); a failed or
+    not-exercised expectation is a <failure> naming its evidence, unless optional (then <skipped>)."""
     root = run.junit
-    cases = root.findall(".//testcase")
+    all_cases = root.findall(".//testcase")
+    rule_cases = [c for c in all_cases if (c.get("name") or "").startswith("rule ")]
+    cases = [c for c in all_cases if c not in rule_cases]
     assert len(cases) == len(results), f"{len(cases)} testcases for {len(results)} expectations"
-    failed_names = {r["name"] for r in results if not r["passed"]}
+    failed_names = {r["name"] for r in results if not r["passed"] and not r.get("optional")}
     junit_failed = {c.get("name") for c in cases if c.find("failure") is not None}
     assert {c.get("name") for c in cases} == {r["name"] for r in results}
     assert junit_failed == failed_names, f"JUnit failures {junit_failed} vs report {failed_names}"
@@ -279,8 +283,9 @@ def check_junit(run: RunResult, results: list[dict[str, Any]]) -> None:
                 assert rid in blob, f"evidence {rid} missing from the JUnit failure of {r['name']}"
     suites = root.findall(".//testsuite") if root.tag == "testsuites" else [root]
     assert suites, "no <testsuite>"
-    assert sum(int(s.get("tests", "0")) for s in suites) == len(results)
-    assert sum(int(s.get("failures", "0")) for s in suites) == len(failed_names)
+    assert sum(int(s.get("tests", "0")) for s in suites) == len(all_cases)
+    rule_failures = sum(1 for c in rule_cases if c.find("failure") is not None)
+    assert sum(int(s.get("failures", "0")) for s in suites) == len(failed_names) + rule_failures
 
 
 def check_verdict_table(run: RunResult, results: list[dict[str, Any]]) -> None:
@@ -288,15 +293,18 @@ def check_verdict_table(run: RunResult, results: list[dict[str, Any]]) -> None:
     verdict = "PASSED" if all(r["passed"] for r in results) else "FAILED"
     assert f"mock-okta verdict: {verdict}" in err, run.describe()
     lines = err.splitlines()
+    words = {"passed": "PASS", "failed": "FAIL", "notExercised": "NOT EXERCISED"}
     for r in results:
-        word = "PASS" if r["passed"] else "FAIL"
+        word = words[r["status"]]
         idx = [i for i, ln in enumerate(lines) if re.match(rf"^\s*{word}\s+{re.escape(r['name'])}\s*$", ln)]
         assert idx, f"no '{word}  {r['name']}' line in the verdict table\n{err[-2000:]}"
-        if not r["passed"]:
-            block = "\n".join(lines[idx[0]: idx[0] + 6])
+        if r["status"] == "failed":
+            block = "\n".join(lines[idx[0]: idx[0] + 8])
             assert r["reason"].splitlines()[0] in block, block
-            req_line = next((ln for ln in lines[idx[0]: idx[0] + 6] if "requests:" in ln), "")
-            assert r["evidence"][0] in req_line, f"no 'requests: …' line with the evidence\n{block}"
+            # The cited requests in words: method, path, status, and the id to find it in the journal.
+            first = r["requests"][0]
+            req_line = next((ln for ln in lines[idx[0]: idx[0] + 8] if first["id"] in ln), "")
+            assert f"{first['method']} {first['path']} → " in req_line, f"no readable line for the evidence\n{block}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -515,12 +523,12 @@ NEEDS_A_REQUEST = scenario("e2e-needs-a-request", expect=[{"type": "requestCount
 
 def test_command_status_wins_over_failed_expectations(tmp_path: Path) -> None:
     """CMD exits 7 and an expectation fails: `run` exits 7; the report and JUnit are still written."""
-    run = mock_run(tmp_path, client("env_dump.py", "--exit", "7"), scenario=NEEDS_A_REQUEST)
+    run = mock_run(tmp_path, client("env_dump.py", "--silent", "--exit", "7"), scenario=NEEDS_A_REQUEST)
     assert run.rc == 7, run.describe()
     report = run.report
     assert report["commandStatus"] == 7 and report["passed"] is False, report
     assert run.result("requestCount")["passed"] is False
-    assert len(run.junit.findall(".//testcase")) == 1
+    assert len(run.junit.findall(".//testcase")) == 2  # the expectation, and "client sent requests"
 
 
 def test_command_killed_by_signal_is_a_failure(tmp_path: Path) -> None:
@@ -538,20 +546,32 @@ def test_command_killed_by_signal_is_a_failure(tmp_path: Path) -> None:
 
 def test_failed_expectation_without_command_failure_exits_3(tmp_path: Path) -> None:
     """CMD exits 0 but an expectation fails: exit 3 and `mock-okta verdict: FAILED`."""
-    run = mock_run(tmp_path, client("env_dump.py"), scenario=NEEDS_A_REQUEST)
+    run = mock_run(tmp_path, client("env_dump.py", "--silent"), scenario=NEEDS_A_REQUEST)
     assert run.rc == 3, run.describe()
     assert "mock-okta verdict: FAILED" in run.stderr
     assert run.report["commandStatus"] == 0
 
 
 def test_no_expectations_and_command_success_exits_0(tmp_path: Path) -> None:
-    """No scenario at all, CMD exits 0: exit 0, `mock-okta verdict: PASSED`, an empty result list."""
+    """No scenario at all, CMD calls the org and exits 0: exit 0, `mock-okta verdict: PASSED`, no results."""
     run = mock_run(tmp_path, client("env_dump.py"))
     assert run.rc == 0, run.describe()
     assert "mock-okta verdict: PASSED" in run.stderr
     report = run.report
     assert report["passed"] is True and report["results"] == [] and report["commandStatus"] == 0, report
+    assert report["requestCount"] >= 1, report
     assert run.junit.findall(".//testcase") == []
+
+
+def test_command_that_sends_nothing_exits_3(tmp_path: Path) -> None:
+    """Issue 9: a CMD that never calls the org (it exits 0) tested nothing: exit 3, said in one line."""
+    run = mock_run(tmp_path, client("env_dump.py", "--silent"))
+    assert run.rc == 3, run.describe()
+    assert "the client sent no request to the mock" in run.stderr
+    report = run.report
+    assert report["passed"] is False and report["requestCount"] == 0, report
+    failures = [c for c in run.junit.findall(".//testcase") if c.find("failure") is not None]
+    assert len(failures) == 1, run.junit_path.read_text()
 
 
 def test_invalid_scenario_exits_2_without_running_command(tmp_path: Path) -> None:
@@ -706,21 +726,24 @@ def test_verify_live_server(server_http: MockOkta) -> None:
         rl = by["respectsRateLimitReset"]
         assert rl["passed"] is False and set(ids) <= set(rl["evidence"]), rl
         assert set(rl["evidence"]) <= set(ids), f"evidence names requests that are not the chain: {rl}"
-        assert by["noRetryOn"]["passed"] is True, by["noRetryOn"]
+        # Nothing was denied: noRetryOn judged nothing, which is "not exercised", never "passed".
+        assert by["noRetryOn"]["passed"] is False and by["noRetryOn"]["status"] == "notExercised", by["noRetryOn"]
         assert by["requestCount"]["passed"] is True, f"2 requests since the scenario loaded: {by['requestCount']}"
+        assert body["rules"] == [{"id": "throttle", "fired": 1, "matched": 2, "status": "passed", "optional": False}], body
 
         root = _junit(srv)
         cases = root.findall(".//testcase")
-        assert len(cases) == 3, ET.tostring(root)[:1000]
+        assert len(cases) == 4, ET.tostring(root)[:1000]  # 3 expectations + the rule
         failing = {c.get("name") for c in cases if c.find("failure") is not None}
-        assert failing == {rl["name"]}, failing
+        assert failing == {rl["name"], by["noRetryOn"]["name"]}, failing
         failure = next(c for c in cases if c.get("name") == rl["name"]).find("failure")
         assert ids[0] in (failure.get("message", "") + (failure.text or ""))
 
         # after a reset, only new traffic counts; nth ordinals restart
         assert srv.control("POST", "/__mock/reset").status_code in (200, 204)
         by = _by_type(_verify(srv))
-        assert by["respectsRateLimitReset"]["passed"] is True, by["respectsRateLimitReset"]
+        # No traffic since the reset: nothing to judge is "not exercised", and min 1 is unmet.
+        assert by["respectsRateLimitReset"]["status"] == "notExercised", by["respectsRateLimitReset"]
         assert by["requestCount"]["passed"] is False, by["requestCount"]
 
         # polite: wait for X-Rate-Limit-Reset before retrying
@@ -731,10 +754,12 @@ def test_verify_live_server(server_http: MockOkta) -> None:
         time.sleep(wait)
         assert _users(srv).status_code == 200
         body = _verify(srv)
-        assert body["passed"] is True, body
-        assert all(r["passed"] for r in body["results"])
+        assert body["passed"] is False and body["summary"] == "1 not exercised", body
+        by = _by_type(body)
+        assert [r["type"] for r in body["results"] if not r["passed"]] == ["noRetryOn"], body
+        assert by["respectsRateLimitReset"]["status"] == "passed" and by["requestCount"]["status"] == "passed", body
         root = _junit(srv)
-        assert len(root.findall(".//testcase")) == 3 and root.find(".//failure") is None, ET.tostring(root)[:1000]
+        assert len(root.findall(".//testcase")) == 4 and len(root.findall(".//failure")) == 1, ET.tostring(root)[:1000]
     finally:
         srv.control("DELETE", "/__mock/scenario")
         srv.control("POST", "/__mock/reset")

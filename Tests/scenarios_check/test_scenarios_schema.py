@@ -191,7 +191,7 @@ def test_action_kinds_match_the_product(schema):
 
 def test_expect_kinds_match_the_product(schema):
     kinds = union_kinds(schema, "expectation")
-    assert kinds == {k: v | {"path", "method"} for k, v in EXPECT_KINDS.items()}
+    assert kinds == {k: v | {"path", "method", "optional"} for k, v in EXPECT_KINDS.items()}
 
 
 def test_bucket_names(schema):

@@ -1118,6 +1118,11 @@ let embeddedScenarioSchema = ####"""
         },
         "fault": {
           "$ref": "#/$defs/fault"
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for never firing. Default false: a rule that never fired tested nothing.",
+          "type": "boolean"
         }
       },
       "required": ["id", "fault"],
@@ -1496,6 +1501,11 @@ let embeddedScenarioSchema = ####"""
           "default": 1000,
           "minimum": 0,
           "maximum": 3600000
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1528,6 +1538,11 @@ let embeddedScenarioSchema = ####"""
           "default": 1.5,
           "minimum": 1,
           "maximum": 1000
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1559,6 +1574,11 @@ let embeddedScenarioSchema = ####"""
           "type": "integer",
           "minimum": 1,
           "maximum": 1000000000
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type", "max"],
@@ -1593,6 +1613,11 @@ let embeddedScenarioSchema = ####"""
           "items": {
             "$ref": "#/$defs/statusCode"
           }
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1617,6 +1642,11 @@ let embeddedScenarioSchema = ####"""
           "title": "Method",
           "description": "Judge only requests with this method.",
           "$ref": "#/$defs/httpMethod"
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1662,6 +1692,11 @@ let embeddedScenarioSchema = ####"""
           "description": "Judge only hangs injected by this rule id.",
           "type": "string",
           "minLength": 1
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type", "maxSeconds"],
@@ -1707,6 +1742,11 @@ let embeddedScenarioSchema = ####"""
           "type": "integer",
           "minimum": 0,
           "maximum": 1000000000
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1745,6 +1785,11 @@ let embeddedScenarioSchema = ####"""
           "title": "Method",
           "description": "Judge only requests with this method.",
           "$ref": "#/$defs/httpMethod"
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type"],
@@ -1774,6 +1819,11 @@ let embeddedScenarioSchema = ####"""
           "title": "Status",
           "description": "The status after which the client must stop.",
           "$ref": "#/$defs/statusCode"
+        },
+        "optional": {
+          "title": "Optional",
+          "description": "Reported but never fails the run for not being exercised (a failure still fails). Default false.",
+          "type": "boolean"
         }
       },
       "required": ["type", "status"],

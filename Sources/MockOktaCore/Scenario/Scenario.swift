@@ -115,6 +115,8 @@ public struct Fault: Sendable {
 public struct Rule: Sendable {
     public var id: String
     public var description: String?
+    /// Reported but never failing a run for not firing.
+    public var optional: Bool = false
     public var match: Match
     public var when: When
     public var fault: Fault
@@ -318,8 +320,8 @@ public enum ScenarioLoader {
             if let b = wj["betweenSeconds"]?.arrayValue, b.count == 2 { w.betweenSeconds = (b[0].doubleValue ?? 0, b[1].doubleValue ?? 0) }
             w.times = wj["times"]?.intValue
         }
-        return Rule(id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue, match: m, when: w,
-                    fault: buildFault(r["fault"] ?? ["type": "serverError"]))
+        return Rule(id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue,
+                    optional: r["optional"]?.boolValue ?? false, match: m, when: w, fault: buildFault(r["fault"] ?? ["type": "serverError"]))
     }
 
     public static func buildFault(_ f: JSON) -> Fault {

@@ -2,6 +2,9 @@
 $E2E_OUT/tenant.json, and prints a marker line on stdout and on stderr (pass-through check).
 
     env_dump.py [--exit N]     # exit with status N afterwards (default 0)
+    env_dump.py --silent       # send no request to the org itself (`run` then exits 3: nothing was tested)
+
+Unless --silent it also fetches the default server's discovery document, so `run` sees a client that ran.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ EXTRA = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--exit", type=int, default=0)
+    ap.add_argument("--silent", action="store_true")
     args = ap.parse_args()
 
     print("env_dump: marker on stdout", flush=True)
@@ -34,6 +38,10 @@ def main() -> int:
         base = env("MOCK_OKTA_URL")
         r = requests.get(base + "/__mock/tenant", timeout=CONTROL_TIMEOUT)
         (d / "tenant.json").write_text(json.dumps({"status": r.status_code, "body": r.json()}))
+    if not args.silent:
+        issuer = env("OKTA_ISSUER")
+        requests.get(issuer + "/.well-known/openid-configuration", timeout=CONTROL_TIMEOUT,
+                     verify=os.environ.get("MOCK_OKTA_CA_FILE") or True)
     return args.exit
 
 

@@ -2,6 +2,7 @@
 mock with *default* settings, and writes what it found to $E2E_OUT/tls.json:
 
 - requests.get(MOCK_OKTA_URL + "/__mock/health") with default verification (REQUESTS_CA_BUNDLE);
+- the same for the org's discovery document (a request `run` journals, so the client counts as having run);
 - urllib with the stdlib default context (SSL_CERT_FILE);
 - the contents of MOCK_OKTA_CA_FILE and SSL_CERT_FILE.
 """
@@ -29,6 +30,11 @@ def main() -> int:
         result["requests"] = {"status": r.status_code, "body": r.json()}
     except Exception as e:  # noqa: BLE001 - reported to the test
         result["requests"] = {"error": f"{type(e).__name__}: {e}"}
+    try:
+        r = requests.get(base + "/.well-known/openid-configuration", timeout=HTTP_TIMEOUT)
+        result["discovery"] = {"status": r.status_code}
+    except Exception as e:  # noqa: BLE001
+        result["discovery"] = {"error": f"{type(e).__name__}: {e}"}
     try:
         with urllib.request.urlopen(base + "/__mock/health", timeout=HTTP_TIMEOUT,
                                     context=ssl.create_default_context()) as resp:
