@@ -79,8 +79,11 @@ let package = Package(
                 "MockOktaCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["VersionStamp"]
         ),
+        // Writes the git commit into the build for `mock-okta --version`.
+        .plugin(name: "VersionStamp", capability: .buildTool()),
         .testTarget(
             name: "MockOktaCoreTests",
             // GRDB here only to hold SQLite's write lock from a second connection (write-failure tests).
@@ -94,3 +97,16 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer harness (Tests/Fuzz): declared only when scripts/fuzz builds it with MOCK_OKTA_FUZZ=1 in its own
+// build directory, so a normal `swift build` / `swift test` never compiles or links it.
+if Context.environment["MOCK_OKTA_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "MockOktaFuzz",
+            dependencies: ["MockOktaCore"],
+            path: "Tests/Fuzz/Harness",
+            swiftSettings: swiftSettings
+        )
+    )
+}

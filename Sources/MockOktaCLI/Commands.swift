@@ -33,13 +33,14 @@ struct Run: AsyncParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check scenario files; every error with its JSON path and line.")
-    @Argument(help: "Scenario files.") var files: [String]
+    @Argument(help: "Scenario files (or names of shipped scenarios).") var files: [String]
 
     func run() throws {
         var bad = false
         for f in files {
-            guard let text = try? String(contentsOfFile: f, encoding: .utf8) else {
-                print("\(f): cannot read the file")
+            let text: String
+            do { text = try ServerOptions.scenarioText(f) } catch {
+                print("\(f): \(error)")
                 bad = true
                 continue
             }
@@ -100,27 +101,46 @@ struct TokenCommand: ParsableCommand {
 }
 
 struct Scenarios: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the scenarios shipped in scenarios/ with one line each.")
-    @Option(help: "Directory to list (default: ./scenarios, then the installed copy).") var dir: String?
+    static let configuration = CommandConfiguration(
+        abstract: "The scenarios shipped with mock-okta (built in; usable by name with --scenario NAME from any directory).",
+        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
 
-    func run() throws {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = [dir, ServerOptions.env("SCENARIOS_DIR"), "scenarios", exe.appendingPathComponent("../share/mock-okta/scenarios").path,
-                          exe.appendingPathComponent("../../scenarios").path, exe.appendingPathComponent("../../../scenarios").path,
-                          "/usr/share/mock-okta/scenarios", "/usr/local/share/mock-okta/scenarios"].compactMap { $0 }
-        guard let d = candidates.first(where: { p in
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
-        }) else {
-            print("no scenarios directory found (tried \(candidates.joined(separator: ", ")))")
-            throw ExitCode(2)
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per shipped scenario (or per file in --dir).")
+        @Option(help: "List the scenario files of this directory instead.") var dir: String?
+
+        func run() throws {
+            var rows: [(String, String)] = []
+            if let dir {
+                guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+                    FileHandle.standardError.write(Data("mock-okta: cannot read the directory \(dir)\n".utf8))
+                    throw ExitCode(2)
+                }
+                for f in files.filter({ $0.hasSuffix(".json") && $0 != "schema.json" }).sorted() {
+                    rows.append((f, (try? String(contentsOfFile: dir + "/" + f, encoding: .utf8)) ?? ""))
+                }
+            } else {
+                rows = ShippedScenarios.all.map { ($0.name, $0.text) }
+            }
+            let width = (rows.map(\.0.count).max() ?? 0) + 2
+            for (name, text) in rows {
+                let desc = (try? JSONParser.parse(text))?["description"]?.stringValue ?? "(no description)"
+                print(name.padding(toLength: width, withPad: " ", startingAt: 0) + TokenExplainer.firstSentence(desc))
+            }
         }
-        let files = (try FileManager.default.contentsOfDirectory(atPath: d)).filter { $0.hasSuffix(".json") && $0 != "schema.json" }.sorted()
-        let width = (files.map(\.count).max() ?? 0) + 2
-        for f in files {
-            let text = (try? String(contentsOfFile: d + "/" + f, encoding: .utf8)) ?? ""
-            let desc = (try? JSONParser.parse(text))?["description"]?.stringValue ?? "(unreadable)"
-            print(f.padding(toLength: width, withPad: " ", startingAt: 0) + TokenExplainer.firstSentence(desc))
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a shipped scenario, to copy and edit.")
+        @Argument(help: "Its name, as `mock-okta scenarios` lists it.") var name: String
+
+        func run() throws {
+            guard let text = ShippedScenarios.text(named: name) else {
+                let near = ShippedScenarios.suggestions(for: name)
+                FileHandle.standardError.write(Data("mock-okta: no shipped scenario \(name)\(near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)")\n".utf8))
+                throw ExitCode(2)
+            }
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
     }
 }

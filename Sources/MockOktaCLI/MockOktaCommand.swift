@@ -9,6 +9,7 @@ struct MockOktaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-okta",
         abstract: "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, verdicts.",
+        version: Version.text,
         subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self],
         defaultSubcommand: Serve.self)
 
@@ -92,9 +93,10 @@ struct ServerOptions: ParsableArguments {
         var loaded: [Scenario] = []
         var problems: [String] = []
         for f in files {
-            guard let text = try? String(contentsOfFile: f, encoding: .utf8) else {
-                problems.append("\(f): cannot read the file")
-                continue
+            let text: String
+            do { text = try Self.scenarioText(f) } catch {
+                FileHandle.standardError.write(Data("mock-okta: \(error)\n".utf8))
+                throw ExitCode(2)
             }
             do { loaded.append(try ScenarioLoader.load(text: text, file: f)) } catch { problems.append(error.description) }
         }
@@ -104,6 +106,25 @@ struct ServerOptions: ParsableArguments {
         }
         c.options.scenarios = loaded
         return c
+    }
+
+    struct ScenarioNotFound: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A scenario by path, or else by the name of a shipped one (`429-rate-limit-with-reset`). A path wins.
+    static func scenarioText(_ ref: String) throws -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ref, isDirectory: &isDir) {
+            guard !isDir.boolValue, let text = try? String(contentsOfFile: ref, encoding: .utf8) else {
+                throw ScenarioNotFound(description: "cannot read the scenario file \(ref)\(isDir.boolValue ? " (it is a directory)" : "")")
+            }
+            return text
+        }
+        if !ref.contains("/"), let text = ShippedScenarios.text(named: ref) { return text }
+        let near = ShippedScenarios.suggestions(for: (ref as NSString).lastPathComponent)
+        let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"
+        throw ScenarioNotFound(description: "no scenario file \(ref) and no shipped scenario of that name\(hint); `mock-okta scenarios` lists them")
     }
 
     func logger(_ c: ServerConfiguration) -> Logger {

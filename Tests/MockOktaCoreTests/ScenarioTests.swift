@@ -11,6 +11,19 @@ struct ScenarioTests {
         #expect(try JSONParser.parse(file) == ScenarioLoader.schema)
     }
 
+    @Test("the embedded scenarios are exactly scenarios/*.json (run scripts/embed-schema.sh after editing them)")
+    func embeddedScenarios() throws {
+        let dir = repoRoot.appendingPathComponent("scenarios")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }.sorted()
+        #expect(ShippedScenarios.all.map(\.name) == files.map { String($0.dropLast(5)) })
+        for f in files {
+            let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
+            #expect(ShippedScenarios.text(named: f) == text, "\(f) differs from its embedded copy")
+        }
+        #expect(ShippedScenarios.text(named: "no-such-scenario") == nil)
+        #expect(ShippedScenarios.suggestions(for: "429-rate-limit").contains("429-rate-limit-with-reset"))
+    }
+
     @Test("every shipped scenario loads")
     func shipped() throws {
         let dir = repoRoot.appendingPathComponent("scenarios")

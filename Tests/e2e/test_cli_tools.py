@@ -341,17 +341,47 @@ def _first_sentence(text: str) -> str:
     return (m.group(1) if m else text).strip()
 
 
-def test_scenarios_lists_shipped_files() -> None:
-    """`mock-okta scenarios` (cwd = repo): one line per shipped file — file name, then the first sentence
-    of its description; schema.json is not a scenario."""
-    proc = cli("scenarios", cwd=REPO_ROOT)
+def test_scenarios_lists_shipped_files(tmp_path: Path) -> None:
+    """`mock-okta scenarios`, from a directory that has no scenarios/ (issue 9: they are built in): one line
+    per shipped scenario — its name, then the first sentence of its description; schema.json is not one."""
+    proc = cli("scenarios", cwd=tmp_path)
     assert proc.returncode == 0, show(proc)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    assert "schema.json" not in proc.stdout, proc.stdout
+    assert "schema" not in proc.stdout.split(), proc.stdout
     for p in SHIPPED:
-        mine = [ln for ln in lines if ln.split()[0] == p.name]
-        assert len(mine) == 1, f"{p.name}: {mine}\n{proc.stdout}"
-        summary = mine[0][len(p.name):].strip()
+        mine = [ln for ln in lines if ln.split()[0] == p.stem]
+        assert len(mine) == 1, f"{p.stem}: {mine}\n{proc.stdout}"
+        summary = mine[0][len(p.stem):].strip()
         expected = _first_sentence(json.loads(p.read_text())["description"])
         assert summary == expected, f"{p.name}: {summary!r} != {expected!r}"
     assert len(lines) == len(SHIPPED), proc.stdout
+
+
+def test_scenarios_show_prints_the_shipped_file(tmp_path: Path) -> None:
+    """`mock-okta scenarios show NAME` prints the shipped file byte for byte; an unknown name exits 2 with
+    suggestions."""
+    for p in SHIPPED[:3]:
+        proc = cli("scenarios", "show", p.stem, cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout == p.read_text(), show(proc)
+    proc = cli("scenarios", "show", "429-rate-limit", cwd=tmp_path)
+    assert proc.returncode == 2 and "429-rate-limit-with-reset" in proc.stderr, show(proc)
+
+
+def test_scenario_by_name_from_any_directory(tmp_path: Path) -> None:
+    """`--scenario NAME` resolves a shipped scenario from a directory without scenarios/; a path still wins;
+    an unknown name is one sentence and exit 2."""
+    proc = cli("validate", "429-rate-limit-with-reset", cwd=tmp_path)
+    assert proc.returncode == 0 and "ok" in proc.stdout, show(proc)
+    own = tmp_path / "429-rate-limit-with-reset"
+    own.write_text('{"version": 1, "name": "mine"}')
+    proc = cli("validate", "429-rate-limit-with-reset", cwd=tmp_path)
+    assert proc.returncode == 0 and "0 rules" in proc.stdout, show(proc)  # the file, not the shipped one
+    proc = cli("serve", "--port", "0", "--scenario", "no-such-scenario", cwd=tmp_path)
+    assert proc.returncode == 2, show(proc)
+    assert len(proc.stderr.strip().splitlines()) == 1 and "no-such-scenario" in proc.stderr, show(proc)
+
+
+def test_version_names_release_and_commit() -> None:
+    proc = cli("--version")
+    assert proc.returncode == 0, show(proc)
+    assert re.match(r"^mock-okta \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)$", proc.stdout.strip()), proc.stdout

@@ -40,3 +40,30 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     entry(Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
 }
+
+// MARK: - JWT-aware mutation
+
+/// libFuzzer's own mutator (its default mutations, dictionary and comparison hints included).
+@_silgen_name("LLVMFuzzerMutate")
+func llvmFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
+
+/// For `jwt`, two mutations in three edit the base64url-decoded header or claims and encode them again,
+/// so that mutated JSON reaches the claim checks; the rest (and every other target) mutate the raw bytes.
+@_cdecl("LLVMFuzzerCustomMutator")
+public func fuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: CUnsignedInt) -> Int {
+    guard targetName == "jwt", seed % 3 != 0 else { return llvmFuzzerMutate(data, size, maxSize) }
+    var parts = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+        .split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count >= 2 else { return llvmFuzzerMutate(data, size, maxSize) }
+    let which = Int(seed / 3) % 2  // 0: header, 1: claims
+    guard var decoded = Base64URL.decode(parts[which]) else { return llvmFuzzerMutate(data, size, maxSize) }
+    let room = max(decoded.count * 2, 64)
+    let used = decoded.count
+    decoded += [UInt8](repeating: 0, count: room - used)
+    let n = decoded.withUnsafeMutableBufferPointer { llvmFuzzerMutate($0.baseAddress!, used, room) }
+    parts[which] = Base64URL.encode(Array(decoded.prefix(n)))
+    let out = Array(parts.joined(separator: ".").utf8)
+    guard out.count <= maxSize else { return llvmFuzzerMutate(data, size, maxSize) }
+    out.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: out.count) }
+    return out.count
+}
