@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
     n=$(basename "$f" .json)
     echo "    (\"$n\", ####\"\"\""
     cat "$f"
+    echo ""
     echo "\"\"\"####),"
   done
   echo "]"

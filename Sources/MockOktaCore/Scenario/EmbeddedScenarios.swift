@@ -26,6 +26,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("401-expired-access-token", ####"""
 {
@@ -66,6 +67,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("401-malformed-authorization-header", ####"""
 {
@@ -80,6 +82,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("401-revoked-api-token", ####"""
 {
@@ -109,6 +112,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("401-wrong-authorization-server", ####"""
 {
@@ -143,6 +147,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("403-missing-scope", ####"""
 {
@@ -172,6 +177,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("403-policy-denial", ####"""
 {
@@ -206,6 +212,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("403-read-only-admin", ####"""
 {
@@ -221,6 +228,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("403-user-not-assigned", ####"""
 {
@@ -252,6 +260,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("429-rate-limit-bucket-exhausted", ####"""
 {
@@ -281,6 +290,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("429-rate-limit-with-reset", ####"""
 {
@@ -317,6 +327,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("500-server-outage", ####"""
 {
@@ -351,6 +362,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("flaky-network", ####"""
 {
@@ -464,6 +476,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("hang-timeout", ####"""
 {
@@ -502,6 +515,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-429-duplicate-reset-header", ####"""
 {
@@ -539,6 +553,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-429-no-date", ####"""
 {
@@ -576,6 +591,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-429-no-reset-header", ####"""
 {
@@ -613,6 +629,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-429-then-200", ####"""
 {
@@ -659,6 +676,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-503-unavailable", ####"""
 {
@@ -694,6 +712,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-concurrency-limit", ####"""
 {
@@ -729,6 +748,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-key-rotation-mid-run", ####"""
 {
@@ -754,6 +774,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-pagination-429-page-3", ####"""
 {
@@ -803,6 +824,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-refresh-token-revoked", ####"""
 {
@@ -837,6 +859,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-retries-exhausted", ####"""
 {
@@ -870,6 +893,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
     ("sdk-short-lived-token", ####"""
 {
@@ -902,5 +926,6 @@ let embeddedScenarios: [(name: String, text: String)] = [
     }
   ]
 }
+
 """####),
 ]
