@@ -9,7 +9,9 @@ struct Run: AsyncParsableCommand {
         discussion: "Exit status: CMD's own status if it failed; else 3 if an expectation failed; else 0. 2 = bad usage or invalid scenario.")
     @OptionGroup var server: ServerOptions
     @Option(help: "Write the verdicts as JSON.") var report: String?
-    @Option(help: "Write the verdicts as JUnit XML (one testcase per expectation).") var junit: String?
+    @Option(help: "Write the verdicts as JUnit XML (one testcase per expectation and rule).") var junit: String?
+    @Option(help: "Write the journal as HAR 1.2 (opens in browser devtools).") var har: String?
+    @Flag(help: "No live progress on stderr while the command runs.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command to run, after --.") var command: [String] = []
 
     func validate() throws {
@@ -21,7 +23,8 @@ struct Run: AsyncParsableCommand {
         let logger = server.logger(c)
         let outcome: RunHarness.Outcome
         do {
-            outcome = try await RunHarness.run(config: c, command: command, reportPath: report, junitPath: junit, logger: logger)
+            outcome = try await RunHarness.run(config: c, command: command,
+                                               outputs: .init(reportPath: report, junitPath: junit, harPath: har, quiet: quiet), logger: logger)
         } catch let e as ExitCode {
             throw e
         } catch {

@@ -53,7 +53,15 @@ struct MockResponder: HTTPResponder {
             if let rule = reply.firedRule {
                 meta["rule"] = .string(rule)
                 meta["fault"] = .string(reply.firedFault ?? "")
-                logger.info("\(info.method) \(info.path) \(reply.status)", metadata: meta)
+                switch reply.wire {
+                case .hang(let seconds, _)?:
+                    // Nothing is answered yet: say the request is held, and (below) when it ends.
+                    meta["ms"] = nil
+                    logger.info("\(info.method) \(info.path) held by rule \(rule)\(seconds.map { " for up to \(Int($0)) s" } ?? " until the client leaves")",
+                                metadata: meta)
+                default:
+                    logger.info("\(info.method) \(info.path) \(reply.status)", metadata: meta)
+                }
             } else {
                 logger.debug("\(info.method) \(info.path) \(reply.status)", metadata: meta)
             }
@@ -87,10 +95,13 @@ struct MockResponder: HTTPResponder {
             engine.requestEnded(id: id, disconnectedAt: nil)
             return response(fresh())
         case .hang(let seconds, let close):
+            let heldSince = engine.realClock.now()
             let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
+            let held = String(format: "%.1f", engine.realClock.now() - heldSince)
             switch outcome {
             case .disconnected(let t):
                 engine.requestEnded(id: id, disconnectedAt: t, answered: false)
+                logger.info("the client left a held request after \(held) s", metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
                 return response(reply)
             case .shutdown:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
@@ -98,6 +109,8 @@ struct MockResponder: HTTPResponder {
                 return response(reply)
             case .timer:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
+                logger.info("a held request was \(close || seconds == nil ? "closed" : "answered \(reply.status)") after \(held) s",
+                            metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
                 if close || seconds == nil {
                     await closeChannel(channel, reset: false)
                 }

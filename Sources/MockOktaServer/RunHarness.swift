@@ -130,8 +130,21 @@ public enum RunHarness {
     }
 
     /// Runs everything; the caller exits with `exitCode`.
-    public static func run(config: ServerConfiguration, command: [String], reportPath: String?, junitPath: String?,
-                           logger: Logger) async throws -> Outcome {
+    /// Where `run` writes what it found, and whether it narrates while CMD runs.
+    public struct Outputs: Sendable {
+        public var reportPath: String?
+        public var junitPath: String?
+        public var harPath: String?
+        public var quiet = false
+        public init(reportPath: String? = nil, junitPath: String? = nil, harPath: String? = nil, quiet: Bool = false) {
+            self.reportPath = reportPath
+            self.junitPath = junitPath
+            self.harPath = harPath
+            self.quiet = quiet
+        }
+    }
+
+    public static func run(config: ServerConfiguration, command: [String], outputs: Outputs, logger: Logger) async throws -> Outcome {
         let engine = try MockOkta(options: config.options, logger: logger)
         let (readyStream, readyCont) = AsyncStream.makeStream(of: JSON.self)
         let trigger = ShutdownTrigger()
@@ -156,17 +169,27 @@ public enum RunHarness {
             try? writeBundle(caFile: ca, to: path)
             bundle = path
         }
+        let progress = outputs.quiet ? nil : Task { await Progress(engine: engine).run() }
         let status = await runCommand(command, env: environment(info, tlsBundlePath: bundle))
+        progress?.cancel()
         // Let in-flight requests (and hung ones the client just left) settle before judging.
         try? await Task.sleep(for: .milliseconds(100))
         let report = engine.verify()
         FileHandle.standardError.write(Data(table(report).utf8))
-        if let reportPath {
+        if let reportPath = outputs.reportPath {
+            // The journal entries the verdicts cite, so the report reads on its own.
+            let cited = Set(report.results.flatMap(\.evidence))
+            let journal = engine.journal.all(sinceEpoch: true).filter { cited.contains($0.id) }.map(\.json)
             let doc = report.json.setting("command", JSON(command)).setting("commandStatus", JSON(Int(status)))
                 .setting("scenario", .string(config.options.scenarios.map(\.name).joined(separator: "+")))
+                .setting("journal", .array(journal))
             try doc.serialized(pretty: true).write(toFile: reportPath, atomically: true, encoding: .utf8)
         }
-        if let junitPath {
+        if let harPath = outputs.harPath {
+            try HAR.document(engine.journal.all(sinceEpoch: true), baseURL: engine.baseURL).serialized(pretty: true)
+                .write(toFile: harPath, atomically: true, encoding: .utf8)
+        }
+        if let junitPath = outputs.junitPath {
             let suite = config.options.scenarios.map(\.name).joined(separator: "+")
             try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(toFile: junitPath, atomically: true, encoding: .utf8)
         }

@@ -78,6 +78,7 @@ extension MockOkta {
             reset()
             return .json(200, ["status": "reset"])
         case ("GET", "/__mock/journal"):
+            if req.queryValue("format") == "har" { return .json(200, HAR.document(filteredJournal(req), baseURL: baseURL)) }
             return .json(200, ["entries": .array(filteredJournal(req).map(\.json))])
         case ("DELETE", "/__mock/journal"):
             journal.clear()

@@ -51,6 +51,25 @@ public struct JournalEntry: Sendable {
     }
 }
 
+extension JournalEntry {
+    /// Reads back an entry as `json` wrote it (a `--db` journal after a restart).
+    init?(json j: JSON, seq: Int) {
+        guard let id = j["id"]?.stringValue, let method = j["method"]?.stringValue, let path = j["path"]?.stringValue,
+            let received = j["receivedAt"]?.doubleValue
+        else { return nil }
+        func secs(_ k: String) -> Double? { j[k]?.doubleValue.map { $0 / 1000 } }
+        func pairs(_ k: String) -> [(String, String)] { (j[k]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") } }
+        let a = j["auth"]
+        self.init(seq: seq, id: id, receivedAt: received / 1000, finishedAt: secs("finishedAt"), disconnectedAt: secs("disconnectedAt"),
+                  method: method, path: path, route: j["route"]?.stringValue, query: pairs("query"), status: j["status"]?.intValue,
+                  auth: AuthIdentity(kind: a?["kind"]?.stringValue ?? "none", tokenId: a?["tokenId"]?.stringValue,
+                                     clientId: a?["clientId"]?.stringValue, userId: a?["userId"]?.stringValue),
+                  retryFor: j["retryFor"]?.stringValue, retryCount: j["retryCount"]?.intValue, rule: j["rule"]?.stringValue,
+                  fault: j["fault"]?.stringValue, headers: pairs("headers"), resetAt: j["rateLimitReset"]?.doubleValue, dateSent: nil,
+                  tokenError: nil)
+    }
+}
+
 /// Every request seen (control API excluded), newest `limit` kept, in arrival order.
 public final class Journal: Sendable {
     struct State {
@@ -68,6 +87,18 @@ public final class Journal: Sendable {
     public init(limit: Int, store: Store?) {
         self.limit = max(1, limit)
         self.store = store
+        // With --db the journal outlives the process: read it back (judging still starts after it).
+        if let store {
+            let loaded = store.journal(limit: self.limit).enumerated().compactMap { (i, text) in
+                (try? JSONParser.parse(text)).flatMap { JournalEntry(json: $0, seq: i) }
+            }
+            state.withLock { s in
+                s.entries = loaded
+                for e in loaded { s.index[e.id] = e.seq }
+                s.nextSeq = loaded.count
+                s.epochSeq = loaded.count
+            }
+        }
     }
 
     @discardableResult
