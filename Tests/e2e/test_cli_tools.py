@@ -385,3 +385,23 @@ def test_version_names_release_and_commit() -> None:
     proc = cli("--version")
     assert proc.returncode == 0, show(proc)
     assert re.match(r"^mock-okta \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)$", proc.stdout.strip()), proc.stdout
+
+
+def test_explain_fetches_the_issuers_keys(spawn: Any, tmp_path: Path) -> None:
+    """Issue 9: without --seed/--db, `token explain` fetches the issuer's discovery document and JWKS (over
+    TLS with MOCK_OKTA_CA_FILE) and names the real cause (expired), not "unknown signing key"; --offline
+    does not fetch."""
+    srv = spawn(["--port", "0", "--tls", "--ca-out", str(tmp_path / "ca.pem")], name="explain-tls")  # random seed
+    expired = mint(srv, server="org", scopes=["okta.users.read"], lifetimeSeconds=-600)["token"]
+    fresh = mint(srv, server="org", scopes=["okta.users.read"], lifetimeSeconds=600)["token"]
+    env = {"MOCK_OKTA_CA_FILE": str(tmp_path / "ca.pem")}
+    run = lambda *a: subprocess.run([str(mock_okta_bin()), "token", "explain", *a], env=clean_env(env), capture_output=True,
+                                    text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+    proc = run(expired)
+    assert proc.returncode == 1, show(proc)
+    assert "/v1/keys" in proc.stdout and "Okta would answer 401 E0000011" in proc.stdout and "expired" in proc.stdout, show(proc)
+    assert "unknown signing key" not in proc.stdout, show(proc)
+    proc = run(fresh)
+    assert proc.returncode == 0 and "Okta would accept" in proc.stdout, show(proc)
+    proc = run(fresh, "--offline")
+    assert proc.returncode == 1 and "/v1/keys" not in proc.stdout, show(proc)
