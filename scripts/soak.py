@@ -395,6 +395,7 @@ class Server:
         self.expected_exit = False
         self.started_at = 0.0
         self.gen = 0
+        self.times: dict[int, dict[str, float]] = {}   # gen -> {"popen": t, "ready": t} (monotonic)
         self.lock = threading.Lock()
 
     def env(self) -> dict[str, str]:
@@ -424,6 +425,7 @@ class Server:
                                         cwd=str(self.workdir), env=self.env(), start_new_session=True)
             with self.lock:
                 self.proc, self.expected_exit, self.gen = proc, False, gen
+                self.times[gen] = {"popen": time.monotonic()}
             deadline = time.monotonic() + READY_TIMEOUT
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
@@ -435,6 +437,8 @@ class Server:
                         data = None
                     if isinstance(data, dict) and data.get("url"):
                         self.started_at = time.monotonic()
+                        with self.lock:
+                            self.times[gen]["ready"] = self.started_at
                         return data
                 time.sleep(0.05)
             tail = "\n".join(self.stderr_tail(gen, 8))
@@ -454,6 +458,12 @@ class Server:
                 continue
             raise StartError(last_err)
         raise StartError(last_err)
+
+    def current(self) -> tuple[int | None, int, dict[str, float]]:
+        """(pid if running, its generation, its start times), read together."""
+        with self.lock:
+            p = self.proc
+            return (p.pid if p is not None and p.poll() is None else None, self.gen, dict(self.times.get(self.gen, {})))
 
     def pid(self) -> int | None:
         p = self.proc
@@ -1186,13 +1196,11 @@ class Sampler:
         self.segments: list[dict[str, Any]] = []
         self.crash: dict[str, Any] | None = None
 
-    def new_segment(self, gen: int) -> None:
-        with self.lock:
-            self.segments.append({"gen": gen, "t0": time.monotonic(), "rss": [], "fds": [], "threads": []})
-
     def sample(self) -> None:
-        pid = self.server.pid()
-        if pid is None:
+        # Samples are filed under the generation of the process they were read from (a restart
+        # starts a new process before the soak switches over to it), timed from its exec.
+        pid, gen, times = self.server.current()
+        if pid is None or "popen" not in times:
             return
         rss = threads = None
         try:
@@ -1205,9 +1213,13 @@ class Sampler:
         except (OSError, ValueError):
             return
         with self.lock:
-            if not self.segments or rss is None:
+            if rss is None:
                 return
+            if not self.segments or self.segments[-1]["gen"] != gen:
+                self.segments.append({"gen": gen, "t0": times["popen"], "rss": [], "fds": [], "threads": []})
             seg = self.segments[-1]
+            if "ready" in times:
+                seg["ready_t"] = times["ready"] - seg["t0"]
             t = time.monotonic() - seg["t0"]
             seg["rss"].append((t, rss / 1024.0))
             seg["fds"].append(fds)
@@ -1240,11 +1252,14 @@ class Sampler:
             pts = s["rss"]
             if not pts:
                 continue
-            warm = [p for p in pts if p[0] >= WARMUP_S]
+            ready_t = s.get("ready_t", 0.0)
+            warm = [p for p in pts if p[0] >= ready_t + WARMUP_S]
             slope = slope_per_minute(warm)
+            after_ready = [p for p in pts if p[0] >= ready_t]
             out.append({
-                "gen": s["gen"], "seconds": round(pts[-1][0], 1), "samples": len(pts),
-                "start_mib": round(pts[0][1], 1), "end_mib": round(pts[-1][1], 1),
+                "gen": s["gen"], "ready_s": round(ready_t, 2) if "ready_t" in s else None,
+                "seconds": round(pts[-1][0] - ready_t, 1), "samples": len(pts),
+                "start_mib": round((after_ready or pts)[0][1], 1), "end_mib": round(pts[-1][1], 1),
                 "max_mib": round(max(p[1] for p in pts), 1),
                 "slope_mib_per_min": round(slope, 3) if slope is not None else None,
                 "fds_start": s["fds"][0] if s["fds"] else None, "fds_end": s["fds"][-1] if s["fds"] else None,
@@ -1422,6 +1437,7 @@ class Soak:
     def bring_up(self, gen: int) -> bool:
         try:
             ready = self.server.start(gen)
+            self.sampler.sample()  # RSS at ready
         except StartError as e:
             self.start_failures.append(f"gen {gen}: {e}")
             log(f"server gen {gen} did not start: {e}")
@@ -1442,7 +1458,6 @@ class Soak:
         if SHARED.creds and creds.get("apiToken") != SHARED.creds.get("apiToken"):
             self.api_token_changed += 1
         SHARED.creds = creds
-        self.sampler.new_segment(gen)
         return True
 
     def restart(self, mode: str, why: str) -> bool:
@@ -1903,10 +1918,12 @@ def print_report(rep: dict[str, Any]) -> None:
     lines.append(f"  hangs        {rep['hangs']}")
     lines.append(f"  clients      {ok_ops} ok ops, {cl['errors']} errors ({cl['errors_while_running']} while running, "
                  f"{cl['errors_around_restarts']} around restarts), timeouts {cl['timeouts']}; by kind {cl['by_kind']}")
-    segs = ", ".join(f"gen{x['gen']} {x['start_mib']}→{x['end_mib']} MiB/{x['seconds']:.0f}s slope {x['slope_mib_per_min']} fds {x['fds_start']}→{x['fds_end']}"
-                     for x in rss["segments"])
+    segs = "\n                 ".join(
+        f"gen{x['gen']}: ready in {x['ready_s']}s at {x['start_mib']} MiB, {x['end_mib']} MiB after {x['seconds']:.0f}s "
+        f"(max {x['max_mib']}), slope {x['slope_mib_per_min']} MiB/min, fds {x['fds_start']}→{x['fds_end']}"
+        for x in rss["segments"])
     lines.append(f"  RSS          last segment (gen {rss['last_segment_gen']}) slope {rss['last_segment_slope_mib_per_min']} MiB/min; "
-                 f"longest {rss['longest_segment_slope_mib_per_min']} MiB/min; max {rss['max_mib']} MiB")
+                 f"longest {rss['longest_segment_slope_mib_per_min']} MiB/min; max {rss['max_mib']} MiB; per generation:")
     lines.append(f"                 {segs}")
     for name in ("health", "journal"):
         l = lat[name]

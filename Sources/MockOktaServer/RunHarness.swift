@@ -169,7 +169,7 @@ public enum RunHarness {
             try? writeBundle(caFile: ca, to: path)
             bundle = path
         }
-        let progress = outputs.quiet ? nil : Task { await Progress(engine: engine).run() }
+        let progress = outputs.quiet ? nil : Task { await RunProgress(engine: engine).run() }
         let status = await runCommand(command, env: environment(info, tlsBundlePath: bundle))
         progress?.cancel()
         // Let in-flight requests (and hung ones the client just left) settle before judging.

@@ -3,7 +3,7 @@ import MockOktaCore
 
 /// What `run` says on stderr while the command runs: each rule as it fires, each timeline action as it runs,
 /// and every 5 s the requests held by hangs ("2 requests held by rule hang-users for 10 s").
-struct Progress {
+struct RunProgress {
     let engine: MockOkta
     var interval: Duration = .milliseconds(250)
 
