@@ -8,7 +8,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import Synchronization
 
 /// Request context that keeps the NIO channel, for resets, closes and disconnect detection.
 public struct MockContext: RequestContext {

@@ -8,7 +8,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import Synchronization
 
 /// Runs timeline actions on time even when no request arrives.
 struct TimelineTicker: Service {

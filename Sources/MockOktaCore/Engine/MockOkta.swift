@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 public struct MockOktaOptions: Sendable {
     public var seed: UInt64?

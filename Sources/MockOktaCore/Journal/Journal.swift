@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 public struct AuthIdentity: Sendable, Equatable {
     public var kind: String = "none"  // SSWS | Bearer | Basic | none (DPoP counts as Bearer)

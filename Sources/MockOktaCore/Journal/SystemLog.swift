@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Okta's System Log: every sign-in, grant, denial, fault and lifecycle change writes a LogEvent.
 public final class SystemLog: Sendable {

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// When recent access tokens were minted, to the sub-second, by `jti`.
 ///

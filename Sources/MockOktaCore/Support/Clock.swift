@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Source of real time. Injected so tests and benchmarks can drive time by hand.
 public protocol WallClock: Sendable {

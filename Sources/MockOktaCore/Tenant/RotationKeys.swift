@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// RSA keys for `rotateSigningKey`, derived from the seed ahead of need on a background queue, so no request
 /// ever waits for key generation (about 0.1 s per 2048-bit key). A timeline rotation whose key is not ready yet
