@@ -24,6 +24,21 @@ struct ScenarioTests {
         #expect(ShippedScenarios.suggestions(for: "429-rate-limit").contains("429-rate-limit-with-reset"))
     }
 
+    @Test("the fault, action and expectation vocabularies are closed enums equal to the schema's lists")
+    func vocabularies() throws {
+        func kinds(_ def: String) -> [String] {
+            (ScenarioLoader.schema["$defs"]?[def]?["oneOf"]?.arrayValue ?? []).compactMap { branch -> String? in
+                guard let ref = branch["$ref"]?.stringValue, let name = ref.split(separator: "/").last else { return nil }
+                return ScenarioLoader.schema["$defs"]?[String(name)]?["properties"]?["type"]?["const"]?.stringValue
+            }
+        }
+        #expect(kinds("fault") == FaultType.allCases.map(\.rawValue))
+        #expect(kinds("action") == ActionType.allCases.map(\.rawValue))
+        #expect(kinds("expectation") == ExpectationKind.allCases.map(\.rawValue))
+        #expect(ScenarioLoader.buildFault(["type": "nope"]) == nil)
+        #expect(ScenarioLoader.buildAction(["type": "nope"]) == nil)
+    }
+
     @Test("every shipped scenario loads")
     func shipped() throws {
         let dir = repoRoot.appendingPathComponent("scenarios")

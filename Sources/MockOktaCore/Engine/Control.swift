@@ -55,7 +55,8 @@ extension MockOkta {
                 return controlError(400, "Api validation failed: rule", causes: [["errorSummary": .string("$.id: duplicate rule id \"\(id)\""),
                                                                                  "path": "$.id", "message": .string("duplicate rule id \"\(id)\"")]])
             }
-            addRule(ScenarioLoader.buildRule(b))
+            guard let rule = ScenarioLoader.buildRule(b) else { return controlError(400, "Api validation failed: rule") }
+            addRule(rule)
             return .json(200, scenarioJSON)
         case ("POST", "/__mock/actions"):
             guard let b = body() else { return controlError(400, "The request body was not well-formed.") }

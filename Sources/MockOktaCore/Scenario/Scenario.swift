@@ -52,6 +52,18 @@ public struct When: Sendable {
     public init() {}
 }
 
+/// The fault vocabulary of the scenario format (`fault.type`), closed: the schema lists the same names.
+public enum FaultType: String, CaseIterable, Sendable {
+    case status, rateLimit, concurrencyLimit, serverError, unavailable, delay, hang, reset, close, emptyBody, malformedBody, slowBody,
+        expiredToken, shortLivedToken, wrongIssuer, wrongAudience, unknownKid, badSignature, missingScope
+}
+
+/// The action vocabulary (`action.type`), closed like `FaultType`.
+public enum ActionType: String, CaseIterable, Sendable {
+    case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser, removeScopeGrant,
+        deactivateUser, suspendUser, setRateLimit, advanceClock
+}
+
 public enum FaultKind: Sendable, Equatable {
     case status(Int)
     case rateLimit(resetAfterSeconds: Int, omitDate: Bool, omitResetHeader: Bool, duplicateResetHeader: Bool)
@@ -100,7 +112,9 @@ public enum FaultKind: Sendable, Equatable {
     public var isTokenFault: Bool {
         switch self {
         case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope: return true
-        default: return false
+        case .status, .rateLimit, .concurrencyLimit, .serverError, .unavailable, .delay, .hang, .reset, .close, .emptyBody, .malformedBody,
+            .slowBody:
+            return false
         }
     }
 }
@@ -279,7 +293,7 @@ public enum ScenarioLoader {
             fixture.refreshTokenRotation = t["refreshTokenRotation"]?.boolValue
             fixture.accessTokenLifetimeSeconds = t["accessTokenLifetimeSeconds"]?.intValue
         }
-        let rules = (doc["rules"]?.arrayValue ?? []).map(buildRule)
+        let rules = (doc["rules"]?.arrayValue ?? []).compactMap(buildRule)
         let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in
             guard let a = t["action"], let action = buildAction(a) else { return nil }
             return TimelineEntry(atSeconds: t["atSeconds"]?.doubleValue, afterRule: t["afterRule"]?.stringValue,
@@ -294,7 +308,7 @@ public enum ScenarioLoader {
                         timeline: timeline, expect: expect, source: doc)
     }
 
-    public static func buildRule(_ r: JSON) -> Rule {
+    public static func buildRule(_ r: JSON) -> Rule? {
         var m = Match()
         if let mj = r["match"] {
             m.method = mj["method"]?.stringValue?.uppercased()
@@ -320,35 +334,38 @@ public enum ScenarioLoader {
             if let b = wj["betweenSeconds"]?.arrayValue, b.count == 2 { w.betweenSeconds = (b[0].doubleValue ?? 0, b[1].doubleValue ?? 0) }
             w.times = wj["times"]?.intValue
         }
+        guard let fault = r["fault"].flatMap(buildFault) else { return nil }
         return Rule(id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue,
-                    optional: r["optional"]?.boolValue ?? false, match: m, when: w, fault: buildFault(r["fault"] ?? ["type": "serverError"]))
+                    optional: r["optional"]?.boolValue ?? false, match: m, when: w, fault: fault)
     }
 
-    public static func buildFault(_ f: JSON) -> Fault {
+    /// The fault a validated document describes; nil for a `type` outside the vocabulary (the schema refuses it first).
+    public static func buildFault(_ f: JSON) -> Fault? {
+        guard let type = FaultType(rawValue: f["type"]?.stringValue ?? "") else { return nil }
         let kind: FaultKind
-        switch f["type"]?.stringValue ?? "" {
-        case "status": kind = .status(f["status"]?.intValue ?? 500)
-        case "rateLimit":
+        switch type {
+        case .status: kind = .status(f["status"]?.intValue ?? 500)
+        case .rateLimit:
             kind = .rateLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60, omitDate: f["omitDate"]?.boolValue ?? false,
                               omitResetHeader: f["omitResetHeader"]?.boolValue ?? false,
                               duplicateResetHeader: f["duplicateResetHeader"]?.boolValue ?? false)
-        case "concurrencyLimit": kind = .concurrencyLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60)
-        case "unavailable": kind = .unavailable
-        case "delay": kind = .delay(ms: f["ms"]?.intValue ?? 0)
-        case "hang": kind = .hang(seconds: f["seconds"]?.doubleValue, close: f["then"]?.stringValue == "close")
-        case "reset": kind = .reset
-        case "close": kind = .close
-        case "emptyBody": kind = .emptyBody(status: f["status"]?.intValue)
-        case "malformedBody": kind = .malformedBody(status: f["status"]?.intValue)
-        case "slowBody": kind = .slowBody(seconds: f["seconds"]?.doubleValue ?? 1)
-        case "expiredToken": kind = .expiredToken
-        case "shortLivedToken": kind = .shortLivedToken(seconds: f["seconds"]?.intValue ?? 5)
-        case "wrongIssuer": kind = .wrongIssuer
-        case "wrongAudience": kind = .wrongAudience
-        case "unknownKid": kind = .unknownKid
-        case "badSignature": kind = .badSignature
-        case "missingScope": kind = .missingScope(scope: f["scope"]?.stringValue)
-        default: kind = .serverError
+        case .concurrencyLimit: kind = .concurrencyLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60)
+        case .serverError: kind = .serverError
+        case .unavailable: kind = .unavailable
+        case .delay: kind = .delay(ms: f["ms"]?.intValue ?? 0)
+        case .hang: kind = .hang(seconds: f["seconds"]?.doubleValue, close: f["then"]?.stringValue == "close")
+        case .reset: kind = .reset
+        case .close: kind = .close
+        case .emptyBody: kind = .emptyBody(status: f["status"]?.intValue)
+        case .malformedBody: kind = .malformedBody(status: f["status"]?.intValue)
+        case .slowBody: kind = .slowBody(seconds: f["seconds"]?.doubleValue ?? 1)
+        case .expiredToken: kind = .expiredToken
+        case .shortLivedToken: kind = .shortLivedToken(seconds: f["seconds"]?.intValue ?? 5)
+        case .wrongIssuer: kind = .wrongIssuer
+        case .wrongAudience: kind = .wrongAudience
+        case .unknownKid: kind = .unknownKid
+        case .badSignature: kind = .badSignature
+        case .missingScope: kind = .missingScope(scope: f["scope"]?.stringValue)
         }
         var fault = Fault(kind: kind)
         fault.body = f["body"]
@@ -358,21 +375,21 @@ public enum ScenarioLoader {
 
     public static func buildAction(_ a: JSON) -> Action? {
         let s = { (k: String) in a[k]?.stringValue }
-        switch s("type") ?? "" {
-        case "revokeApiToken": return .revokeApiToken(token: s("token") ?? "admin")
-        case "expireAccessTokens": return .expireAccessTokens(server: s("server"), clientId: s("clientId"), user: s("user"))
-        case "revokeRefreshTokens": return .revokeRefreshTokens(clientId: s("clientId"), user: s("user"))
-        case "rotateSigningKey":
+        guard let type = ActionType(rawValue: s("type") ?? "") else { return nil }
+        switch type {
+        case .revokeApiToken: return .revokeApiToken(token: s("token") ?? "admin")
+        case .expireAccessTokens: return .expireAccessTokens(server: s("server"), clientId: s("clientId"), user: s("user"))
+        case .revokeRefreshTokens: return .revokeRefreshTokens(clientId: s("clientId"), user: s("user"))
+        case .rotateSigningKey:
             return .rotateSigningKey(server: s("server"), dropOld: a["dropOld"]?.boolValue ?? false,
                                      keepOldSeconds: a["keepOldSeconds"]?.doubleValue)
-        case "unassignUser": return .unassignUser(user: s("user") ?? "", app: s("app") ?? "")
-        case "assignUser": return .assignUser(user: s("user") ?? "", app: s("app") ?? "")
-        case "removeScopeGrant": return .removeScopeGrant(app: s("app") ?? "", scope: s("scope") ?? "", server: s("server"))
-        case "deactivateUser": return .deactivateUser(user: s("user") ?? "")
-        case "suspendUser": return .suspendUser(user: s("user") ?? "")
-        case "setRateLimit": return .setRateLimit(bucket: s("bucket") ?? "api", limit: a["limit"]?.intValue ?? 0)
-        case "advanceClock": return .advanceClock(seconds: a["seconds"]?.doubleValue ?? 0)
-        default: return nil
+        case .unassignUser: return .unassignUser(user: s("user") ?? "", app: s("app") ?? "")
+        case .assignUser: return .assignUser(user: s("user") ?? "", app: s("app") ?? "")
+        case .removeScopeGrant: return .removeScopeGrant(app: s("app") ?? "", scope: s("scope") ?? "", server: s("server"))
+        case .deactivateUser: return .deactivateUser(user: s("user") ?? "")
+        case .suspendUser: return .suspendUser(user: s("user") ?? "")
+        case .setRateLimit: return .setRateLimit(bucket: s("bucket") ?? "api", limit: a["limit"]?.intValue ?? 0)
+        case .advanceClock: return .advanceClock(seconds: a["seconds"]?.doubleValue ?? 0)
         }
     }
 }

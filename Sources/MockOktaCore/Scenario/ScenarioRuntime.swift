@@ -185,9 +185,9 @@ extension MockOkta {
             reply = normal
             event = ("system.operation.fault_injected", "Injected malformed body")
         case .delay, .slowBody:
-            return nil
-        default:
-            return nil
+            return nil  // answered normally, then shaped on the wire by the server
+        case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope:
+            return nil  // token faults change the token minted by the normal answer
         }
         if let (type, msg) = event {
             logEvent(type, legacy: type == "system.org.rate_limit.violation" ? "core.framework.ratelimit.exceeded" : nil,
