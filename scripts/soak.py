@@ -67,7 +67,7 @@ HTTP_TIMEOUT = (3.0, 10.0)      # (connect, read) seconds for every requests cal
 CONTROL_TIMEOUT = (3.0, 10.0)
 SDK_REQUEST_TIMEOUT = 10        # okta SDK requestTimeout (aiohttp total timeout per HTTP call)
 SDK_OP_TIMEOUT = 40.0           # one SDK call including its 429 retries
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0            # default of --ready-timeout
 STOP_GRACE = 5.0                # seconds after SIGTERM before we SIGKILL (the contract says 1 s)
 WARMUP_S = 10.0                 # RSS samples of a segment's first seconds are left out of the slope
 STARTED = time.monotonic()
@@ -391,6 +391,7 @@ class Server:
         self.seed = seed
         self.admin_token = admin_token
         self.port = free_port()
+        self.ready_timeout = READY_TIMEOUT
         self.proc: subprocess.Popen | None = None
         self.expected_exit = False
         self.started_at = 0.0
@@ -426,7 +427,7 @@ class Server:
             with self.lock:
                 self.proc, self.expected_exit, self.gen = proc, False, gen
                 self.times[gen] = {"popen": time.monotonic()}
-            deadline = time.monotonic() + READY_TIMEOUT
+            deadline = time.monotonic() + self.ready_timeout
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     break
@@ -447,7 +448,7 @@ class Server:
                     self.expected_exit = True
                 proc.kill()
                 proc.wait(5)
-                raise StartError(f"no ready file within {READY_TIMEOUT:.0f}s; stderr tail:\n{tail}")
+                raise StartError(f"no ready file within {self.ready_timeout:.0f}s; stderr tail:\n{tail}")
             last_err = f"exited {proc.returncode} before ready; stderr tail:\n{tail}"
             if re.search(r"address already in use|bind|EADDRINUSE", tail, re.I):
                 STATS.inc("server.port_busy_retries")
@@ -493,8 +494,9 @@ class Server:
         """The return code if the process exited without being told to, else None."""
         with self.lock:
             p, expected = self.proc, self.expected_exit
-        if p is None or expected:
-            return None
+            ready = "ready" in self.times.get(self.gen, {})
+        if p is None or expected or not ready:
+            return None  # not yet ready: a failed start, reported by start()
         return p.poll()
 
 
@@ -1262,7 +1264,7 @@ class Sampler:
                 "start_mib": round((after_ready or pts)[0][1], 1), "end_mib": round(pts[-1][1], 1),
                 "max_mib": round(max(p[1] for p in pts), 1),
                 "slope_mib_per_min": round(slope, 3) if slope is not None else None,
-                "fds_start": s["fds"][0] if s["fds"] else None, "fds_end": s["fds"][-1] if s["fds"] else None,
+                "fds_start": s["fds"][len(pts) - len(after_ready)] if s["fds"] and after_ready else None, "fds_end": s["fds"][-1] if s["fds"] else None,
                 "fds_max": max(s["fds"]) if s["fds"] else None,
                 "threads_max": max(s["threads"]) if s["threads"] else None,
             })
@@ -1418,6 +1420,7 @@ class Soak:
         self.args = args
         self.rnd = random.Random(args.rng_seed)
         self.server = Server(binary, workdir, args.seed, "soak-" + uuid.uuid4().hex)
+        self.server.ready_timeout = args.ready_timeout
         self.faults = Faults(random.Random(self.rnd.random()))
         self.journal = JournalWatch()
         self.sampler = Sampler(self.server, args.sample_every)
@@ -1791,6 +1794,10 @@ class Soak:
             warnings.append(f"server stderr has crash/fatal markers in {len(markers)} generation(s): "
                             + "; ".join(f"gen {g}: {m}" for g, m in markers[:3]))
         rss = self.sampler.report()
+        slow_ready = [x for x in rss["segments"] if (x.get("ready_s") or 0) > 5.0]
+        if slow_ready:
+            warnings.append("reopening the --db took more than 5 s to be ready: " +
+                            ", ".join(f"gen {x['gen']} {x['ready_s']} s" for x in slow_ready))
         return {
             "ok": not failures,
             "failures": failures,
@@ -1958,6 +1965,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sample-every", type=float, default=2.0, help="seconds between RSS/health samples (default 2)")
     ap.add_argument("--journal-every", type=float, default=3.0, help="seconds between journal polls (default 3)")
     ap.add_argument("--wait-bin", type=float, default=600.0, help="seconds to wait for the binary to appear (default 600)")
+    ap.add_argument("--ready-timeout", type=float, default=READY_TIMEOUT,
+                    help=f"seconds a (re)start may take to write its ready file (default {READY_TIMEOUT:.0f})")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (db, server logs) even on success")
     args = ap.parse_args(argv)
     if args.minutes <= 0:
