@@ -131,7 +131,12 @@ def test_db_journal_is_read_back_after_restart(spawn: Any, tmp_path: Path) -> No
     time.sleep(0.5)  # the journal is written behind, every ~200 ms
     a.stop(sig=signal.SIGTERM)
     b = spawn(["--port", "0", "--seed", "3", "--db", str(db)], name="db-b")
-    listed = [e["id"] for e in b.control("GET", "/__mock/journal").json()["entries"]]
+    deadline = time.monotonic() + 10  # read back in the background, after readiness
+    while True:
+        listed = [e["id"] for e in b.control("GET", "/__mock/journal").json()["entries"]]
+        if set(ids) <= set(listed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert set(ids) <= set(listed), (ids, listed)
     report = b.control("GET", "/__mock/verify").json()
     assert report["requestCount"] == 0, report

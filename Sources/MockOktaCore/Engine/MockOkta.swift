@@ -135,7 +135,7 @@ public final class MockOkta: Sendable {
         // With --db the journal and System Log are persisted (batched); in memory they live in RAM only.
         let persistent = options.dbPath != ":memory:"
         journal = Journal(limit: options.journalLimit, store: persistent ? store : nil)
-        systemLog = SystemLog(store: persistent ? store : nil, limit: options.journalLimit)
+        systemLog = SystemLog(store: persistent ? store : nil, limit: min(options.journalLimit, SystemLog.defaultLimit))
         var rateEnabled = options.rateLimitsEnabled
         for sc in options.scenarios { if let off = sc.tenant.rateLimitsOff { rateEnabled = !off } }
         rateLimiter = RateLimiter(enabled: rateEnabled)
@@ -151,6 +151,14 @@ public final class MockOkta: Sendable {
         }
         runtime = Mutex(ScenarioRuntime(scenario: scenario, loadedAt: clock.base.now()))
         prepareRotationKeys(scenario)
+        if persistent {
+            // Reading back a large journal and System Log must not delay readiness.
+            let (journal, systemLog) = (self.journal, self.systemLog)
+            DispatchQueue.global(qos: .utility).async {
+                journal.restore()
+                systemLog.restore()
+            }
+        }
     }
 
     /// The generator for `probability`: `--seed` wins, then the scenario's `seed`, then the tenant's.

@@ -86,17 +86,24 @@ public final class Journal: Sendable {
     public init(limit: Int, store: Store?) {
         self.limit = max(1, limit)
         self.store = store
-        // With --db the journal outlives the process: read it back (judging still starts after it).
-        if let store {
-            let loaded = store.journal(limit: self.limit).enumerated().compactMap { (i, text) in
-                (try? JSONParser.parse(text)).flatMap { JournalEntry(json: $0, seq: i) }
-            }
-            state.withLock { s in
-                s.entries = loaded
-                for e in loaded { s.index[e.id] = e.seq }
-                s.nextSeq = loaded.count
-                s.epochSeq = loaded.count
-            }
+    }
+
+    /// With --db the journal outlives the process: reads the stored entries back and puts them before
+    /// everything seen since start (negative sequence numbers, so judging still starts after them).
+    /// Runs off the start-up path; a large journal never delays readiness.
+    public func restore() {
+        guard let store else { return }
+        let rows = store.journal(limit: limit)
+        let loaded = rows.enumerated().compactMap { (i, text) in
+            (try? JSONParser.parse(text)).flatMap { JournalEntry(json: $0, seq: i - rows.count) }
+        }
+        state.withLock { s in
+            let known = Set(s.entries.map(\.id))
+            let older = loaded.filter { !known.contains($0.id) }
+            guard let first = older.first else { return }
+            for e in older { s.index[e.id] = e.seq }
+            s.entries = older + s.entries
+            s.firstSeq = first.seq
         }
     }
 

@@ -17,17 +17,27 @@ public final class SystemLog: Sendable {
     /// Newest events kept, in memory and in `--db` (the server passes `--journal-limit`).
     public let limit: Int
 
-    public init(store: Store?, limit: Int = 100_000) {
+    /// Events kept by default: a LogEvent is a few KiB, so 20,000 of them stay within ~100 MiB.
+    public static let defaultLimit = 20_000
+
+    public init(store: Store?, limit: Int = SystemLog.defaultLimit) {
         self.store = store
         self.limit = max(1, limit)
-        if let store {
-            let loaded = store.logs(limit: self.limit).enumerated().compactMap { (i, text) -> Event? in
-                guard let j = try? JSONParser.parse(text) else { return nil }
-                let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
-                return Event(seq: i, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
-                             outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
-            }
-            events.withLock { $0 = loaded }
+    }
+
+    /// With --db, reads stored events back in front of those written since start (off the start-up path).
+    public func restore() {
+        guard let store else { return }
+        let rows = store.logs(limit: limit)
+        let loaded = rows.enumerated().compactMap { (i, text) -> Event? in
+            guard let j = try? JSONParser.parse(text) else { return nil }
+            let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
+            return Event(seq: i - rows.count, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
+                         outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
+        }
+        events.withLock { list in
+            let known = Set(list.map { $0.json["uuid"]?.stringValue ?? "" })
+            list = loaded.filter { !known.contains($0.json["uuid"]?.stringValue ?? "") } + list
         }
     }
 

@@ -64,13 +64,18 @@ public enum FuzzEntryPoints {
         _ = TokenExplainer.decodeText(d)
         guard let engine = tokenEngine else { return }
         for server in ["default", "org"] { _ = engine.validateAccessToken(token, serverId: server, now: fuzzNow) }
-        guard d.signature.isEmpty else { return }
+        guard d.signature.isEmpty, let signed = resigned(d, engine) else { return }
+        for server in ["default", "org"] { _ = engine.validateAccessToken(signed, serverId: server, now: fuzzNow) }
+    }
+
+    /// The token's own header and claims signed with the tenant's key for its `kid` (else the default
+    /// server's active key).
+    static func resigned(_ d: DecodedJWT, _ engine: MockOkta) -> String? {
         let (keys, own) = engine.read { t in (t.servers.values.flatMap(\.keys), t.servers["default"]?.keys ?? []) }
         guard let k = keys.first(where: { $0.kid == d.kid }) ?? own.first(where: { $0.status == "ACTIVE" }),
             let key = engine.rsaKey(k), let sig = try? key.sign(d.signingInput)
-        else { return }
-        let signed = String(decoding: d.signingInput, as: UTF8.self) + "." + Base64URL.encode(sig)
-        for server in ["default", "org"] { _ = engine.validateAccessToken(signed, serverId: server, now: fuzzNow) }
+        else { return nil }
+        return String(decoding: d.signingInput, as: UTF8.self) + "." + Base64URL.encode(sig)
     }
 
     static let fuzzNow: Double = 1_800_000_000
