@@ -18,13 +18,24 @@ struct MockOktaCommand: AsyncParsableCommand {
         do {
             var command = try parseAsRoot()
             if var c = command as? any AsyncParsableCommand { try await c.run() } else { try command.run() }
+            finish(0)
+        } catch let e as ExitCode {
+            finish(e.rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+                finish(2)
             }
             exit(withError: error)
         }
+    }
+
+    /// Ends the process without running C exit handlers: a background key derivation may still be inside
+    /// OpenSSL, whose exit-time cleanup would then crash it (seen as exit 139 instead of `run`'s 3). Every
+    /// file and the database are already written and closed by the time a command returns.
+    static func finish(_ code: Int32) -> Never {
+        fflush(nil)
+        _exit(code)
     }
 }
 

@@ -428,9 +428,11 @@ public final class MockOkta: Sendable {
         reply.firedFault = fired?.fault.kind.name
         // The reset the client was told, as a real-clock deadline (the tenant clock may be offset).
         let realNow = realClock.now()
-        let resetAt: Double? = reply.status == 429
-            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map { realNow + (Double($0) - now) }
-            : nil
+        let resetHeader: Double? = reply.status == 429
+            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map(Double.init) : nil
+        let resetAt = resetHeader.map { realNow + ($0 - now) }
+        // What an SDK computes from the headers: X-Rate-Limit-Reset − Date (both whole seconds).
+        let resetDistance = omitDate ? nil : resetHeader.map { $0 - now.rounded(.down) }
         let authAfter = ex.auth
         journal.update(ex.id) { e in
             e.status = reply.status
@@ -438,6 +440,7 @@ public final class MockOkta: Sendable {
             e.fault = fired?.fault.kind.name
             e.auth = authAfter
             e.resetAt = resetAt
+            e.resetDistance = resetDistance
             e.dateSent = omitDate ? nil : now.rounded(.down)
             if reply.wire == nil { e.finishedAt = realClock.now() }
         }
@@ -552,7 +555,18 @@ public final class MockOkta: Sendable {
                 id.clientId = String(c).removingPercentEncoding ?? String(c)
             }
         }
+        if req.path.hasSuffix("/v1/token"), id.kind != "Bearer" { id.tokenId = MockOkta.grantKey(req) }
         return id
+    }
+
+    /// For token requests, what the client presented (the grant and a hash of its refresh token, code or
+    /// username), so a new authorization code is not taken for a retry of a refused refresh token.
+    static func grantKey(_ req: HTTPRequestInfo) -> String? {
+        let form = req.formBody + req.query
+        func p(_ k: String) -> String? { form.first { $0.0 == k }?.1 }
+        guard let grant = p("grant_type") else { return nil }
+        let presented = p("refresh_token") ?? p("code") ?? p("username") ?? p("assertion") ?? p("device_code")
+        return grant + (presented.map { ":" + shortHash($0) } ?? "")
     }
 
     /// Reads `Scheme token` or `Schemetoken` (the Python SDK omits the space).

@@ -34,6 +34,8 @@ public struct JournalEntry: Sendable {
     /// Seconds until the rate-limit reset we told the client (429s), for verdicts.
     public var resetAt: Double?
     public var dateSent: Double?
+    /// X-Rate-Limit-Reset − Date of a 429, as an SDK computes its wait (nil without a Date header).
+    public var resetDistance: Double? = nil
     public var tokenError: String?
 
     public var json: JSON {

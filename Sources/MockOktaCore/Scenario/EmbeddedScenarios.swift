@@ -135,7 +135,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
   ],
   "expect": [
     {
-      "type": "noRetryOn",
+      "type": "noRetryOn", "optional": true,
       "path": "/api/v1/*",
       "statuses": [401]
     },
@@ -471,7 +471,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
       "max": 4
     },
     {
-      "type": "backsOff",
+      "type": "backsOff", "optional": true,
       "path": "/api/v1/*"
     }
   ]
@@ -598,17 +598,17 @@ let embeddedScenarios: [(name: String, text: String)] = [
   "$schema": "./schema.json",
   "version": 1,
   "name": "sdk-429-no-reset-header",
-  "description": "The first GET /api/v1/users gets a 429 without X-Rate-Limit-Reset. An SDK cannot know when to retry, so a correct client either surfaces the 429 as an error or retries a bounded number of times with its own growing backoff. Real behaviour: python okta 3.4.6 crashes with AttributeError: 'NoneType' object has no attribute 'status' instead of returning the E0000047 error (one attempt on the wire; the application sees the exception, a real SDK bug); Go returns \"X-Rate-Limit-Reset header is missing or invalid\"; Node does not retry; Java falls back to exponential backoff.",
+  "description": "The first two GET /api/v1/users get a 429 without X-Rate-Limit-Reset. An SDK cannot know when to retry, so a correct client either surfaces the 429 as an error or retries a bounded number of times with its own growing backoff (backsOff is optional: a client that does not retry never exercises it; one that retries at once fails it). Real behaviour: python okta 3.4.6 crashes with AttributeError: 'NoneType' object has no attribute 'status' instead of returning the E0000047 error (one attempt on the wire; the application sees the exception, a real SDK bug); Go returns \"X-Rate-Limit-Reset header is missing or invalid\"; Node does not retry; Java falls back to exponential backoff.",
   "rules": [
     {
       "id": "throttle-without-reset",
-      "description": "The first user listing gets a 429 without X-Rate-Limit-Reset.",
+      "description": "The first two user listings get a 429 without X-Rate-Limit-Reset.",
       "match": {
         "method": "GET",
         "path": "/api/v1/users"
       },
       "when": {
-        "nth": [1]
+        "nth": [1, 2]
       },
       "fault": {
         "type": "rateLimit",
@@ -624,7 +624,7 @@ let embeddedScenarios: [(name: String, text: String)] = [
       "max": 3
     },
     {
-      "type": "backsOff",
+      "type": "backsOff", "optional": true,
       "path": "/api/v1/users"
     }
   ]
@@ -917,10 +917,10 @@ let embeddedScenarios: [(name: String, text: String)] = [
   ],
   "expect": [
     {
-      "type": "refreshesExpiredToken"
+      "type": "refreshesExpiredToken", "optional": true
     },
     {
-      "type": "noRetryOn",
+      "type": "noRetryOn", "optional": true,
       "path": "/api/v1/*",
       "statuses": [401]
     }

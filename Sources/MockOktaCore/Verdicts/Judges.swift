@@ -54,8 +54,11 @@ enum Judges {
         var judged = 0
         for chain in Verdicts.chains(x.entries) {
             for (a, b) in zip(chain, chain.dropFirst()) where a.status == 429 {
-                guard let reset = a.resetAt else { continue }
+                guard var reset = a.resetAt else { continue }
                 judged += 1
+                // The headers are whole seconds: a 429 sent late in a second has its reset less than the announced
+                // distance away. The retry must also wait the distance the headers announce (reset − Date).
+                if let d = a.resetDistance { reset = max(reset, a.receivedAt + d) }
                 if b.receivedAt < reset - tol {
                     let early = "\(what(b)) was retried \(secs(b.receivedAt - a.receivedAt)) after a 429 whose reset was \(secs(reset - a.receivedAt)) away"
                     return Judgement(.failed, early + " (tolerance \(Int(tol * 1000)) ms)", [a.id, b.id])
@@ -86,7 +89,9 @@ enum Judges {
             }
         }
         if judged == 0 {
-            return Judgement(.passed, "\(plural(failures.count, "failed answer")) served; no retry sequence was long enough to shorten its gaps", failures.map(\.id))
+            // Backoff is growth between gaps: it needs three attempts in a row. Fewer proves nothing either way.
+            return Judgement(.notExercised, "\(plural(failures.count, "failed answer")) served, but no request was retried twice in a row, so backoff could not be observed",
+                             failures.map(\.id))
         }
         return Judgement(.passed, "every retry gap grew by at least \(factor)× (\(judged) judged)", long.flatMap { $0.map(\.id) })
     }
