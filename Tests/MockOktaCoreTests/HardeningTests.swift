@@ -26,6 +26,18 @@ struct HardeningTests {
         #expect(try JSONParser.parse("1e300") == .number(1e300))
     }
 
+    @Test("found by fuzzing: a high surrogate not followed by a low one, and timestamps beyond Int, do not trap")
+    func fuzzFindings() throws {
+        #expect(try JSONParser.parse("\"\\ud800\\u0041\"") == .string("\u{FFFD}A"))
+        #expect(try JSONParser.parse("\"\\ud83d\\u0309\"") == .string("\u{FFFD}\u{0309}"))
+        #expect(try JSONParser.parse("\"\\ud83d\\ude00\"") == .string("😀"))
+        #expect(TimeFormat.iso(1.8e19) == "9999-12-31T23:59:59.000Z")
+        #expect(TimeFormat.iso(-.infinity).hasPrefix("0001-01-01"))
+        #expect(TimeFormat.httpDate(.nan).hasSuffix("GMT"))
+        let token = "eyIiOiIifQ.eyJpYXQiOjE4MDAwMDAwMDAxODAwMDAzNjAwfQ."
+        #expect(TokenExplainer.decodeText(try #require(DecodedJWT(token))).contains("iat: 9999-12-31"))
+    }
+
     @Test("a deeply nested Bearer token is refused with 401, and the server carries on")
     func deepBearer() throws {
         let org = try TestOrg()

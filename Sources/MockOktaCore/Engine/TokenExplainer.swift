@@ -8,6 +8,9 @@ public enum TokenExplainer {
         return flat
     }
 
+    /// Whole seconds for display; absurd claims (1e300) print as such instead of trapping.
+    static func seconds(_ d: Double) -> String { d.isFinite && abs(d) < 9e15 ? String(Int64(d)) : String(d) }
+
     public static func decodeText(_ d: DecodedJWT) -> String {
         var out = "header: \(d.header.serialized(pretty: true))\nclaims: \(d.claims.serialized(pretty: true))\n"
         for k in ["iat", "exp", "nbf", "auth_time"] {
@@ -56,7 +59,7 @@ public enum TokenExplainer {
             check(false, "kid \(jwt.kid ?? "(none)") is not published by this tenant" + (seedKnown ? "" : " (give --seed or --db of the tenant that issued it)"))
         }
         if let exp = jwt.claims["exp"]?.doubleValue {
-            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(Int(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(Int(now - exp)) s ago)")
+            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)")
         } else {
             check(false, "no exp claim")
         }
@@ -110,7 +113,7 @@ public enum TokenExplainer {
                   "The access token is invalid: unknown signing key.")
         }
         if let exp = jwt.claims["exp"]?.doubleValue {
-            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(Int(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(Int(now - exp)) s ago)",
+            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)",
                   "The token has expired.")
         } else {
             check(false, "no exp claim", "The access token is invalid.")

@@ -82,8 +82,16 @@ public final class TenantClock: Sendable {
 }
 
 public enum TimeFormat {
+    /// Years 0001–9999: what the formats can show. Timestamps from outside (a token's `iat` of 1.8e19, found by
+    /// fuzzing) are clamped into it instead of trapping in the conversion to Int.
+    static func clamp(_ t: Double) -> Double {
+        guard t.isFinite else { return t > 0 ? 253_402_300_799 : -62_135_596_800 }
+        return min(max(t, -62_135_596_800), 253_402_300_799)
+    }
+
     /// Okta's timestamp form: 2020-08-27T18:19:24.000Z
     public static func iso(_ t: Double) -> String {
+        let t = clamp(t)
         let secs = Int(t.rounded(.down))
         let ms = Int(((t - Double(secs)) * 1000).rounded(.down))
         var tm = tm()
@@ -99,7 +107,7 @@ public enum TimeFormat {
 
     /// RFC 1123 / IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT. Cached per second (it is on every response).
     public static func httpDate(_ t: Double) -> String {
-        let secs = Int(t.rounded(.down))
+        let secs = Int(clamp(t).rounded(.down))
         if let hit = dateCache.withLock({ $0.0 == secs ? $0.1 : nil }) { return hit }
         var tm = tm()
         var tt = time_t(secs)

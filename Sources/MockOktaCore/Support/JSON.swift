@@ -299,9 +299,14 @@ public struct JSONParser {
                     if code >= 0xD800 && code < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
                         bytes[i + 1] == UInt8(ascii: "u")
                     {
+                        let next = i
                         i += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if low >= 0xDC00 && low < 0xE000 {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            i = next  // not a pair (found by fuzzing: "\ud800\u0041"): a lone high surrogate, then that escape
+                        }
                     }
                     scalars.append(UnicodeScalar(code) ?? "\u{FFFD}")
                 default: throw err("invalid escape")

@@ -1,6 +1,6 @@
 // libFuzzer harness for mock-okta's parsers: one binary, the target picked by MOCK_OKTA_FUZZ_TARGET
 // (json, scenario, filter, jwt). Built and run only by scripts/fuzz: Package.swift declares this target
-// only when MOCK_OKTA_FUZZ=1, and scripts/fuzz builds it with `--sanitize fuzzer --sanitize address`
+// only when MOCK_OKTA_FUZZ=1, and scripts/fuzz builds it with `--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address`
 // (libFuzzer brings main; there is none here). Every input goes to one function of
 // MockOktaCore's FuzzEntryPoints; seeds are in Tests/Fuzz/corpus/<target>/.
 //
