@@ -103,7 +103,11 @@ struct TokenCommand: ParsableCommand {
             let token = jwt.trimmingCharacters(in: .whitespacesAndNewlines)
             let seedKnown = opts.seed != nil || opts.dbPath != ":memory:"
             var keys: TokenExplainer.IssuerKeys? = nil
-            if !seedKnown && !offline, let iss = DecodedJWT(token)?.claims["iss"]?.stringValue {
+            if !seedKnown && offline {
+                // No tenant named and no fetching: the signature cannot be judged; never guess with a random tenant.
+                let iss = DecodedJWT(token)?.claims["iss"]?.stringValue ?? ""
+                keys = .init(issuer: iss, jwksURI: "--offline and no --seed or --db of the tenant that issued it", keys: [])
+            } else if !seedKnown, let iss = DecodedJWT(token)?.claims["iss"]?.stringValue {
                 do {
                     keys = try await Self.fetchKeys(issuer: iss)
                 } catch {

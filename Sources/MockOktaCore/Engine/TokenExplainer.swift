@@ -94,7 +94,7 @@ public enum TokenExplainer {
     /// Judges a token against keys fetched from its issuer: each check in words, then Okta's answer for the
     /// first one that fails.
     static func explain(_ jwt: DecodedJWT, method: String, path: String, keys: IssuerKeys, now: Double) -> Explanation {
-        var lines = ["  keys: \(keys.keys.count) from \(keys.jwksURI) (the issuer's discovery document)"]
+        var lines = [keys.keys.isEmpty ? "  keys: none (\(keys.jwksURI))" : "  keys: \(keys.keys.count) from \(keys.jwksURI) (the issuer's discovery document)"]
         var problem: String? = nil
         var status = 401
         func check(_ ok: Bool, _ what: String, _ why: String) {
@@ -108,6 +108,8 @@ public enum TokenExplainer {
             let ok = jwt.verify(with: key)
             check(ok, "signed with kid \(jwt.kid ?? "") published at \(keys.jwksURI)" + (ok ? "" : " — but the signature does not verify"),
                   "The access token is invalid: signature validation failed.")
+        } else if keys.keys.isEmpty {
+            check(false, "kid \(jwt.kid ?? "(none)") cannot be checked without keys", "The signature could not be checked (no keys).")
         } else {
             check(false, "kid \(jwt.kid ?? "(none)") is not among the issuer's published keys (rotated away, or another issuer's token)",
                   "The access token is invalid: unknown signing key.")

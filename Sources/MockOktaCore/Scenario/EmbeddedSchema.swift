@@ -1513,7 +1513,7 @@ let embeddedScenarioSchema = ####"""
     },
     "expect.backsOff": {
       "title": "Backs off",
-      "description": "After 5xx or 429 answers, each gap between successive retries of the same request is at least `minFactor` times the previous gap.",
+      "description": "After 5xx or 429 answers, each wait before a retry of the same request (from the end of the failed attempt to the retry) is at least `minFactor` times the previous wait; a retry sent less than 50 ms after a failure is never backoff.",
       "type": "object",
       "properties": {
         "type": {

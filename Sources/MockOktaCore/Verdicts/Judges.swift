@@ -69,21 +69,35 @@ enum Judges {
         return Judgement(.passed, "\(judged) \(judged == 1 ? "retry" : "retries") after a 429 waited for the reset", limited.map(\.id))
     }
 
+    /// How long the client waited before retrying `a` as `b`: from when `a` ended (answered, or left by the client).
+    static func wait(_ a: JournalEntry, _ b: JournalEntry) -> Double {
+        let end = min(b.receivedAt, max(a.receivedAt, a.disconnectedAt ?? a.finishedAt ?? a.receivedAt))
+        return max(0, b.receivedAt - end)
+    }
+
     static func backsOff(_ x: JudgeInput) -> Judgement {
         let factor = x.params["minFactor"]?.doubleValue ?? 1.5
         let failures = x.entries.filter(Verdicts.failed)
         if failures.isEmpty { return Judgement(.notExercised, "no 5xx, 429 or broken answer was served, so backoff could not be observed") }
+        // An immediate retry is no backoff, whatever the ratio of two near-zero gaps says under scheduling jitter.
+        for chain in Verdicts.chains(x.entries) where chain.count >= 2 {
+            for (a, b) in zip(chain, chain.dropFirst()) where !(a.status == 429 && a.resetAt != nil) && wait(a, b) < 0.05 {
+                return Judgement(.failed, "\(what(b)) was retried immediately (\(Int((wait(a, b) * 1000).rounded())) ms) after it got \(a.status.map(String.init) ?? "no answer")",
+                                 [a.id, b.id])
+            }
+        }
         var judged = 0
         let long = Verdicts.chains(x.entries).filter { $0.count >= 3 }
         for chain in long {
-            let gaps = zip(chain, chain.dropFirst()).map { $1.receivedAt - $0.receivedAt }
+            // The client's wait: from the end of the failed attempt (a slow failure is not part of the backoff).
+            let gaps = zip(chain, chain.dropFirst()).map { wait($0, $1) }
             for i in 1..<gaps.count {
                 // Waiting for a 429 reset is judged by respectsRateLimitReset, not here.
                 if chain[i].status == 429 && chain[i].resetAt != nil { continue }
                 judged += 1
                 // 5% relative slack for scheduling jitter; immediate retries (tiny equal gaps) still fail.
                 if gaps[i] < gaps[i - 1] * factor * 0.95 {
-                    return Judgement(.failed, "\(what(chain[i + 1])) was retried \(secs(gaps[i])) after attempt \(i + 1), not \(factor)× the previous gap of \(secs(gaps[i - 1]))",
+                    return Judgement(.failed, "\(what(chain[i + 1])) was retried \(secs(gaps[i])) after attempt \(i + 1) ended, not \(factor)× the previous wait of \(secs(gaps[i - 1]))",
                                      [chain[i - 1].id, chain[i].id, chain[i + 1].id])
                 }
             }
