@@ -1,0 +1,197 @@
+import Foundation
+
+/// The timeline and the actions it runs (also `POST /__mock/actions`): each action changes the real tenant,
+/// so enforcement, not a canned answer, produces its consequences.
+extension MockOkta {
+    // MARK: timeline
+
+    /// Writes batched journal entries and System Log events to SQLite.
+    /// A failure is logged (the entries are lost, the tenant is not: tenant writes are synchronous).
+    public func flushPersistence() {
+        do {
+            try journal.flush()
+            try systemLog.flush()
+        } catch {
+            logger.error("could not save the journal or System Log to --db", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs timeline actions whose moment has come. Called before each request and by the server's ticker.
+    public func runDueTimeline() {
+        let now = realClock.now()
+        let due: [(Int, Action)] = runtime.withLock { rt in
+            guard let sc = rt.scenario else { return [] }
+            var out: [(Int, Action)] = []
+            for (i, entry) in sc.timeline.enumerated() where !rt.timelineClaimed[i] {
+                var at: Double? = nil
+                if let a = entry.atSeconds { at = rt.loadedAt + a }
+                if let r = entry.afterRule, let f = rt.firstFiredAt[r] { at = f + entry.delaySeconds }
+                if let at, now >= at {
+                    rt.timelineClaimed[i] = true
+                    out.append((i, entry.action))
+                }
+            }
+            return out
+        }
+        for (i, action) in due {
+            let result = perform(action, ex: nil, fromTimeline: true)
+            if result["pending"]?.boolValue == true {
+                runtime.withLock { rt in if i < rt.timelineClaimed.count { rt.timelineClaimed[i] = false } }
+                continue
+            }
+            logger.info("timeline action \(action.name)", metadata: ["result": "\(result.serialized())"])
+            runtime.withLock { rt in
+                if i < rt.timelineDone.count { rt.timelineDone[i] = true }
+                rt.actionLog.append(["timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
+                                     "result": result])
+            }
+        }
+    }
+
+    func userRef(_ t: TenantData, _ ref: String) -> User? { t.user(idOrLogin: ref) }
+
+    /// Carries out an action on the real tenant, so enforcement produces the consequences. Returns a JSON summary.
+    @discardableResult
+    func perform(_ action: Action, ex: Exchange?, fromTimeline: Bool = false) -> JSON {
+        do {
+            return try performThrowing(action, ex: ex, fromTimeline: fromTimeline)
+        } catch {
+            return ["ok": false, "error": .string("\(error)")]
+        }
+    }
+
+    private func performThrowing(_ action: Action, ex: Exchange?, fromTimeline: Bool) throws -> JSON {
+        let now = clock.now()
+        let system = SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
+        switch action {
+        case .revokeApiToken(let ref):
+            let target: String? = try mutate { t, d in
+                let hash = hashSecret(ref)
+                let tok = t.apiTokens.values.first { $0.name.lowercased() == ref.lowercased() || $0.valueHash == hash || $0.id == ref }
+                guard let tok else { return nil }
+                t.apiTokens[tok.id]?.revoked = true
+                d.apiTokens.insert(tok.id)
+                return tok.id
+            }
+            guard let target else { return ["ok": false, "error": .string("no API token named \(ref)")] }
+            logEvent("system.api_token.revoke", legacy: "api.token.revoke", "Revoke API token", actor: system,
+                     targets: [SystemLog.Actor(id: target, type: "Token", alternateId: target, displayName: ref)], ex: ex)
+            return ["ok": true, "tokenId": .string(target)]
+        case .expireAccessTokens(let server, let clientId, let user):
+            let uid = user.flatMap { u in read { userRef($0, u)?.id } }
+            let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
+            try mutate { t, d in
+                t.accessTokenCutoffs.append(AccessTokenCutoff(before: now, serverId: server, clientId: cid, userId: uid))
+                d.misc = true
+            }
+            logEvent("app.oauth2.as.token.revoke", "Access tokens expired by scenario", actor: system, ex: ex)
+            return ["ok": true]
+        case .revokeRefreshTokens(let clientId, let user):
+            let uid = user.flatMap { u in read { userRef($0, u)?.id } }
+            let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
+            let n = try mutate { t, d -> Int in
+                var n = 0
+                for (k, r) in t.refreshTokens where !r.revoked && (cid == nil || r.clientId == cid) && (uid == nil || r.userId == uid) {
+                    t.refreshTokens[k]?.revoked = true
+                    d.refresh.insert(k)
+                    n += 1
+                }
+                return n
+            }
+            logEvent("app.oauth2.as.token.revoke", "Refresh tokens revoked by scenario", actor: system, ex: ex)
+            return ["ok": true, "revoked": JSON(n)]
+        case .rotateSigningKey(let server, let dropOld, let keepOld):
+            let servers = read { t in (server.map { [$0] } ?? t.serverOrder).filter { t.servers[$0] != nil } }
+            // All keys first: a timeline rotation whose keys are still being made is retried on the next tick.
+            var keys: [(String, RSAKey)] = []
+            for sid in servers {
+                let count = read { $0.servers[sid]?.keys.count ?? 0 }
+                guard let key = rotationKeys.key(server: sid, index: count, wait: !fromTimeline) else { continue }
+                keys.append((sid, key))
+            }
+            if keys.count < servers.count { return ["ok": false, "pending": true] }
+            var newKids: [(String, JSON)] = []
+            for (sid, key) in keys {
+                let count = read { $0.servers[sid]?.keys.count ?? 0 }
+                rotationKeys.prepare(server: sid, index: count + 1)  // a spare for the next rotation
+                let rec = SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
+                keyCache.withLock { $0[rec.kid] = key }
+                try mutate { t, d in
+                    guard var s = t.servers[sid] else { return }
+                    for i in s.keys.indices where s.keys[i].status == "ACTIVE" {
+                        s.keys[i].status = "INACTIVE"
+                        if dropOld { s.keys[i].dropAt = now } else if let k = keepOld { s.keys[i].dropAt = now + k }
+                    }
+                    s.keys.insert(rec, at: 0)
+                    t.servers[sid] = s
+                    d.servers.insert(sid)
+                }
+                newKids.append((sid, .string(rec.kid)))
+                logEvent("system.authorization_server.key.rotated", "Authorization server signing key rotated", actor: system,
+                         targets: [SystemLog.Actor(id: sid, type: "AuthorizationServer", alternateId: sid, displayName: sid)], ex: ex)
+            }
+            return ["ok": true, "newKids": .object(newKids)]
+        case .unassignUser(let user, let app), .assignUser(let user, let app):
+            var assign = false
+            if case .assignUser = action { assign = true }
+            let r: (User, App)? = try mutate { t, d in
+                guard let u = userRef(t, user), let a = t.app(idOrLabel: app) else { return nil }
+                if assign {
+                    if !t.apps[a.id]!.assignedUsers.contains(u.id) { t.apps[a.id]!.assignedUsers.append(u.id) }
+                } else {
+                    t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
+                    // A group assignment would still grant access; remove the user from the app's groups too.
+                    for gid in a.assignedGroups where t.groups[gid]?.members.contains(u.id) == true && t.groups[gid]?.type != .BUILT_IN {
+                        t.groups[gid]!.members.removeAll { $0 == u.id }
+                        d.groups.insert(gid)
+                    }
+                }
+                d.apps.insert(a.id)
+                return (u, t.apps[a.id]!)
+            }
+            guard let (u, a) = r else { return ["ok": false, "error": .string("unknown user or app")] }
+            logEvent(assign ? "application.user_membership.add" : "application.user_membership.remove",
+                     legacy: assign ? "app.generic.provision.assign_user_to_app" : "app.generic.provision.deactivate_user_from_app",
+                     assign ? "Add user to application membership" : "Remove user's application membership", actor: system,
+                     targets: [actor(user: u), actor(app: a)], ex: ex)
+            return ["ok": true]
+        case .removeScopeGrant(let app, let scope, let server):
+            let ok = try mutate { t, d -> Bool in
+                guard let a = t.app(idOrLabel: app) else { return false }
+                for sid in server.map({ [$0] }) ?? Array(a.grants.keys) { t.apps[a.id]!.grants[sid]?.removeAll { $0 == scope } }
+                d.apps.insert(a.id)
+                return true
+            }
+            logEvent("app.oauth2.scope.grant.revoke", "Scope grant removed by scenario", actor: system, ex: ex)
+            return ["ok": .bool(ok)]
+        case .deactivateUser(let user), .suspendUser(let user):
+            var suspend = false
+            if case .suspendUser = action { suspend = true }
+            let u: User? = try mutate { t, d in
+                guard var u = userRef(t, user) else { return nil }
+                u.status = suspend ? .SUSPENDED : .DEPROVISIONED
+                u.statusChanged = now
+                u.lastUpdated = now
+                t.putUser(u)
+                d.users.insert(u.id)
+                return u
+            }
+            guard let u else { return ["ok": false, "error": .string("no user \(user)")] }
+            logEvent(suspend ? "user.lifecycle.suspend" : "user.lifecycle.deactivate", suspend ? "Suspend Okta user" : "Deactivate Okta user",
+                     actor: system, targets: [actor(user: u)], ex: ex)
+            return ["ok": true, "userId": .string(u.id)]
+        case .setRateLimit(let bucket, let limit):
+            rateLimiter.setLimit(bucket, limit)
+            try mutate { t, d in
+                t.rateLimitOverrides[bucket] = limit
+                d.misc = true
+            }
+            return ["ok": true]
+        case .advanceClock(let seconds):
+            guard clock.advance(seconds) else {
+                return ["ok": false, "error": "the clock may move at most 3,153,600,000 seconds (100 years) from real time"]
+            }
+            return ["ok": true, "now": .number(clock.now().rounded(.down))]
+        }
+    }
+}
