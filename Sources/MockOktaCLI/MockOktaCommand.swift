@@ -23,7 +23,10 @@ struct MockOktaCommand: AsyncParsableCommand {
             finish(e.rawValue)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // One plain sentence (ArgumentParser's own adds a usage block); --help has the rest.
+                var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+                if text.hasPrefix("Error: ") { text.removeFirst(7) }
+                FileHandle.standardError.write(Data("mock-okta: \(text) (see mock-okta --help)\n".utf8))
                 finish(2)
             }
             exit(withError: error)

@@ -405,3 +405,26 @@ def test_explain_fetches_the_issuers_keys(spawn: Any, tmp_path: Path) -> None:
     assert proc.returncode == 0 and "Okta would accept" in proc.stdout, show(proc)
     proc = run(fresh, "--offline")  # nothing fetched, and no random tenant guessed at: the signature is unjudged
     assert proc.returncode == 1 and "/v1/keys" not in proc.stdout and "cannot be checked" in proc.stdout, show(proc)
+
+
+def test_bad_usage_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    """Issue 9 item 11: a bad flag, a missing command, a port in use and an unreadable scenario each print one
+    plain sentence on stderr (no usage block, no raw bind error) and exit 2."""
+    import socket
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    try:
+        unreadable = tmp_path / "secret.json"
+        unreadable.write_text("{}")
+        cases = [("serve", "--bogus"), ("run",), ("serve", "--port", str(port)), ("serve", "--port", "0", "--scenario", str(tmp_path))]
+        for args in cases:
+            proc = cli(*args, cwd=tmp_path)
+            lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and " info " not in ln]
+            assert proc.returncode == 2, show(proc)
+            assert len(lines) == 1 and lines[0].startswith("mock-okta: "), show(proc)
+            assert "bind(" not in proc.stderr and "Usage:" not in proc.stderr, show(proc)
+        assert "already in use" in cli("serve", "--port", str(port), cwd=tmp_path).stderr
+    finally:
+        busy.close()
