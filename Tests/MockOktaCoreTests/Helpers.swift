@@ -27,7 +27,10 @@ struct TestOrg {
     @discardableResult
     func send(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: String = "") -> HTTPReply {
-        engine.handle(HTTPRequestInfo(method: method, path: path, query: query, headers: headers, body: Array(body.utf8)))
+        // Like every real client: a body goes with a content type (the Management API refuses it otherwise).
+        var headers = headers
+        if !body.isEmpty, !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("content-type", "application/json")) }
+        return engine.handle(HTTPRequestInfo(method: method, path: path, query: query, headers: headers, body: Array(body.utf8)))
     }
 
     func form(_ path: String, _ fields: [(String, String)], headers: [(String, String)] = []) -> HTTPReply {

@@ -145,6 +145,8 @@ public struct OktaAPIError: Error, Sendable {
     public static let rateLimited = OktaAPIError(429, "E0000047", "API call exceeded rate limit due to too many requests.")
     public static let serverError = OktaAPIError(500, "E0000009", "Internal Server Error")
     public static let unavailable = OktaAPIError(503, "E0000010", "Service is in read only mode")
+    /// Okta's answer to a JSON endpoint called with another content type (two spaces after "request.", as Okta writes it).
+    public static let badContentType = OktaAPIError(400, "E0000021", "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
     public static let badCursor = OktaAPIError(400, "E0000029", "Invalid paging request.", causes: ["Invalid cursor."])
     public static func invalidSearch(_ cause: String) -> OktaAPIError { .init(400, "E0000031", "Invalid search criteria.", causes: [cause]) }
 

@@ -81,4 +81,13 @@ extension MockOkta {
             }
         }
     }
+
+    /// The Management API takes JSON: a body in any other content type (or none), or a form content type on
+    /// any request, is 400 E0000021 — the class of bug behind okta-sdk-python #309, #383, #400, #426, #431.
+    static func checkContentType(_ req: HTTPRequestInfo) throws {
+        let type = req.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        if type == "application/x-www-form-urlencoded" || type == "multipart/form-data" { throw OktaAPIError.badContentType }
+        guard !req.body.isEmpty else { return }
+        guard let t = type, t == "application/json" || t.hasSuffix("+json") else { throw OktaAPIError.badContentType }
+    }
 }

@@ -487,6 +487,7 @@ public final class MockOkta: Sendable {
                 .with(status: 404, code: "E0000007", summary: "Not found: Resource not found: \(ex.req.path) (Path)"))
         }
         do {
+            if ex.req.path.hasPrefix("/api/v1/") { try MockOkta.checkContentType(ex.req) }
             return try matched.route.handler(self, ex, matched.params)
         } catch let e as OktaAPIError {
             return oktaError(e)

@@ -229,6 +229,7 @@ extension MockOkta {
             return .json(200, .array(all.map(userJSON)), headers: linkHeaders(ex, next: nil, limit: qLimit))
         }
         let after = ex.req.queryValue("after")
+        if let a = after, read({ $0.users[a] == nil }) { throw OktaAPIError.badCursor }
         let (page, next): ([User], String?) = read { t in
             var i = after.map { t.userOrder.insertionIndex(of: $0) } ?? 0
             if let a = after, i < t.userOrder.count, t.userOrder[i] == a { i += 1 }
@@ -538,7 +539,10 @@ extension MockOkta {
         let after = ex.req.queryValue("after")
         let all = read { t in t.groupOrder.compactMap { t.groups[$0] } }.filter(predicate)
         var start = 0
-        if let a = after, let i = all.firstIndex(where: { $0.id == a }) { start = i + 1 }
+        if let a = after {
+            guard let i = all.firstIndex(where: { $0.id == a }) else { throw OktaAPIError.badCursor }
+            start = i + 1
+        }
         let page = Array(all.dropFirst(start).prefix(limit))
         let next = start + page.count < all.count ? page.last?.id : nil
         return .json(200, .array(page.map(groupJSON)), headers: linkHeaders(ex, next: next, limit: limit))
@@ -618,7 +622,10 @@ extension MockOkta {
         let limit = try limitParam(ex, default: 1000, max: 10000)
         let members = read { t in g.members.compactMap { t.users[$0] } }
         var start = 0
-        if let a = ex.req.queryValue("after"), let i = members.firstIndex(where: { $0.id == a }) { start = i + 1 }
+        if let a = ex.req.queryValue("after") {
+            guard let i = members.firstIndex(where: { $0.id == a }) else { throw OktaAPIError.badCursor }
+            start = i + 1
+        }
         let page = Array(members.dropFirst(start).prefix(limit))
         let next = start + page.count < members.count ? page.last?.id : nil
         return .json(200, .array(page.map(userJSON)), headers: linkHeaders(ex, next: next, limit: limit))
@@ -683,7 +690,10 @@ extension MockOkta {
             }
         }
         var start = 0
-        if let a = ex.req.queryValue("after"), let i = apps.firstIndex(where: { $0.id == a }) { start = i + 1 }
+        if let a = ex.req.queryValue("after") {
+            guard let i = apps.firstIndex(where: { $0.id == a }) else { throw OktaAPIError.badCursor }
+            start = i + 1
+        }
         let page = Array(apps.dropFirst(start).prefix(limit))
         let next = start + page.count < apps.count ? page.last?.id : nil
         return .json(200, .array(page.map(appJSON)), headers: linkHeaders(ex, next: next, limit: limit))
@@ -708,7 +718,10 @@ extension MockOkta {
             return out
         }
         var start = 0
-        if let after = ex.req.queryValue("after"), let i = users.firstIndex(where: { $0.0.id == after }) { start = i + 1 }
+        if let after = ex.req.queryValue("after") {
+            guard let i = users.firstIndex(where: { $0.0.id == after }) else { throw OktaAPIError.badCursor }
+            start = i + 1
+        }
         let page = Array(users.dropFirst(start).prefix(limit))
         let next = start + page.count < users.count ? page.last?.0.id : nil
         return .json(200, .array(page.map { appUserJSON(a, $0.0, scope: $0.1) }), headers: linkHeaders(ex, next: next, limit: limit))

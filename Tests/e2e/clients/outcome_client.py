@@ -165,7 +165,10 @@ class Http:
                 previous = rid(r)
                 wait = (self.reset_wait(r) if r.status_code == 429 else None) or 0.25 * 2 ** (attempt - 1)
             if attempt == self.max_attempts:
+                # Giving up is not a reason to hammer: the next request keeps to the backoff (a judge cannot
+                # tell a new request from a retry of the same route by the same caller).
                 log(f"giving up after {attempt} attempts")
+                time.sleep(min(wait, self.max_wait))
                 return r
             if wait > self.max_wait:
                 log(f"the reset is {wait:.1f} s away, more than --max-wait; surfacing the error")
