@@ -16,10 +16,16 @@ struct RunProgress {
             if Task.isCancelled { break }
             let sc = engine.scenarioJSON
             var lines: [String] = []
+            // One copy of the journal per tick, taken only when something needs it.
+            var journal: [JournalEntry]? = nil
+            func entries() -> [JournalEntry] {
+                if journal == nil { journal = engine.journal.all(sinceEpoch: true) }
+                return journal!
+            }
             for r in sc["rules"]?.arrayValue ?? [] {
                 guard let id = r["id"]?.stringValue, let n = r["fired"]?.intValue, n > fired[id] ?? 0 else { continue }
                 fired[id] = n
-                let last = engine.journal.all(sinceEpoch: true).last { $0.rule == id }
+                let last = entries().last { $0.rule == id }
                 let what = last.map { e in
                     let held = e.fault == "hang" && e.finishedAt == nil
                     return " on \(e.method) \(e.path)" + (held ? ", held" : e.status.map { " → \($0)" } ?? "")
@@ -34,7 +40,7 @@ struct RunProgress {
             let now = engine.realClock.now()
             if now - lastHeld >= 5 {
                 lastHeld = now
-                let held = engine.journal.all(sinceEpoch: true).filter { $0.fault == "hang" && $0.finishedAt == nil && $0.disconnectedAt == nil }
+                let held = entries().filter { $0.fault == "hang" && $0.finishedAt == nil && $0.disconnectedAt == nil }
                 for (rule, group) in Dictionary(grouping: held, by: { $0.rule ?? "?" }).sorted(by: { $0.key < $1.key }) {
                     let oldest = group.map(\.receivedAt).min() ?? now
                     lines.append("\(group.count) request\(group.count == 1 ? "" : "s") held by rule \(rule) for \(Int(now - oldest)) s")

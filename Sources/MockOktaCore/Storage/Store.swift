@@ -117,15 +117,11 @@ public final class Store: Sendable {
         try write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
             for (id, json) in rows { try stmt.execute(arguments: [id, json]) }
-            try db.execute(sql: "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", arguments: [limit])
+            try Store.trim(db, "journal", keep: limit)
         }
     }
 
-    public func journal(limit: Int) -> [String] {
-        (try? db.read {
-            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM journal ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
-        }) ?? []
-    }
+    public func journal(limit: Int) -> [String] { newest("journal", limit: limit) }
 
     public func clearJournal() throws { try write { try $0.execute(sql: "DELETE FROM journal") } }
 
@@ -135,14 +131,24 @@ public final class Store: Sendable {
         try write { db in
             let stmt = try db.makeStatement(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)")
             for (u, p, j) in rows { try stmt.execute(arguments: [u, p, j]) }
-            try db.execute(sql: "DELETE FROM system_log WHERE seq <= (SELECT MAX(seq) FROM system_log) - ?", arguments: [keep])
+            try Store.trim(db, "system_log", keep: keep)
         }
     }
 
-    public func logs(limit: Int) -> [String] {
+    public func logs(limit: Int) -> [String] { newest("system_log", limit: limit) }
+
+    // MARK: the two capped logs (journal, system_log: fixed table names, never input)
+
+    /// The newest `limit` rows' JSON, oldest first.
+    private func newest(_ table: String, limit: Int) -> [String] {
         (try? db.read {
-            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM system_log ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM \(table) ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
         }) ?? []
+    }
+
+    /// Keeps the newest `keep` rows.
+    private static func trim(_ db: Database, _ table: String, keep: Int) throws {
+        try db.execute(sql: "DELETE FROM \(table) WHERE seq <= (SELECT MAX(seq) FROM \(table)) - ?", arguments: [keep])
     }
 
     public func clearLogs() throws { try write { try $0.execute(sql: "DELETE FROM system_log") } }
