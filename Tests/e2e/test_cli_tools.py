@@ -284,17 +284,17 @@ def test_explain_refuses_write_without_scope(tokens: dict[str, dict[str, Any]]) 
 
 
 def test_explain_refuses_expired_token(tokens: dict[str, dict[str, Any]]) -> None:
-    """lifetimeSeconds −600: Okta would answer 401 E0000011, because it expired (exit 1)."""
+    """lifetimeSeconds −600: Okta would answer 401 invalid_token, because it expired (exit 1)."""
     proc = cli("token", "explain", tokens["org_expired"]["token"], "--seed", "1")
     assert proc.returncode == 1, show(proc)
-    assert "Okta would answer 401 E0000011" in proc.stdout and "expired" in proc.stdout, show(proc)
+    assert "Okta would answer 401 (invalid_token" in proc.stdout and "expired" in proc.stdout, show(proc)
 
 
 def test_explain_refuses_custom_server_token_for_management_api(tokens: dict[str, dict[str, Any]]) -> None:
-    """A `default`-server token on /api/v1: 401 E0000011 (only org-server tokens are accepted there)."""
+    """A `default`-server token on /api/v1: 401 invalid_token (only org-server tokens are accepted there)."""
     proc = cli("token", "explain", tokens["default"]["token"], "--seed", "1")
     assert proc.returncode == 1, show(proc)
-    assert "Okta would answer 401 E0000011" in proc.stdout, show(proc)
+    assert "Okta would answer 401 (invalid_token" in proc.stdout, show(proc)
 
 
 def test_explain_uses_the_given_tenant(tokens: dict[str, dict[str, Any]]) -> None:
@@ -399,7 +399,7 @@ def test_explain_fetches_the_issuers_keys(spawn: Any, tmp_path: Path) -> None:
                                     text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
     proc = run(expired)
     assert proc.returncode == 1, show(proc)
-    assert "/v1/keys" in proc.stdout and "Okta would answer 401 E0000011" in proc.stdout and "expired" in proc.stdout, show(proc)
+    assert "/v1/keys" in proc.stdout and "Okta would answer 401 (invalid_token" in proc.stdout and "expired" in proc.stdout, show(proc)
     assert "unknown signing key" not in proc.stdout, show(proc)
     proc = run(fresh)
     assert proc.returncode == 0 and "Okta would accept" in proc.stdout, show(proc)

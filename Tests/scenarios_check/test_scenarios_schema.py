@@ -33,7 +33,7 @@ import readme_tables  # noqa: E402
 ALLOWED_KEYWORDS = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
     "additionalProperties", "enum", "const", "items", "minItems", "maxItems", "minimum", "maximum",
-    "exclusiveMinimum", "minLength", "pattern", "oneOf", "anyOf", "allOf", "if", "then", "default", "examples",
+    "exclusiveMinimum", "minLength", "maxLength", "pattern", "oneOf", "anyOf", "allOf", "if", "then", "default", "examples",
 }
 ALLOWED_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 
@@ -444,7 +444,7 @@ BAD = {
     "noRetryOn empty statuses": mutate(lambda d: d["expect"].append({"type": "noRetryOn", "statuses": []})),
     "noRequestsAfter without status": mutate(lambda d: d["expect"].append({"type": "noRequestsAfter"})),
     "expect with unknown field": mutate(lambda d: d["expect"].append({"type": "sendsRetryHeaders", "strict": True})),
-    "unknown tenant field": mutate(lambda d: d.update(tenant={"apps": []})),
+    "unknown tenant field": mutate(lambda d: d.update(tenant={"policies": []})),
     "tenant user without login": mutate(lambda d: d.update(tenant={"users": [{"status": "ACTIVE"}]})),
     "tenant user with bad status": mutate(lambda d: d.update(tenant={"users": [{"login": "a@b.c", "status": "HAPPY"}]})),
     "generateUsers too many": mutate(lambda d: d.update(tenant={"generateUsers": 200001})),

@@ -83,6 +83,10 @@ public final class MockOkta: Sendable {
     let recentMints = RecentMints()
     /// Keys for rotations, made in the background before they are needed.
     let rotationKeys: RotationKeys
+    /// Unknown event types a System Log filter named, each hinted on stderr once.
+    let hintedEventTypes = Mutex<Set<String>>([])
+    /// Pushed authorization requests by `request_uri` (in memory only: they live minutes).
+    let pushedRequests = Mutex<[String: PushedRequest]>([:])
 
     public init(options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
                 logger: Logger = Logger(label: "mock-okta")) throws {
@@ -168,7 +172,7 @@ public final class MockOkta: Sendable {
 
     // MARK: - Persistence
 
-    static let kinds = ["user", "group", "app", "server", "apiToken", "refresh", "code", "misc"]
+    static let kinds = ["user", "group", "app", "server", "apiToken", "refresh", "code", "origin", "misc"]
 
     struct Misc: Codable {
         var userOrder: [String]? = nil
@@ -181,6 +185,8 @@ public final class MockOkta: Sendable {
         var orgId: String
         var defaultPassword: String
         var rateLimitOverrides: [String: Int]
+        var trustedOriginOrder: [String]? = nil
+        var bearerErrorJSON: Bool? = nil
     }
 
     static func rows(_ t: TenantData) -> [(String, String, String)] {
@@ -195,6 +201,7 @@ public final class MockOkta: Sendable {
         for (id, v) in t.apiTokens { rows.append(("apiToken", id, s(v))) }
         for (id, v) in t.refreshTokens { rows.append(("refresh", id, s(v))) }
         for (id, v) in t.codes { rows.append(("code", id, s(v))) }
+        for (id, v) in t.trustedOrigins { rows.append(("origin", id, s(v))) }
         rows.append(("misc", "misc", s(misc(t))))
         return rows
     }
@@ -202,7 +209,8 @@ public final class MockOkta: Sendable {
     static func misc(_ t: TenantData) -> Misc {
         Misc(groupOrder: t.groupOrder, appOrder: t.appOrder, serverOrder: t.serverOrder, revokedAccessTokens: t.revokedAccessTokens,
              accessTokenCutoffs: t.accessTokenCutoffs, usedAssertionIDs: t.usedAssertionIDs, orgId: t.orgId,
-             defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides)
+             defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides, trustedOriginOrder: t.trustedOriginOrder,
+             bearerErrorJSON: t.bearerErrorJSON)
     }
 
     static func saveTenant(_ t: TenantData, _ store: Store) throws { try store.replaceAll(rows(t)) }
@@ -227,6 +235,9 @@ public final class MockOkta: Sendable {
         for k in all("apiToken", APIToken.self) { t.apiTokens[k.id] = k }
         for r in all("refresh", RefreshTokenRecord.self) { t.refreshTokens[r.valueHash] = r }
         for c in all("code", AuthCodeRecord.self) { t.codes[c.valueHash] = c }
+        for o in all("origin", TrustedOrigin.self) { t.trustedOrigins[o.id] = o }
+        t.trustedOriginOrder = (m.trustedOriginOrder ?? []).filter { t.trustedOrigins[$0] != nil }
+        t.bearerErrorJSON = m.bearerErrorJSON ?? false
         t.groupOrder = m.groupOrder.filter { t.groups[$0] != nil }
         t.appOrder = m.appOrder.filter { t.apps[$0] != nil }
         t.serverOrder = m.serverOrder.filter { t.servers[$0] != nil }
@@ -242,7 +253,7 @@ public final class MockOkta: Sendable {
     /// Entities changed by a mutation, written to SQLite after the state lock is released.
     struct Dirty {
         var users = Set<String>(), groups = Set<String>(), apps = Set<String>(), servers = Set<String>()
-        var apiTokens = Set<String>(), refresh = Set<String>(), codes = Set<String>()
+        var apiTokens = Set<String>(), refresh = Set<String>(), codes = Set<String>(), origins = Set<String>()
         var misc = false
     }
 
@@ -269,6 +280,7 @@ public final class MockOkta: Sendable {
             handle("apiToken", dirty.apiTokens, t.apiTokens)
             handle("refresh", dirty.refresh, t.refreshTokens)
             handle("code", dirty.codes, t.codes)
+            handle("origin", dirty.origins, t.trustedOrigins)
             if dirty.misc { puts.append(("misc", "misc", s(MockOkta.misc(t)))) }
             do {
                 try store.apply(puts: puts, deletes: deletes)
@@ -369,8 +381,12 @@ public final class MockOkta: Sendable {
         runDueTimeline()
         let now = clock.now()
         let ex = Exchange(req: req, id: newRequestId(), now: now)
-        let matched = Router.match(method: req.method, path: req.path)
-        ex.route = matched?.route.template
+        var matched = Router.match(method: req.method, path: req.path)
+        // A server's Okta id (`aus…`) addresses the same server as its URL name (`default`).
+        if let alias = matched?.params["authServerId"], let s = read({ $0.server(idOrAlias: alias) }), s.id != alias {
+            matched?.params["authServerId"] = s.id
+        }
+        ex.route = matched?.route.template ?? (req.method == "OPTIONS" ? Router.template(for: req.path) : nil)
         ex.serverId = matched?.params["authServerId"] ?? (req.path.hasPrefix("/oauth2/v1/") || req.path.hasPrefix("/.well-known/") ? "org" : nil)
         ex.auth = identify(req)
         let retryFor = req.header("x-okta-retry-for")
@@ -397,6 +413,10 @@ public final class MockOkta: Sendable {
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
             reply = r
             if case .rateLimit = fired.fault.kind { decision = RateLimiter.Decision(bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(now) + 0, allowed: false) }
+        } else if req.method == "OPTIONS" {
+            // A CORS preflight: answered from the trusted origins, never counted against a rate limit.
+            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
+            reply = preflight(ex)
         } else {
             if let fired, fired.fault.kind.isTokenFault { ex.tokenFault = fired.fault.kind }
             decision = rateLimiter.take(bucket: bucket, now: now)
@@ -422,6 +442,11 @@ public final class MockOkta: Sendable {
             reply.headers.append(("X-Rate-Limit-Reset", String(decision.reset)))
         }
         reply.setHeader("X-Okta-Request-Id", ex.id)
+        if req.path.hasPrefix("/api/v1/") && reply.header("Cache-Control") == nil {
+            // As on every live /api/v1 answer (okta-sdk-python cassettes).
+            reply.headers += [("Cache-Control", "no-cache, no-store"), ("Pragma", "no-cache"), ("Expires", "0")]
+        }
+        if req.method != "OPTIONS" { applyCORS(req, to: &reply) }
         reply.date = omitDate ? nil : TimeFormat.httpDate(now)
         reply.requestId = ex.id
         reply.firedRule = fired?.rule
@@ -493,8 +518,8 @@ public final class MockOkta: Sendable {
             return oktaError(e)
         } catch let e as OAuthError {
             return oauthError(e)
-        } catch let e as InsufficientScope {
-            return HTTPReply(status: 403, headers: e.error.headers)
+        } catch let e as EmptyBodyRefusal {
+            return HTTPReply(status: e.error.status, headers: e.error.headers)
         } catch is Store.StoreError {
             return oktaError(.serverError)  // already logged where the write failed
         } catch {
@@ -513,12 +538,16 @@ public final class MockOkta: Sendable {
         SystemLog.Actor(id: app.id, type: "PublicClientApp", alternateId: app.id, displayName: app.label)
     }
 
-    func logEvent(_ type: String, legacy: String? = nil, _ message: String, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
+    /// Writes a System Log event. The type, its legacy id and default message come from `EventType` (Okta's catalogue).
+    func logEvent(_ type: EventType, _ message: String? = nil, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
                   result: String = "SUCCESS", reason: String? = nil, severity: String? = nil, ex: Exchange?,
                   debug: [(String, JSON)] = []) {
-        systemLog.write(uuid: ids.uuid(), published: clock.now(), eventType: type, legacyEventType: legacy, displayMessage: message,
+        let failed = result == "FAILURE" || result == "DENY"
+        systemLog.write(uuid: ids.uuid(), published: clock.now(), eventType: type.rawValue, legacyEventType: type.legacy(failed: failed),
+                        displayMessage: message ?? type.displayMessage,
                         severity: severity ?? (result == "SUCCESS" || result == "ALLOW" ? "INFO" : "WARN"), actor: actor,
-                        targets: targets, result: result, reason: reason, context: ex?.logContext, extraDebug: debug)
+                        targets: targets, result: result, reason: reason, context: ex?.logContext,
+                        extraDebug: type.mockOnly ? debug + [("mockOnly", true)] : debug)
     }
 }
 

@@ -13,7 +13,7 @@ struct Router {
 
     struct Matched {
         let route: Route
-        let params: [String: String]
+        var params: [String: String]
     }
 
     static func r(_ methods: String, _ template: String, _ h: @escaping Handler) -> Route {
@@ -32,6 +32,7 @@ struct Router {
         r("POST", "/oauth2/v1/revoke") { m, ex, _ in try m.revoke(ex, serverId: "org") },
         r("GET|POST", "/oauth2/v1/userinfo") { m, ex, _ in try m.userinfo(ex, serverId: "org") },
         r("GET|POST", "/oauth2/v1/logout") { m, ex, _ in try m.logout(ex, serverId: "org") },
+        r("POST", "/oauth2/v1/par") { m, ex, _ in try m.par(ex, serverId: "org") },
         // custom authorization servers
         r("GET", "/oauth2/{authServerId}/.well-known/openid-configuration") { m, ex, p in
             try m.discovery(ex, serverId: p["authServerId"]!, oidc: true)
@@ -46,6 +47,7 @@ struct Router {
         r("POST", "/oauth2/{authServerId}/v1/revoke") { m, ex, p in try m.revoke(ex, serverId: p["authServerId"]!) },
         r("GET|POST", "/oauth2/{authServerId}/v1/userinfo") { m, ex, p in try m.userinfo(ex, serverId: p["authServerId"]!) },
         r("GET|POST", "/oauth2/{authServerId}/v1/logout") { m, ex, p in try m.logout(ex, serverId: p["authServerId"]!) },
+        r("POST", "/oauth2/{authServerId}/v1/par") { m, ex, p in try m.par(ex, serverId: p["authServerId"]!) },
         // Management API: users
         r("GET", "/api/v1/users") { m, ex, _ in try m.listUsers(ex) },
         r("POST", "/api/v1/users") { m, ex, _ in try m.createUser(ex) },
@@ -57,6 +59,8 @@ struct Router {
         r("GET", "/api/v1/users/{id}/groups") { m, ex, p in try m.userGroups(ex, p["id"]!) },
         r("GET", "/api/v1/users/{id}/appLinks") { m, ex, p in try m.userAppLinks(ex, p["id"]!) },
         r("DELETE", "/api/v1/users/{id}/sessions") { m, ex, p in try m.clearSessions(ex, p["id"]!) },
+        r("GET", "/api/v1/meta/schemas/user/{schemaId}") { m, ex, p in try m.getUserSchema(ex, p["schemaId"]!) },
+        r("GET", "/api/v1/meta/types/user/{typeId}") { m, ex, p in try m.getUserType(ex, p["typeId"]!) },
         // groups
         r("GET", "/api/v1/groups") { m, ex, _ in try m.listGroups(ex) },
         r("POST", "/api/v1/groups") { m, ex, _ in try m.createGroup(ex) },
@@ -64,12 +68,17 @@ struct Router {
         r("PUT", "/api/v1/groups/{groupId}") { m, ex, p in try m.updateGroup(ex, p["groupId"]!) },
         r("DELETE", "/api/v1/groups/{groupId}") { m, ex, p in try m.deleteGroup(ex, p["groupId"]!) },
         r("GET", "/api/v1/groups/{groupId}/users") { m, ex, p in try m.groupMembers(ex, p["groupId"]!) },
+        r("GET", "/api/v1/groups/{groupId}/apps") { m, ex, p in try m.groupApps(ex, p["groupId"]!) },
         r("PUT|DELETE", "/api/v1/groups/{groupId}/users/{userId}") { m, ex, p in
             try m.groupMembership(ex, p["groupId"]!, p["userId"]!, add: ex.req.method == "PUT")
         },
         // apps
         r("GET", "/api/v1/apps") { m, ex, _ in try m.listApps(ex) },
+        r("POST", "/api/v1/apps") { m, ex, _ in try m.createApp(ex) },
         r("GET", "/api/v1/apps/{appId}") { m, ex, p in try m.getApp(ex, p["appId"]!) },
+        r("PUT", "/api/v1/apps/{appId}") { m, ex, p in try m.replaceApp(ex, p["appId"]!) },
+        r("DELETE", "/api/v1/apps/{appId}") { m, ex, p in try m.deleteApp(ex, p["appId"]!) },
+        r("POST", "/api/v1/apps/{appId}/lifecycle/{op}") { m, ex, p in try m.appLifecycle(ex, p["appId"]!, p["op"]!) },
         r("GET", "/api/v1/apps/{appId}/users") { m, ex, p in try m.appUsers(ex, p["appId"]!) },
         r("POST", "/api/v1/apps/{appId}/users") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, nil) },
         r("GET", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.getAppUser(ex, p["appId"]!, p["userId"]!) },
@@ -85,6 +94,15 @@ struct Router {
         r("GET", "/api/v1/logs") { m, ex, _ in try m.logs(ex) },
         r("GET", "/api/v1/authorizationServers") { m, ex, _ in try m.listAuthServers(ex) },
         r("GET", "/api/v1/authorizationServers/{authServerId}") { m, ex, p in try m.getAuthServer(ex, p["authServerId"]!) },
+        // trusted origins
+        r("GET", "/api/v1/trustedOrigins") { m, ex, _ in try m.listTrustedOrigins(ex) },
+        r("POST", "/api/v1/trustedOrigins") { m, ex, _ in try m.createTrustedOrigin(ex) },
+        r("GET", "/api/v1/trustedOrigins/{originId}") { m, ex, p in try m.getTrustedOrigin(ex, p["originId"]!) },
+        r("PUT", "/api/v1/trustedOrigins/{originId}") { m, ex, p in try m.replaceTrustedOrigin(ex, p["originId"]!) },
+        r("DELETE", "/api/v1/trustedOrigins/{originId}") { m, ex, p in try m.deleteTrustedOrigin(ex, p["originId"]!) },
+        r("POST", "/api/v1/trustedOrigins/{originId}/lifecycle/{op}") { m, ex, p in
+            try m.trustedOriginLifecycle(ex, p["originId"]!, p["op"]!)
+        },
     ]
 
     static func matchSegments(_ route: Route, _ parts: [Substring]) -> [String: String]? {
@@ -121,5 +139,18 @@ struct Router {
     static func pathExists(_ path: String) -> Bool {
         let parts = path.split(separator: "/")
         return routes.contains { matchSegments($0, parts) != nil }
+    }
+
+    /// The template of the first route whose path matches, whatever its method (a preflight's journal route).
+    static func template(for path: String) -> String? {
+        let parts = path.split(separator: "/")
+        return routes.first { matchSegments($0, parts) != nil }?.template
+    }
+
+    /// The methods a path answers (a CORS preflight's Access-Control-Allow-Methods), in a stable order.
+    static func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        let all = Set(routes.filter { matchSegments($0, parts) != nil }.flatMap(\.methods))
+        return ["GET", "POST", "PUT", "DELETE"].filter(all.contains)
     }
 }

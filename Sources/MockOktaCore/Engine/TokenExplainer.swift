@@ -39,7 +39,7 @@ public enum TokenExplainer {
     public static func explain(_ token: String, method: String, path: String, options: MockOktaOptions, seedKnown: Bool,
                                issuerKeys: IssuerKeys? = nil) throws -> Explanation {
         guard let jwt = DecodedJWT(token) else {
-            return Explanation(accepted: false, text: "Okta would answer 401 E0000011 (Invalid token provided): this is not a JWT (expected three base64url parts separated by dots).")
+            return Explanation(accepted: false, text: "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): this is not a JWT (expected three base64url parts separated by dots).")
         }
         if let issuerKeys { return explain(jwt, method: method, path: path, keys: issuerKeys, now: Date().timeIntervalSince1970) }
         let engine = try MockOkta(options: options)
@@ -82,7 +82,11 @@ public enum TokenExplainer {
         let reply = engine.handle(HTTPRequestInfo(method: method, path: path, headers: [("authorization", "Bearer \(token)")]))
         let accepted = reply.status < 400
         var verdict = "Okta would answer \(reply.status)"
-        if let b = reply.bodyJSON, let code = b["errorCode"]?.stringValue { verdict += " \(code) (\(b["errorSummary"]?.stringValue ?? ""))" }
+        if let b = reply.bodyJSON, let code = b["errorCode"]?.stringValue {
+            verdict += " \(code) (\(b["errorSummary"]?.stringValue ?? ""))"
+        } else if reply.status == 401 {
+            verdict += " (invalid_token, empty body; E0000011 for SSWS callers)"
+        }
         if let w = reply.header("WWW-Authenticate"), let r = w.range(of: "error_description=\"") {
             verdict += ": " + String(w[r.upperBound...].prefix { $0 != "\"" })
         }
@@ -141,7 +145,7 @@ public enum TokenExplainer {
         let text: String
         if let problem {
             if path.hasPrefix("/api/v1/") {
-                text = status == 403 ? "Okta would answer 403 (insufficient_scope, E0000006 for SSWS callers)" : "Okta would answer 401 E0000011 (Invalid token provided): \(problem)"
+                text = status == 403 ? "Okta would answer 403 (insufficient_scope, E0000006 for SSWS callers)" : "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): \(problem)"
             } else {
                 text = "Okta would answer \(status) invalid_token: \(problem)"
             }

@@ -12,7 +12,7 @@ extension MockOkta {
 
     func discovery(_ ex: Exchange, serverId: String, oidc: Bool) throws -> HTTPReply {
         let s = try server(serverId)
-        if let cid = ex.req.queryValue("client_id"), read({ $0.apps[cid] }) == nil {
+        if let cid = ex.req.queryValue("client_id"), read({ $0.client(cid) }) == nil {
             return HTTPReply.json(400, ["errorCode": "invalid_client", "errorSummary": "Invalid value for 'client_id' parameter.",
                                         "errorLink": "invalid_client", "errorId": .string(errorId()), "errorCauses": []])
         }
@@ -45,7 +45,8 @@ extension MockOkta {
             doc += [("subject_types_supported", ["public"]), ("id_token_signing_alg_values_supported", ["RS256"])]
         }
         doc += [
-            ("scopes_supported", JSON(s.scopes)),
+            // The org server's okta.* scopes are granted to apps but not advertised (OAS-OAUTH OrgASOidcMetadata).
+            ("scopes_supported", JSON(s.scopes.filter { !$0.hasPrefix("okta.") })),
             ("token_endpoint_auth_methods_supported", authMethods),
             ("claims_supported", oidc
                 ? JSON(["iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name", "nickname",
@@ -63,6 +64,7 @@ extension MockOkta {
             ("request_object_signing_alg_values_supported",
              ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
             ("device_authorization_endpoint", .string("\(b)/device/authorize")),
+            ("pushed_authorization_request_endpoint", .string("\(b)/par")),
             ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
         ]
         let bytes = JSON.object(doc).bytes
@@ -104,12 +106,11 @@ extension MockOkta {
         if formSecret != nil { methods += 1 }
         if assertion != nil { methods += 1 }
         if methods > 1 {
-            throw OAuthError.invalidRequest("Can't supply multiple client credentials. Use one authentication method.")
+            throw OAuthError.invalidRequest("Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.")
         }
         func fail(_ e: OAuthError, clientId: String?) -> OAuthError {
-            let a = clientId.flatMap { id in read { $0.apps[id] } }
-            logEvent("app.oauth2.invalid_client_credentials", legacy: "app.oauth2.invalid_client_credentials",
-                     "OAuth client authentication failed", actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
+            let a = clientId.flatMap { id in read { $0.client(id) } }
+            logEvent(.oauthInvalidClientCredentials, actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
                      reason: e.description, ex: ex)
             return e
         }
@@ -120,7 +121,7 @@ extension MockOkta {
             let id = String(s[..<colon]).removingPercentEncoding ?? String(s[..<colon])
             let secret = String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
             ex.auth.clientId = id
-            guard let app = read({ $0.apps[id] }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
+            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
             guard let expected = app.clientSecret, expected == secret else {
                 throw fail(.invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
             }
@@ -129,7 +130,7 @@ extension MockOkta {
         if let formSecret {
             guard let id = formId else { throw fail(.invalidClient("No client credentials found."), clientId: nil) }
             ex.auth.clientId = id
-            guard let app = read({ $0.apps[id] }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
+            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
             guard app.clientSecret == formSecret else {
                 throw fail(.invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
             }
@@ -142,12 +143,12 @@ extension MockOkta {
             let app = try verifyClientAssertion(ex, assertion: assertion, formClientId: formId, serverId: serverId, fail: fail)
             return ClientAuth(app: app, method: "private_key_jwt")
         }
-        if let id = formId, let app = read({ $0.apps[id] }), app.clientSecret == nil, app.jwks.isEmpty {
+        if let id = formId, let app = read({ $0.client(id) }), app.clientSecret == nil, app.jwks.isEmpty {
             ex.auth.clientId = id
             return ClientAuth(app: app, method: "none")
         }
         if let id = formId { ex.auth.clientId = id }
-        if !required, let id = formId, let app = read({ $0.apps[id] }) { return ClientAuth(app: app, method: "none") }
+        if !required, let id = formId, let app = read({ $0.client(id) }) { return ClientAuth(app: app, method: "none") }
         throw fail(.invalidClient(formId == nil ? "No client credentials found." : "Client authentication failed. Either the client or the client credentials are invalid."), clientId: formId)
     }
 
@@ -160,7 +161,7 @@ extension MockOkta {
         let sub = jwt.claims["sub"]?.stringValue
         let clientId = formClientId ?? iss ?? ""
         ex.auth.clientId = clientId
-        guard let app = read({ $0.apps[clientId] }), app.status == "ACTIVE" else {
+        guard let app = read({ $0.client(clientId) }), app.status == "ACTIVE" else {
             throw fail(.invalidClient("The client_assertion token has an invalid client identifier."), clientId)
         }
         guard iss == clientId else { throw fail(.invalidClient("The issuer claim (iss) must be the client_id."), clientId) }
@@ -304,11 +305,12 @@ extension MockOkta {
     func token(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)
         let isOrg = s.isOrg
-        let grantEvent = isOrg ? "app.oauth2.token.grant" : "app.oauth2.as.token.grant"
+        let grantEvent: EventType = isOrg ? .oauthTokenGrant : .oauthASTokenGrant
         do {
             guard let grant = ex.param("grant_type"), !grant.isEmpty else {
                 throw OAuthError.invalidRequest("The token request must specify a 'grant_type'. Valid values: [authorization_code, password, refresh_token, client_credentials]")
             }
+            try checkBrowserOrigin(ex)
             let client = try authenticateClient(ex, serverId: serverId)
             let app = client.app
             let supported = ["authorization_code", "refresh_token", "password", "client_credentials"]
@@ -330,8 +332,8 @@ extension MockOkta {
             return r
         } catch var e as OAuthError {
             if e.error != "invalid_client" {
-                let a = ex.auth.clientId.flatMap { id in read { $0.apps[id] } }
-                logEvent(grantEvent, legacy: grantEvent + "_failure", "OAuth2 token request failed",
+                let a = ex.auth.clientId.flatMap { id in read { $0.client(id) } }
+                logEvent(grantEvent, "OAuth2 token request failed",
                          actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE", reason: e.reason ?? e.error, ex: ex,
                          debug: [("grantType", JSON(ex.param("grant_type"))), ("error", .string(e.error)),
                                  ("errorDescription", .string(e.description))])
@@ -360,8 +362,13 @@ extension MockOkta {
     }
 
     func grantSuccessLog(_ ex: Exchange, _ s: AuthServer, _ app: App, user: User?, scopes: [String], kind: String) {
-        let type = s.isOrg ? "app.oauth2.token.grant.\(kind)" : "app.oauth2.as.token.grant.\(kind)"
-        logEvent(type, "OAuth2 \(kind.replacingOccurrences(of: "_", with: " ")) is granted",
+        let type: EventType
+        switch kind {
+        case "id_token": type = s.isOrg ? .oauthTokenGrantIDToken : .oauthASTokenGrantIDToken
+        case "refresh_token": type = s.isOrg ? .oauthTokenGrantRefreshToken : .oauthASTokenGrantRefreshToken
+        default: type = s.isOrg ? .oauthTokenGrantAccessToken : .oauthASTokenGrantAccessToken
+        }
+        logEvent(type,
                  actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], ex: ex,
                  debug: [("grantedScopes", .string(scopes.joined(separator: " "))), ("grantType", JSON(ex.param("grant_type")))])
     }
@@ -485,7 +492,7 @@ extension MockOkta {
         let scopes = try checkScopes(requestedScopes(ex), s, app)
         guard let user = read({ $0.user(idOrLogin: username) }), user.password == password, user.canSignIn else {
             let u = read { $0.user(idOrLogin: username) }
-            logEvent("user.session.start", legacy: "core.user_auth.login_failed", "User login to Okta",
+            logEvent(.userSessionStart,
                      actor: u.map(actor(user:)) ?? SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
                      result: "FAILURE", reason: u == nil ? "VERIFICATION_ERROR" : (u!.canSignIn ? "INVALID_CREDENTIALS" : "USER_NOT_ACTIVE"), ex: ex)
             var e = OAuthError.invalidGrant("The credentials provided were invalid.")
@@ -502,15 +509,16 @@ extension MockOkta {
             t.users[user.id]?.lastLogin = ex.now
             d.users.insert(user.id)
         }
-        logEvent("user.session.start", legacy: "core.user_auth.login_success", "User login to Okta", actor: actor(user: user), ex: ex)
+        logEvent(.userSessionStart, actor: actor(user: user), ex: ex)
     }
 
     // MARK: /authorize
 
     func authorize(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)
+        if let refused = usePushedRequest(ex, serverId: s.id) { return refused }
         func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
-        guard let clientId = p("client_id"), let app = read({ $0.apps[clientId] }), app.status == "ACTIVE" else {
+        guard let clientId = p("client_id"), let app = read({ $0.client(clientId) }), app.status == "ACTIVE" else {
             return htmlError(400, "invalid_client", "Invalid value for 'client_id' parameter.")
         }
         ex.auth.clientId = clientId
@@ -518,14 +526,15 @@ extension MockOkta {
             return htmlError(400, "invalid_request", "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
         }
         let state = p("state")
-        let mode = p("response_mode") ?? "query"
+        // Token response types answer in the fragment unless the client asks otherwise (OIDC Core 3.2.2.5).
+        let mode = p("response_mode") ?? ((p("response_type") ?? "").split(separator: " ").contains { $0 == "token" || $0 == "id_token" } ? "fragment" : "query")
         func back(_ params: [(String, String)]) -> HTTPReply {
             var all = params
             if let state { all.append(("state", state)) }
             return redirectReply(redirect, all, mode: mode)
         }
         func deny(_ error: String, _ desc: String, user: User? = nil) -> HTTPReply {
-            logEvent(s.isOrg ? "app.oauth2.authorize" : "app.oauth2.as.authorize", "OAuth2 authorization request denied",
+            logEvent(s.isOrg ? .oauthAuthorize : .oauthASAuthorize, "OAuth2 authorization request denied",
                      actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], result: "FAILURE",
                      reason: desc, ex: ex)
             return back([("error", error), ("error_description", desc)])
@@ -551,7 +560,7 @@ extension MockOkta {
         var user: User?
         if ex.req.method == "POST", let username = p("username") {
             guard let u = read({ $0.user(idOrLogin: username) }), u.password == p("password") else {
-                logEvent("user.session.start", legacy: "core.user_auth.login_failed", "User login to Okta",
+                logEvent(.userSessionStart,
                          actor: SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
                          result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
                 return signInPage(ex, error: "Unable to sign in")
@@ -565,7 +574,7 @@ extension MockOkta {
             return signInPage(ex, error: nil)
         }
         guard user.canSignIn else {
-            logEvent("user.session.start", legacy: "core.user_auth.login_failed", "User login to Okta", actor: actor(user: user),
+            logEvent(.userSessionStart, actor: actor(user: user),
                      result: "FAILURE", reason: "USER_NOT_ACTIVE", ex: ex)
             return deny("access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
         }
@@ -573,7 +582,7 @@ extension MockOkta {
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
             return deny("access_denied", "User is not assigned to the client application.", user: user)
         }
-        logEvent("user.authentication.sso", legacy: "app.auth.sso", "User single sign on to app", actor: actor(user: user),
+        logEvent(.userAuthenticationSSO, actor: actor(user: user),
                  targets: [actor(app: app)], ex: ex)
         let code = tokenValues.string(43, alphabet: RandomSource.b64url)
         let rec = AuthCodeRecord(valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
@@ -755,7 +764,7 @@ extension MockOkta {
             revokedSomething = true
         }
         if revokedSomething {
-            logEvent(s.isOrg ? "app.oauth2.token.revoke" : "app.oauth2.as.token.revoke", "OAuth2 token revocation request",
+            logEvent(s.isOrg ? .oauthTokenRevoke : .oauthASTokenRevoke,
                      actor: actor(app: client.app), ex: ex)
         }
         return HTTPReply(status: 200, headers: [("Cache-Control", "no-cache, no-store")])

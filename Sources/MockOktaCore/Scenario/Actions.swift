@@ -74,7 +74,7 @@ extension MockOkta {
                 return tok.id
             }
             guard let target else { return ["ok": false, "error": .string("no API token named \(ref)")] }
-            logEvent("system.api_token.revoke", legacy: "api.token.revoke", "Revoke API token", actor: system,
+            logEvent(.apiTokenRevoke, actor: system,
                      targets: [SystemLog.Actor(id: target, type: "Token", alternateId: target, displayName: ref)], ex: ex)
             return ["ok": true, "tokenId": .string(target)]
         case .expireAccessTokens(let server, let clientId, let user):
@@ -84,7 +84,7 @@ extension MockOkta {
                 t.accessTokenCutoffs.append(AccessTokenCutoff(before: now, serverId: server, clientId: cid, userId: uid))
                 d.misc = true
             }
-            logEvent("app.oauth2.as.token.revoke", "Access tokens expired by scenario", actor: system, ex: ex)
+            logEvent(.oauthASTokenRevoke, "Access tokens expired by scenario", actor: system, ex: ex)
             return ["ok": true]
         case .revokeRefreshTokens(let clientId, let user):
             let uid = user.flatMap { u in read { userRef($0, u)?.id } }
@@ -98,7 +98,7 @@ extension MockOkta {
                 }
                 return n
             }
-            logEvent("app.oauth2.as.token.revoke", "Refresh tokens revoked by scenario", actor: system, ex: ex)
+            logEvent(.oauthASTokenRevoke, "Refresh tokens revoked by scenario", actor: system, ex: ex)
             return ["ok": true, "revoked": JSON(n)]
         case .rotateSigningKey(let server, let dropOld, let keepOld):
             let servers = read { t in (server.map { [$0] } ?? t.serverOrder).filter { t.servers[$0] != nil } }
@@ -127,7 +127,7 @@ extension MockOkta {
                     d.servers.insert(sid)
                 }
                 newKids.append((sid, .string(rec.kid)))
-                logEvent("system.authorization_server.key.rotated", "Authorization server signing key rotated", actor: system,
+                logEvent(sid == "org" ? .oauthKeyRollover : .oauthASKeyRollover, actor: system,
                          targets: [SystemLog.Actor(id: sid, type: "AuthorizationServer", alternateId: sid, displayName: sid)], ex: ex)
             }
             return ["ok": true, "newKids": .object(newKids)]
@@ -150,9 +150,7 @@ extension MockOkta {
                 return (u, t.apps[a.id]!)
             }
             guard let (u, a) = r else { return ["ok": false, "error": .string("unknown user or app")] }
-            logEvent(assign ? "application.user_membership.add" : "application.user_membership.remove",
-                     legacy: assign ? "app.generic.provision.assign_user_to_app" : "app.generic.provision.deactivate_user_from_app",
-                     assign ? "Add user to application membership" : "Remove user's application membership", actor: system,
+            logEvent(assign ? .applicationUserMembershipAdd : .applicationUserMembershipRemove, actor: system,
                      targets: [actor(user: u), actor(app: a)], ex: ex)
             return ["ok": true]
         case .removeScopeGrant(let app, let scope, let server):
@@ -162,7 +160,7 @@ extension MockOkta {
                 d.apps.insert(a.id)
                 return true
             }
-            logEvent("app.oauth2.scope.grant.revoke", "Scope grant removed by scenario", actor: system, ex: ex)
+            logEvent(.oauthAdminConsentRevoke, "Scope grant removed by scenario", actor: system, ex: ex)
             return ["ok": .bool(ok)]
         case .deactivateUser(let user), .suspendUser(let user):
             var suspend = false
@@ -177,8 +175,7 @@ extension MockOkta {
                 return u
             }
             guard let u else { return ["ok": false, "error": .string("no user \(user)")] }
-            logEvent(suspend ? "user.lifecycle.suspend" : "user.lifecycle.deactivate", suspend ? "Suspend Okta user" : "Deactivate Okta user",
-                     actor: system, targets: [actor(user: u)], ex: ex)
+            logEvent(suspend ? .userLifecycleSuspend : .userLifecycleDeactivate, actor: system, targets: [actor(user: u)], ex: ex)
             return ["ok": true, "userId": .string(u.id)]
         case .setRateLimit(let bucket, let limit):
             rateLimiter.setLimit(bucket, limit)

@@ -239,6 +239,116 @@ let embeddedScenarioSchema = ####"""
       "required": ["login"],
       "additionalProperties": false
     },
+    "tenantApp": {
+      "title": "App",
+      "description": "An app to add to the default tenant.",
+      "type": "object",
+      "properties": {
+        "label": { "title": "Label", "description": "The app's label.", "type": "string", "minLength": 1, "maxLength": 100 },
+        "type": {
+          "title": "Type",
+          "description": "`web`, `native`, `browser` or `service` (OpenID Connect, Okta's `application_type`), `bookmark` or `saml` (SAML 2.0).",
+          "type": "string",
+          "enum": ["web", "native", "browser", "service", "bookmark", "saml"],
+          "default": "web"
+        },
+        "clientId": {
+          "title": "Client id",
+          "description": "The app's id and OAuth client_id; absent = a generated `0oa…` id.",
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100,
+          "pattern": "^[A-Za-z0-9._~-]+$"
+        },
+        "clientSecret": { "title": "Client secret", "description": "For secret-based clients; absent = generated.", "type": "string", "minLength": 1, "maxLength": 200 },
+        "tokenEndpointAuthMethod": {
+          "title": "Token endpoint auth method",
+          "description": "Default: `none` for browser and native apps, else `client_secret_basic`.",
+          "type": "string",
+          "enum": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"]
+        },
+        "grantTypes": {
+          "title": "Grant types",
+          "description": "Default: `client_credentials` for service apps, `authorization_code` + `refresh_token` for web apps, else `authorization_code`.",
+          "type": "array",
+          "maxItems": 20,
+          "items": { "title": "Grant type", "description": "An OAuth grant type.", "type": "string", "minLength": 1 }
+        },
+        "redirectUris": {
+          "title": "Redirect URIs",
+          "description": "Sign-in redirect URIs (needed for authorization_code and implicit).",
+          "type": "array",
+          "maxItems": 100,
+          "items": { "title": "URI", "description": "A redirect URI.", "type": "string", "minLength": 1 }
+        },
+        "postLogoutRedirectUris": {
+          "title": "Post-logout redirect URIs",
+          "description": "Where `/logout` may send the browser.",
+          "type": "array",
+          "maxItems": 100,
+          "items": { "title": "URI", "description": "A post-logout redirect URI.", "type": "string", "minLength": 1 }
+        },
+        "jwks": { "title": "JWKS", "description": "`{\"keys\": [RSA public JWKs]}` for `private_key_jwt` clients." },
+        "status": { "title": "Status", "description": "Lifecycle status.", "type": "string", "enum": ["ACTIVE", "INACTIVE"], "default": "ACTIVE" },
+        "url": { "title": "URL", "description": "A bookmark app's URL.", "type": "string", "minLength": 1 },
+        "ssoAcsUrl": { "title": "ACS URL", "description": "A SAML app's assertion consumer service URL.", "type": "string", "minLength": 1 },
+        "audience": { "title": "Audience", "description": "A SAML app's audience (SP entity id).", "type": "string", "minLength": 1 },
+        "assignUsers": {
+          "title": "Assigned users",
+          "description": "Logins of users to assign.",
+          "type": "array",
+          "maxItems": 1000,
+          "items": { "title": "Login", "description": "A user's login.", "type": "string", "minLength": 1 }
+        },
+        "assignGroups": {
+          "title": "Assigned groups",
+          "description": "Names of groups to assign.",
+          "type": "array",
+          "maxItems": 1000,
+          "items": { "title": "Group name", "description": "A group's profile.name.", "type": "string", "minLength": 1 }
+        },
+        "grants": {
+          "title": "Scope grants",
+          "description": "Scopes the app may request, by authorization server (`default`, `org`, …).",
+          "type": "object",
+          "additionalProperties": {
+            "title": "Scopes",
+            "description": "Granted scopes on that server.",
+            "type": "array",
+            "maxItems": 100,
+            "items": { "title": "Scope", "description": "A scope name.", "type": "string", "minLength": 1 }
+          }
+        }
+      },
+      "required": ["label"],
+      "additionalProperties": false
+    },
+    "tenantTrustedOrigin": {
+      "title": "Trusted origin",
+      "description": "An origin the tenant trusts (`/api/v1/trustedOrigins`).",
+      "type": "object",
+      "properties": {
+        "origin": {
+          "title": "Origin",
+          "description": "`scheme://host[:port]`, no path.",
+          "type": "string",
+          "examples": ["http://localhost:5173"],
+          "minLength": 1,
+          "maxLength": 255
+        },
+        "name": { "title": "Name", "description": "Absent = the origin.", "type": "string", "minLength": 1, "maxLength": 255 },
+        "scopes": {
+          "title": "Scopes",
+          "description": "What the origin is trusted for; default CORS and REDIRECT.",
+          "type": "array",
+          "maxItems": 3,
+          "items": { "title": "Scope", "description": "A trust scope.", "type": "string", "enum": ["CORS", "REDIRECT", "IFRAME_EMBED"] }
+        },
+        "status": { "title": "Status", "description": "Lifecycle status.", "type": "string", "enum": ["ACTIVE", "INACTIVE"], "default": "ACTIVE" }
+      },
+      "required": ["origin"],
+      "additionalProperties": false
+    },
     "tenantGroup": {
       "title": "Group",
       "description": "An OKTA_GROUP to add to the default tenant.",
@@ -401,6 +511,27 @@ let embeddedScenarioSchema = ####"""
           "default": 3600,
           "minimum": 1,
           "maximum": 86400
+        },
+        "apps": {
+          "title": "Apps",
+          "description": "Apps to add, checked by the same rules as `POST /api/v1/apps`: OpenID Connect clients (`web`, `native`, `browser`, `service`), `bookmark` and `saml` apps.",
+          "type": "array",
+          "maxItems": 1000,
+          "items": { "$ref": "#/$defs/tenantApp" }
+        },
+        "trustedOrigins": {
+          "title": "Trusted origins",
+          "description": "Origins to trust besides the default `http://localhost:8000`: browsers calling from them get CORS headers.",
+          "type": "array",
+          "maxItems": 1000,
+          "items": { "$ref": "#/$defs/tenantTrustedOrigin" }
+        },
+        "bearerErrorBody": {
+          "title": "Bearer error body",
+          "description": "What `/api/v1` sends with the 401 for an expired or invalid Bearer token: `empty` (what Okta sends; okta-sdk-java issue 879) or `json` (an E0000011 body, as some clients expect).",
+          "type": "string",
+          "enum": ["empty", "json"],
+          "default": "empty"
         }
       },
       "additionalProperties": false

@@ -255,6 +255,19 @@ public enum ScenarioLoader {
                 add("$.rules[\(i)].fault.headers", "\(name) is set by the server from the body it sends and cannot be overridden")
             }
         }
+        for (i, a) in (doc["tenant"]?["apps"]?.arrayValue ?? []).enumerated() {
+            do {
+                _ = try AppInput.parse(DefaultTenant.appBody(a), id: "0oafixture", existing: nil, secrets: RandomSource(seed: 0, purpose: "check"))
+            } catch let e as OktaAPIError {
+                add("$.tenant.apps[\(i)]", e.causes.joined(separator: "; "))
+            } catch {
+                add("$.tenant.apps[\(i)]", "\(error)")
+            }
+        }
+        for (i, o) in (doc["tenant"]?["trustedOrigins"]?.arrayValue ?? []).enumerated()
+        where TrustedOrigin.normalize(o["origin"]?.stringValue ?? "") == nil {
+            add("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path")
+        }
         for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
             if let r = e["rule"]?.stringValue, !ids.contains(r) { add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"") }
         }
@@ -292,6 +305,9 @@ public enum ScenarioLoader {
             }
             fixture.refreshTokenRotation = t["refreshTokenRotation"]?.boolValue
             fixture.accessTokenLifetimeSeconds = t["accessTokenLifetimeSeconds"]?.intValue
+            fixture.apps = t["apps"]?.arrayValue ?? []
+            fixture.trustedOrigins = t["trustedOrigins"]?.arrayValue ?? []
+            fixture.bearerErrorJSON = t["bearerErrorBody"]?.stringValue.map { $0 == "json" }
         }
         let rules = (doc["rules"]?.arrayValue ?? []).compactMap(buildRule)
         let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in

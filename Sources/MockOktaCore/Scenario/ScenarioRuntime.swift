@@ -111,7 +111,7 @@ extension MockOkta {
         }
         let now = ex.now
         var reply: HTTPReply
-        var event: (String, String)? = nil
+        var event: (EventType, String)? = nil
         switch fault.kind {
         case .status(let code):
             let body: JSON
@@ -122,7 +122,7 @@ extension MockOkta {
                 body = OktaAPIError(code, MockOkta.defaultCode(code), MockOkta.defaultSummary(code)).body(errorId: errorId())
             }
             reply = custom(code, body)
-            event = ("system.operation.fault_injected", "Injected HTTP \(code)")
+            event = (.faultInjected, "Injected HTTP \(code)")
         case .rateLimit(let after, let noDate, let noReset, let dup):
             let d = rateLimiter.take(bucket: bucket, now: now, consume: false)
             reply = custom(429, OktaAPIError.rateLimited.body(errorId: errorId()))
@@ -135,21 +135,21 @@ extension MockOkta {
                 if dup { reply.headers.append(("X-Rate-Limit-Reset", reset)) }
             }
             omitDate = noDate
-            event = ("system.org.rate_limit.violation", "Rate limit violation")
+            event = (.orgRateLimitViolation, "Rate limit violation")
         case .concurrencyLimit(let after):
             reply = custom(429, OktaAPIError.rateLimited.body(errorId: errorId()))
             reply.setHeader("X-Rate-Limit-Limit", "0")
             reply.setHeader("X-Rate-Limit-Remaining", "0")
             reply.setHeader("X-Rate-Limit-Reset", String(Int(now.rounded(.down)) + after))
-            event = ("core.concurrency.org.limit.violation", "Concurrency limit violation")
+            event = (.concurrencyLimitViolation, "Concurrency limit violation")
         case .serverError:
             reply = custom(500, isOAuth ? ["error": "server_error", "error_description": "The server encountered an internal error."]
                                         : OktaAPIError.serverError.body(errorId: errorId()))
-            event = ("system.operation.fault_injected", "Injected server error")
+            event = (.faultInjected, "Injected server error")
         case .unavailable:
             reply = custom(503, isOAuth ? ["error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable."]
                                         : OktaAPIError.unavailable.body(errorId: errorId()))
-            event = ("system.operation.fault_injected", "Injected service unavailable")
+            event = (.faultInjected, "Injected service unavailable")
         case .hang(let secs, let close):
             reply = custom(200, nil)
             if !close, secs != nil {
@@ -157,15 +157,15 @@ extension MockOkta {
                 reply = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
             }
             reply.wire = .hang(seconds: secs, close: close)
-            event = ("system.operation.fault_injected", "Injected hang")
+            event = (.faultInjected, "Injected hang")
         case .reset:
             reply = .empty(0)
             reply.wire = .reset
-            event = ("system.operation.fault_injected", "Injected connection reset")
+            event = (.faultInjected, "Injected connection reset")
         case .close:
             reply = .empty(0)
             reply.wire = .close
-            event = ("system.operation.fault_injected", "Injected connection close")
+            event = (.faultInjected, "Injected connection close")
         case .emptyBody(let status):
             var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
             normal.body = []
@@ -174,7 +174,7 @@ extension MockOkta {
             if let s = status { normal.status = s }
             for (k, v) in fault.headers { normal.setHeader(k, v) }
             reply = normal
-            event = ("system.operation.fault_injected", "Injected empty body")
+            event = (.faultInjected, "Injected empty body")
         case .malformedBody(let status):
             var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
             let text = normal.body.isEmpty ? Array("{\"errorCode\":\"E00000".utf8) : Array(normal.body.prefix(max(1, normal.body.count / 2)))
@@ -183,15 +183,14 @@ extension MockOkta {
             if normal.header("Content-Type") == nil { normal.setHeader("Content-Type", "application/json") }
             for (k, v) in fault.headers { normal.setHeader(k, v) }
             reply = normal
-            event = ("system.operation.fault_injected", "Injected malformed body")
+            event = (.faultInjected, "Injected malformed body")
         case .delay, .slowBody:
             return nil  // answered normally, then shaped on the wire by the server
         case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope:
             return nil  // token faults change the token minted by the normal answer
         }
         if let (type, msg) = event {
-            logEvent(type, legacy: type == "system.org.rate_limit.violation" ? "core.framework.ratelimit.exceeded" : nil,
-                     msg, actor: SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario"),
+            logEvent(type, msg, actor: SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario"),
                      result: "FAILURE", reason: "Injected by rule '\(f.rule)' (\(fault.kind.name))", ex: ex,
                      debug: [("rule", .string(f.rule)), ("fault", .string(fault.kind.name))])
         }
@@ -227,8 +226,7 @@ extension MockOkta {
     }
 
     func rateLimitedReply(_ ex: Exchange, decision d: RateLimiter.Decision) -> HTTPReply {
-        logEvent("system.org.rate_limit.violation", legacy: "core.framework.ratelimit.exceeded",
-                 "Rate limit violation", actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token",
+        logEvent(.orgRateLimitViolation, actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token",
                                                                  alternateId: ex.auth.clientId ?? "unknown", displayName: "caller"),
                  result: "DENY", reason: "Rate limit bucket '\(d.bucket)' (\(d.limit)/min) exceeded", ex: ex,
                  debug: [("bucket", .string(d.bucket)), ("limit", JSON(d.limit))])
@@ -239,8 +237,7 @@ extension MockOkta {
 
     func concurrencyReply(_ ex: Exchange, decision d: RateLimiter.Decision, resetAfter: Int) -> HTTPReply {
         if rateLimiter.shouldLogConcurrencyViolation(now: ex.now) {
-            logEvent("core.concurrency.org.limit.violation", "Concurrency limit violation",
-                     actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token", alternateId: "caller", displayName: "caller"),
+            logEvent(.concurrencyLimitViolation, actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token", alternateId: "caller", displayName: "caller"),
                      result: "DENY", reason: "Too many concurrent requests", ex: ex)
         }
         return HTTPReply.json(429, OktaAPIError.rateLimited.body(errorId: errorId()),

@@ -82,6 +82,7 @@ public struct SchemaValidator: Sendable {
         }
         if case .string(let str) = v {
             if let m = s["minLength"]?.intValue, str.count < m { out.append((path, "must be at least \(m) characters long")) }
+            if let m = s["maxLength"]?.intValue, str.count > m { out.append((path, "must be at most \(m) characters long")) }
             if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
                 out.append((path, "must match the pattern \(p)"))
             }

@@ -106,6 +106,9 @@ public enum TimeFormat {
     }
 
     /// RFC 1123 / IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT. Cached per second (it is on every response).
+    /// Whole seconds (`….000Z`), as Okta writes the timestamps of objects.
+    public static func isoSeconds(_ t: Double) -> String { iso(t.rounded(.down)) }
+
     public static func httpDate(_ t: Double) -> String {
         let secs = Int(clamp(t).rounded(.down))
         if let hit = dateCache.withLock({ $0.0 == secs ? $0.1 : nil }) { return hit }

@@ -18,11 +18,17 @@ public struct TenantFixture: Sendable {
     public var rateLimitsOff: Bool? = nil
     public var refreshTokenRotation: Bool? = nil
     public var accessTokenLifetimeSeconds: Int? = nil
+    /// Apps and trusted origins as the scenario file gives them (`tenant.apps`, `tenant.trustedOrigins`).
+    public var apps: [JSON] = []
+    public var trustedOrigins: [JSON] = []
+    /// `bearerErrorBody`: "json" answers an invalid Bearer token on /api/v1 with the E0000011 body.
+    public var bearerErrorJSON: Bool? = nil
     public init() {}
 
     public var isEmpty: Bool {
         users.isEmpty && groups.isEmpty && generateUsers == 0 && rateLimits.isEmpty && rateLimitsOff == nil
-            && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil
+            && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty && trustedOrigins.isEmpty
+            && bearerErrorJSON == nil
     }
 }
 
@@ -133,10 +139,18 @@ public enum DefaultTenant {
         let def = AuthServer(id: "default", name: "default", description: "Default Authorization Server for your Applications",
                              audience: "api://default", scopes: defaultServerScopes, keys: [keys[1].0], accessTokenLifetime: 3600,
                              idTokenLifetime: 3600, refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: true, created: created)
-        for s in [org, def] {
+        var defWithId = def
+        // Okta's `default` server has an `aus…` id and is addressed by its name in URLs (own stream: ids above stay as they were).
+        defWithId.oktaId = RandomSource(seed: seed, purpose: "tenant.serverIds").oktaID("aus")
+        for s in [org, defWithId] {
             t.servers[s.id] = s
             t.serverOrder.append(s.id)
         }
+        let origin = TrustedOrigin(id: RandomSource(seed: seed, purpose: "tenant.originIds").oktaID("tos"), name: "Mock Local Origin",
+                                   origin: "http://localhost:8000", scopes: ["CORS", "REDIRECT"], status: "ACTIVE", created: created,
+                                   createdBy: admin.id, lastUpdated: created, lastUpdatedBy: admin.id)
+        t.trustedOrigins[origin.id] = origin
+        t.trustedOriginOrder.append(origin.id)
 
         let adminToken = "00" + secrets.string(40, alphabet: RandomSource.b64url)
         let readOnlyToken = "00" + secrets.string(40, alphabet: RandomSource.b64url)
@@ -228,6 +242,79 @@ public enum DefaultTenant {
         if let r = f.refreshTokenRotation { for id in t.serverOrder where id != "org" { t.servers[id]?.rotateRefreshTokens = r } }
         if let l = f.accessTokenLifetimeSeconds { for id in t.serverOrder where id != "org" { t.servers[id]?.accessTokenLifetime = l } }
         for (k, v) in f.rateLimits { t.rateLimitOverrides[k] = v }
+        if let b = f.bearerErrorJSON { t.bearerErrorJSON = b }
+        applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
+        applyApps(f.apps, to: &t, seed: seed, created: created)
+    }
+
+    static func applyOrigins(_ list: [JSON], to t: inout TenantData, seed: UInt64, created: Double) {
+        let ids = RandomSource(seed: seed, purpose: "tenant.fixture.originIds")
+        let adminId = t.users.values.first { $0.adminRole == .superAdmin }?.id ?? "system"
+        for o in list {
+            guard let origin = TrustedOrigin.normalize(o["origin"]?.stringValue ?? ""),
+                !t.trustedOrigins.values.contains(where: { $0.origin == origin })
+            else { continue }
+            let scopes = o["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? ["CORS", "REDIRECT"]
+            let rec = TrustedOrigin(id: ids.oktaID("tos"), name: o["name"]?.stringValue ?? origin, origin: origin, scopes: scopes,
+                                    status: o["status"]?.stringValue ?? "ACTIVE", created: created, createdBy: adminId,
+                                    lastUpdated: created, lastUpdatedBy: adminId)
+            t.trustedOrigins[rec.id] = rec
+            t.trustedOriginOrder.append(rec.id)
+        }
+    }
+
+    /// The app API body a fixture app stands for (the loader checks it with the same rules as `POST /api/v1/apps`).
+    public static func appBody(_ a: JSON) -> JSON {
+        let type = a["type"]?.stringValue ?? "web"
+        switch type {
+        case "bookmark":
+            return ["label": a["label"] ?? "", "name": "bookmark", "settings": ["app": ["url": a["url"] ?? "", "requestIntegration": false]]]
+        case "saml":
+            let acs = a["ssoAcsUrl"] ?? ""
+            return ["label": a["label"] ?? "", "signOnMode": "SAML_2_0",
+                    "settings": ["signOn": ["ssoAcsUrl": acs, "audience": a["audience"] ?? "", "recipient": acs, "destination": acs,
+                                            "subjectNameIdTemplate": "${user.userName}",
+                                            "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+                                            "responseSigned": true, "assertionSigned": true, "signatureAlgorithm": "RSA_SHA256",
+                                            "digestAlgorithm": "SHA256", "honorForceAuthn": true, "requestCompressed": false,
+                                            "allowMultipleAcsEndpoints": false,
+                                            "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]]]
+        default:
+            let defaultGrants: JSON = type == "service" ? ["client_credentials"] : (type == "web" ? ["authorization_code", "refresh_token"] : ["authorization_code"])
+            var cred: [(String, JSON)] = []
+            if let m = a["tokenEndpointAuthMethod"] { cred.append(("token_endpoint_auth_method", m)) }
+            if let s = a["clientSecret"] { cred.append(("client_secret", s)) }
+            var oc: [(String, JSON)] = [("application_type", .string(type)), ("grant_types", a["grantTypes"] ?? defaultGrants),
+                                        ("redirect_uris", a["redirectUris"] ?? [])]
+            if let p = a["postLogoutRedirectUris"] { oc.append(("post_logout_redirect_uris", p)) }
+            if let k = a["jwks"] { oc.append(("jwks", k)) }
+            return ["label": a["label"] ?? "", "name": "oidc_client", "signOnMode": "OPENID_CONNECT",
+                    "credentials": ["oauthClient": .object(cred)], "settings": ["oauthClient": .object(oc)]]
+        }
+    }
+
+    static func applyApps(_ list: [JSON], to t: inout TenantData, seed: UInt64, created: Double) {
+        let ids = RandomSource(seed: seed, purpose: "tenant.fixture.appIds")
+        let secrets = RandomSource(seed: seed, purpose: "tenant.fixture.appSecrets")
+        for (i, a) in list.enumerated() {
+            let id = a["clientId"]?.stringValue ?? ids.oktaID("0oa")
+            guard t.apps[id] == nil, var app = try? AppInput.parse(appBody(a), id: id, existing: nil, secrets: secrets) else { continue }
+            app.status = a["status"]?.stringValue ?? "ACTIVE"
+            app.created = created
+            app.lastUpdated = created
+            if app.mode == .SAML_2_0 { app.name = "mockokta_fixture_\(i + 1)" }
+            for login in a["assignUsers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                if let u = t.user(idOrLogin: login), !app.assignedUsers.contains(u.id) { app.assignedUsers.append(u.id) }
+            }
+            for name in a["assignGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                if let g = t.group(idOrName: name), !app.assignedGroups.contains(g.id) { app.assignedGroups.append(g.id) }
+            }
+            for (server, scopes) in a["grants"]?.objectValue ?? [] {
+                app.grants[server] = scopes.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            t.apps[app.id] = app
+            t.appOrder.append(app.id)
+        }
     }
 }
 

@@ -48,6 +48,9 @@ public struct Group: Codable, Sendable {
 
 public enum AppKind: String, Codable, Sendable { case service, web, browser, native }
 
+/// The sign-on modes the app API creates (Okta's `signOnMode`).
+public enum SignOnMode: String, Codable, Sendable { case OPENID_CONNECT, SAML_2_0, BOOKMARK }
+
 public struct AppClientKey: Codable, Sendable {
     public var kid: String
     public var publicKeyPEM: String
@@ -74,6 +77,28 @@ public struct App: Codable, Sendable {
     public var requirePKCE: Bool
     /// Group assignment details (priority, profile) by group id.
     public var groupAssignments: [String: JSON]? = nil
+    /// nil for apps saved before other sign-on modes existed: OPENID_CONNECT.
+    public var signOnMode: SignOnMode? = nil
+    /// Okta's app `name`: `oidc_client`, `bookmark` or a custom SAML app's generated name.
+    public var name: String? = nil
+    /// `settings.app` (bookmark `url`, …) and `settings.signOn` (SAML) as sent.
+    public var settingsApp: JSON? = nil
+    public var signOn: JSON? = nil
+    /// `settings.oauthClient` members echoed as sent (client_uri, logo_uri, consent_method, issuer_mode, …).
+    public var oauthExtra: JSON? = nil
+    /// `settings.oauthClient.response_types` as sent; nil = derived from the grant types.
+    public var responseTypesSet: [String]? = nil
+    /// When each user or group was assigned (AppUser and group assignment `created`).
+    public var assignedAt: [String: Double]? = nil
+
+    public var mode: SignOnMode { signOnMode ?? .OPENID_CONNECT }
+    public var responseTypes: [String] {
+        if let r = responseTypesSet, !r.isEmpty { return r }
+        var r: [String] = []
+        if grantTypes.contains("authorization_code") { r.append("code") }
+        if grantTypes.contains("implicit") { r += ["token", "id_token"] }
+        return r.isEmpty ? ["token"] : r
+    }
 }
 
 public struct SigningKey: Codable, Sendable {
@@ -87,6 +112,8 @@ public struct SigningKey: Codable, Sendable {
 
 public struct AuthServer: Codable, Sendable {
     public var id: String  // "org", "default", or aus…
+    /// Okta's id (`aus…`) for a server addressed by name in URLs (`default`); nil = `id`.
+    public var oktaId: String? = nil
     public var name: String
     public var description: String
     /// nil for the org server, whose audience is the org URL.
@@ -167,8 +194,24 @@ public struct TenantData: Codable, Sendable {
     public var orgId: String = ""
     public var defaultPassword: String = ""
     public var rateLimitOverrides: [String: Int] = [:]
+    public var trustedOrigins: [String: TrustedOrigin] = [:]
+    public var trustedOriginOrder: [String] = []
+    /// What `/api/v1` answers to an invalid Bearer token: an empty body (Okta) or the JSON E0000011 body.
+    public var bearerErrorJSON = false
 
     public init() {}
+
+    /// The app an OAuth `client_id` names: only OpenID Connect apps are OAuth clients.
+    public func client(_ clientId: String) -> App? {
+        guard let a = apps[clientId], a.mode == .OPENID_CONNECT else { return nil }
+        return a
+    }
+
+    /// A server by its URL name (`default`, `org`, `aus…`) or by its Okta id.
+    public func server(idOrAlias: String) -> AuthServer? {
+        if let s = servers[idOrAlias] { return s }
+        return serverOrder.lazy.compactMap { self.servers[$0] }.first { $0.oktaId == idOrAlias }
+    }
 
     public func user(idOrLogin: String) -> User? {
         if let u = users[idOrLogin] { return u }

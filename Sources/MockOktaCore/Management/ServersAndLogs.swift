@@ -1,0 +1,123 @@
+import Foundation
+
+/// Authorization servers (`/api/v1/authorizationServers`) and the System Log (`/api/v1/logs`).
+extension MockOkta {
+    // MARK: authorization servers
+
+    func authServerJSON(_ s: AuthServer) -> JSON {
+        let active = s.keys.first { $0.status == "ACTIVE" }
+        let href = "\(baseURL)/api/v1/authorizationServers/\(s.oktaId ?? s.id)"
+        return [
+            "id": .string(s.oktaId ?? s.id), "name": .string(s.name), "description": .string(s.description),
+            "audiences": [.string(audience(s))], "issuer": .string(issuer(s.id)), "issuerMode": "ORG_URL", "status": "ACTIVE",
+            "created": .string(TimeFormat.isoSeconds(s.created)), "lastUpdated": .string(TimeFormat.isoSeconds(s.created)),
+            "credentials": ["signing": ["rotationMode": "AUTO", "lastRotated": .string(TimeFormat.isoSeconds(active?.created ?? s.created)),
+                                        "nextRotation": .string(TimeFormat.isoSeconds((active?.created ?? s.created) + 90 * 86400)),
+                                        "kid": JSON(active?.kid)]],
+            "_links": ["self": ["href": .string(href)],
+                       "metadata": [["name": "openid-configuration", "href": .string("\(issuer(s.id))/.well-known/openid-configuration")],
+                                    ["name": "oauth-authorization-server",
+                                     "href": .string("\(issuer(s.id))/.well-known/oauth-authorization-server")]]],
+        ]
+    }
+
+    func listAuthServers(_ ex: Exchange) throws -> HTTPReply {
+        _ = try authorizeAPI(ex)
+        let limit = try limitParam(ex, default: 200, max: 200)
+        let servers = read { t in t.serverOrder.compactMap { t.servers[$0] }.filter { !$0.isOrg } }
+        let (page, next) = try pageOf(servers, ex, limit: limit, id: { $0.oktaId ?? $0.id })
+        return .json(200, .array(page.map(authServerJSON)), headers: linkHeaders(ex, next: next, limit: limit))
+    }
+
+    func getAuthServer(_ ex: Exchange, _ id: String) throws -> HTTPReply {
+        _ = try authorizeAPI(ex)
+        guard let s = read({ $0.server(idOrAlias: id) }), !s.isOrg else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (AuthorizationServer)")
+        }
+        return .json(200, authServerJSON(s))
+    }
+
+    // MARK: System Log
+
+    /// A filter on an event type that no Okta catalogue has (troubleshooting guides quote some) matches nothing, as in
+    /// Okta; the server says once on stderr which real ids carry that intent.
+    func hintUnknownEventTypes(_ expr: FilterExpr) {
+        switch expr {
+        case .compare(let attr, _, .string(let v)?) where attr == "eventType" || attr == "legacyEventType":
+            guard let real = EventType.notInCatalogue[v] else { return }
+            let first = hintedEventTypes.withLock { $0.insert(v).inserted }
+            if first {
+                logger.warning("System Log filter names '\(v)', which is in no Okta event-type catalogue, so it matches nothing (as in Okta). Use: \(real)")
+            }
+        case .compare: return
+        case .and(let a, let b), .or(let a, let b):
+            hintUnknownEventTypes(a)
+            hintUnknownEventTypes(b)
+        case .not(let a): hintUnknownEventTypes(a)
+        }
+    }
+
+    func logs(_ ex: Exchange) throws -> HTTPReply {
+        _ = try authorizeAPI(ex, write: false)
+        let limit = try limitParam(ex, default: 100, max: 1000)
+        let q = ex.req.queryValue
+        var since: Double? = nil
+        var until: Double? = nil
+        if let s = q("since") {
+            guard let t = TimeFormat.parseISO(s) else {
+                throw OktaAPIError(400, "E0000001", "Api validation failed: 'since': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'since'")
+            }
+            since = t
+        }
+        if let s = q("until") {
+            guard let t = TimeFormat.parseISO(s) else {
+                throw OktaAPIError(400, "E0000001", "Api validation failed: 'until': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'until'")
+            }
+            until = t
+        }
+        var expr: FilterExpr? = nil
+        if let f = q("filter") {
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError(400, "E0000053", "Invalid filter '\(f)': \(e.message)")
+            }
+            if let expr { hintUnknownEventTypes(expr) }
+        }
+        let keywords = (q("q") ?? "").split(separator: " ").map { $0.lowercased() }
+        if let long = keywords.first(where: { $0.count > 40 }) {
+            throw OktaAPIError(400, "E0000001", "Api validation failed: 'q': Freeform search cannot contain items longer than 40 characters. '\(long)'")
+        }
+        let descending = q("sortOrder")?.uppercased() == "DESCENDING"
+        let after = q("after").flatMap(Int.init)
+        let sinceDefault = (until ?? ex.now) - 7 * 86400
+        var events = systemLog.all().filter { e in
+            if e.published < (since ?? sinceDefault) { return false }
+            if let u = until, e.published >= u { return false }
+            if let expr, !expr.evaluate({ attr in
+                var cur: JSON? = e.json
+                if attr == "target.id" {
+                    return e.json["target"]?.arrayValue?.first?["id"]
+                }
+                for part in attr.split(separator: ".") { cur = cur?[String(part)] }
+                return cur
+            }) { return false }
+            if !keywords.isEmpty {
+                let text = e.json.serialized().lowercased()
+                if !keywords.allSatisfy({ text.contains($0) }) { return false }
+            }
+            return true
+        }
+        if descending { events.reverse() }
+        if let a = after {
+            events = events.filter { descending ? $0.seq < a : $0.seq > a }
+        }
+        let page = Array(events.prefix(limit))
+        let more = events.count > page.count
+        // Polling mode (no until, ascending): always a next link, even on an empty page.
+        let polling = until == nil && !descending
+        var nextCursor: String? = nil
+        if more { nextCursor = page.last.map { String($0.seq) } } else if polling {
+            nextCursor = page.last.map { String($0.seq) } ?? after.map(String.init) ?? String((systemLog.all().last?.seq ?? -1))
+        }
+        return .json(200, .array(page.map(\.json)), headers: linkHeaders(ex, next: nextCursor, limit: limit))
+    }
+}
