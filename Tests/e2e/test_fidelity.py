@@ -158,12 +158,23 @@ def assert_no_cors(r: requests.Response) -> None:
     assert "Access-Control-Allow-Origin" not in r.headers, f"{r.request.method} {r.url}: {dict(r.headers)}"
 
 
+# The headers a browser sends on the preflight before okta-auth-js's token POST, as the Fetch standard
+# defines them (Accept */*, the Access-Control-Request-* pair for its form Content-Type and its
+# X-Okta-User-Agent-Extended header, the Sec-Fetch-* metadata, Origin, Referer) with a Chrome User-Agent.
+BROWSER_PREFLIGHT = {
+    "Accept": "*/*",
+    "Access-Control-Request-Headers": "content-type,x-okta-user-agent-extended",
+    "Access-Control-Request-Method": "POST",
+    "Sec-Fetch-Dest": "empty",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "cross-site",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+}
+
+
 def preflight(srv: MockOkta, origin: str, path: str = "/oauth2/default/v1/token") -> requests.Response:
     """OPTIONS exactly as a browser sends it before okta-auth-js's token POST."""
-    return srv.request("OPTIONS", path, headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type,x-okta-user-agent-extended",
-    })
+    return srv.request("OPTIONS", path, headers={**BROWSER_PREFLIGHT, "Origin": origin, "Referer": origin + "/"})
 
 
 def service_token(srv: MockOkta, origin: str | None = None) -> requests.Response:
@@ -598,6 +609,42 @@ def test_scenario_fixture_app(spawn, tmp_path) -> None:
                                 "code_challenge": challenge, "code_challenge_method": "S256",
                                 "login_hint": "ann@example.com"}))
     assert r.status_code == 302 and r.headers["Location"].startswith("http://localhost:5173/cb"), (r.status_code, r.text[:300])
+
+
+def test_spa_from_a_trusted_origin_end_to_end(spawn, tmp_path) -> None:
+    """What okta-auth-js does in a browser, header for header: a public `browser` client (fixture) served
+    from a trusted origin signs in with PKCE, then the preflight (BROWSER_PREFLIGHT) and the token POST with
+    `client_id` + `code_verifier` in the form, `X-Okta-User-Agent-Extended` and `Origin`; every answer the
+    script reads carries Access-Control-Allow-Origin (OAS-OAUTH tokenOptions; okta/okta-developer-docs
+    guides/enable-cors).  The same POST from another origin is refused (OEC not_trusted_origin_browser_request)."""
+    spa = "http://localhost:5173"
+    s = _scenario_server(spawn, tmp_path, {
+        "trustedOrigins": [{"origin": spa}],
+        "apps": [{"label": "SPA", "type": "browser", "clientId": "spa-client", "redirectUris": [f"{spa}/login/callback"],
+                  "assignUsers": ["ann@example.com"], "grants": {"default": ["openid", "profile", "offline_access"]}}],
+    }, "spa")
+    verifier, challenge = pkce_pair()
+    r = s.get(authorize_url(s, {"client_id": "spa-client", "response_type": "code", "scope": "openid profile",
+                                "redirect_uri": f"{spa}/login/callback", "state": "st", "nonce": "nn",
+                                "code_challenge": challenge, "code_challenge_method": "S256",
+                                "login_hint": "ann@example.com"}))
+    q = redirect_params(r, f"{spa}/login/callback")
+    assert "code" in q, q
+    pre = preflight(s, spa)
+    assert pre.status_code == 204 and pre.headers.get("Access-Control-Allow-Origin") == spa, dict(pre.headers)
+    form = {"client_id": "spa-client", "redirect_uri": f"{spa}/login/callback", "grant_type": "authorization_code",
+            "code_verifier": verifier, "code": q["code"]}
+    browser = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded",
+               "X-Okta-User-Agent-Extended": "okta-auth-js/7.8.1", "Origin": spa, "Referer": spa + "/"}
+    tok = s.post("/oauth2/default/v1/token", data=form, headers=browser)
+    assert tok.status_code == 200 and tok.json()["id_token"], tok.text
+    assert tok.headers.get("Access-Control-Allow-Origin") == spa, dict(tok.headers)
+    keys = s.get("/oauth2/default/v1/keys", headers={"Origin": spa})
+    assert keys.headers.get("Access-Control-Allow-Origin") == spa
+    ui = s.get("/oauth2/default/v1/userinfo", headers={"Origin": spa, "Authorization": f"Bearer {tok.json()['access_token']}"})
+    assert ui.status_code == 200 and ui.headers.get("Access-Control-Allow-Origin") == spa, ui.text
+    evil = s.post("/oauth2/default/v1/token", data=form, headers={**browser, "Origin": "http://evil.example"})
+    assert oauth_error(evil, 400, "invalid_request")["error_description"].startswith("Browser requests to the token endpoint")
 
 
 # --------------------------------------------------------------------------------------------
