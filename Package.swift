@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "mock-okta", targets: ["MockOktaCLI"]),
         .library(name: "MockOktaCore", targets: ["MockOktaCore"]),
         .library(name: "MockOktaServer", targets: ["MockOktaServer"]),
+        // For Swift test suites: `try await withMockOkta(scenario: …) { org in … }`.
+        .library(name: "MockOktaTesting", targets: ["MockOktaTesting"]),
     ],
     dependencies: [
         // HTTP server on SwiftNIO; HummingbirdTLS for --tls (wraps swift-nio-ssl). Traits off: we need no swift-configuration.
@@ -71,6 +73,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Embeds an org in a Swift test: start on a free port with a scenario, read the verdicts, stop.
+        .target(
+            name: "MockOktaTesting",
+            dependencies: ["MockOktaServer", "MockOktaCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // The executable: argument parsing only.
         .executableTarget(
             name: "MockOktaCLI",
@@ -92,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MockOktaServerTests",
-            dependencies: ["MockOktaServer", "MockOktaCore"],
+            dependencies: ["MockOktaServer", "MockOktaCore", "MockOktaTesting"],
             swiftSettings: swiftSettings
         ),
     ]

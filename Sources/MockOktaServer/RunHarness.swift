@@ -146,23 +146,10 @@ public enum RunHarness {
 
     public static func run(config: ServerConfiguration, command: [String], outputs: Outputs, logger: Logger) async throws -> Outcome {
         let engine = try MockOkta(options: config.options, logger: logger)
-        let (readyStream, readyCont) = AsyncStream.makeStream(of: JSON.self)
-        let trigger = ShutdownTrigger()
         var config = config
         config.readyToStderr = true
-        let serverTask = Task { [config] in
-            defer { readyCont.finish() }  // a server that fails to bind ends the wait below
-            try await MockOktaServer.run(config, engine: engine, logger: logger, shutdown: trigger) { info in readyCont.yield(info) }
-        }
-        var info: JSON? = nil
-        for await i in readyStream {
-            info = i
-            break
-        }
-        guard let info else {
-            try await serverTask.value  // rethrows why it did not start
-            throw ServerError("the server did not start")
-        }
+        let server = try await MockOktaServer.start(config, engine: engine, logger: logger)
+        let info = server.info
         var bundle: String? = nil
         if let ca = info["caFile"]?.stringValue {
             let path = NSTemporaryDirectory() + "mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
@@ -194,8 +181,7 @@ public enum RunHarness {
             try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(toFile: junitPath, atomically: true, encoding: .utf8)
         }
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
-        await trigger.trigger()
-        _ = try? await serverTask.value
+        await server.stop()
         return Outcome(commandStatus: status, report: report, exitCode: exitCode(commandStatus: status, report: report))
     }
 }

@@ -11,30 +11,11 @@ import Glibc
 
 @testable import MockOktaCore
 @testable import MockOktaServer
+import MockOktaTesting
 
-/// Starts the real server (Hummingbird on a free port) in-process and stops it when done.
+/// The real server (Hummingbird on a free port) in-process, through the library users embed (MockOktaTesting).
 func withLiveServer(scenario: String? = nil, _ body: @Sendable (String, MockOkta) async throws -> Void) async throws {
-    var config = ServerConfiguration()
-    config.port = 0
-    config.quietReadyBlock = true
-    config.options.seed = 11
-    if let scenario { config.options.scenarios = [try ScenarioLoader.load(text: scenario)] }
-    let engine = try MockOkta(options: config.options)
-    let (stream, cont) = AsyncStream.makeStream(of: String.self)
-    let trigger = ShutdownTrigger()
-    let server = Task {
-        try await MockOktaServer.run(config, engine: engine, logger: Logger(label: "test"), shutdown: trigger) { info in
-            cont.yield(info["url"]?.stringValue ?? "")
-        }
-    }
-    var url = ""
-    for await u in stream {
-        url = u
-        break
-    }
-    try await body(url, engine)
-    await trigger.trigger()
-    _ = try? await server.value
+    try await withMockOkta(scenario: scenario, seed: 11) { org in try await body(org.url, org.engine) }
 }
 
 func fetch(_ url: String, method: String = "GET", body: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
