@@ -15,7 +15,10 @@ struct VersionStamp: BuildToolPlugin {
             t="let buildCommit = \\"$c\\""
             [ "$(cat '\(out.path)' 2>/dev/null)" = "$t" ] || printf '%s\\n' "$t" > '\(out.path)'
             """
-        return [.prebuildCommand(displayName: "Stamping the git commit", executable: URL(fileURLWithPath: "/bin/sh"),
-                                 arguments: ["-c", script], outputFilesDirectory: context.pluginWorkDirectoryURL)]
+        return [
+            .prebuildCommand(
+                displayName: "Stamping the git commit", executable: URL(fileURLWithPath: "/bin/sh"),
+                arguments: ["-c", script], outputFilesDirectory: context.pluginWorkDirectoryURL)
+        ]
     }
 }

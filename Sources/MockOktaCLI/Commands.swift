@@ -6,7 +6,9 @@ import MockOktaServer
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start on a free port, run CMD against it, then judge the client.",
-        discussion: "Exit status: CMD's own status if it failed; else 3 if an expectation failed; else 0. 2 = bad usage or invalid scenario.")
+        discussion:
+            "Exit status: CMD's own status if it failed; else 3 if an expectation failed; else 0. 2 = bad usage or invalid scenario."
+    )
     @OptionGroup var server: ServerOptions
     @Option(help: "Write the verdicts as JSON.") var report: String?
     @Option(help: "Write the verdicts as JUnit XML (one testcase per expectation and rule).") var junit: String?
@@ -15,7 +17,9 @@ struct Run: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command to run, after --.") var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("give the command to run after --, e.g. mock-okta run --scenario s.json -- pytest") }
+        if command.isEmpty {
+            throw ValidationError("give the command to run after --, e.g. mock-okta run --scenario s.json -- pytest")
+        }
     }
 
     func run() async throws {
@@ -23,8 +27,9 @@ struct Run: AsyncParsableCommand {
         let logger = server.logger(c)
         let outcome: RunHarness.Outcome
         do {
-            outcome = try await RunHarness.run(config: c, command: command,
-                                               outputs: .init(reportPath: report, junitPath: junit, harPath: har, quiet: quiet), logger: logger)
+            outcome = try await RunHarness.run(
+                config: c, command: command,
+                outputs: .init(reportPath: report, junitPath: junit, harPath: har, quiet: quiet), logger: logger)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -35,7 +40,8 @@ struct Run: AsyncParsableCommand {
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check scenario files; every error with its JSON path and line.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check scenario files; every error with its JSON path and line.")
     @Argument(help: "Scenario files (or names of shipped scenarios).") var files: [String]
 
     func run() throws {
@@ -49,7 +55,9 @@ struct Validate: ParsableCommand {
             }
             do {
                 let s = try ScenarioLoader.load(text: text, file: f)
-                print("\(f): ok (\(s.rules.count) rules, \(s.timeline.count) timeline actions, \(s.expect.count) expectations)")
+                print(
+                    "\(f): ok (\(s.rules.count) rules, \(s.timeline.count) timeline actions, \(s.expect.count) expectations)"
+                )
             } catch {
                 bad = true
                 for i in error.issues { print("\(f):\(i.line):\(i.column): \(i.path): \(i.message)") }
@@ -60,8 +68,9 @@ struct Validate: ParsableCommand {
 }
 
 struct TokenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "token", abstract: "Show a token's claims; explain why Okta would answer 401/403.",
-                                                    subcommands: [Decode.self, Explain.self])
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Show a token's claims; explain why Okta would answer 401/403.",
+        subcommands: [Decode.self, Explain.self])
 
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a JWT's header and claims.")
@@ -84,14 +93,17 @@ struct TokenCommand: ParsableCommand {
                 Exit 0 = accepted, 1 = refused, 2 = bad usage.
                 """)
         @Argument(help: "The JWT.") var jwt: String
-        @Option(name: .customLong("for"), help: "METHOD:PATH, e.g. GET:/api/v1/users") var route: String = "GET:/api/v1/users"
+        @Option(name: .customLong("for"), help: "METHOD:PATH, e.g. GET:/api/v1/users") var route: String =
+            "GET:/api/v1/users"
         @Option(help: "Seed of the tenant that issued the token.") var seed: UInt64?
         @Option(help: "SQLite file of the tenant that issued the token.") var db: String?
         @Flag(help: "Do not fetch the issuer's keys over the network.") var offline = false
 
         func validate() throws {
             let parts = route.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, parts[1].hasPrefix("/") else { throw ValidationError("--for takes METHOD:PATH, e.g. GET:/api/v1/users") }
+            guard parts.count == 2, parts[1].hasPrefix("/") else {
+                throw ValidationError("--for takes METHOD:PATH, e.g. GET:/api/v1/users")
+            }
         }
 
         func run() async throws {
@@ -106,16 +118,20 @@ struct TokenCommand: ParsableCommand {
             if !seedKnown && offline {
                 // No tenant named and no fetching: the signature cannot be judged; never guess with a random tenant.
                 let iss = DecodedJWT(token)?.claims["iss"]?.stringValue ?? ""
-                keys = .init(issuer: iss, jwksURI: "--offline and no --seed or --db of the tenant that issued it", keys: [])
+                keys = .init(
+                    issuer: iss, jwksURI: "--offline and no --seed or --db of the tenant that issued it", keys: [])
             } else if !seedKnown, let iss = DecodedJWT(token)?.claims["iss"]?.stringValue {
                 do {
                     keys = try await Self.fetchKeys(issuer: iss)
                 } catch {
-                    print("could not fetch the keys of \(iss): \(error) (give --seed or --db of the tenant, or --offline)")
+                    print(
+                        "could not fetch the keys of \(iss): \(error) (give --seed or --db of the tenant, or --offline)"
+                    )
                 }
             }
-            let result = try TokenExplainer.explain(token, method: parts[0].uppercased(), path: parts[1], options: opts, seedKnown: seedKnown,
-                                                    issuerKeys: keys)
+            let result = try TokenExplainer.explain(
+                token, method: parts[0].uppercased(), path: parts[1], options: opts, seedKnown: seedKnown,
+                issuerKeys: keys)
             print(result.text)
             if !result.accepted { throw ExitCode(1) }
         }
@@ -125,7 +141,8 @@ struct TokenCommand: ParsableCommand {
             let ca = ServerOptions.env("CA_FILE")
             let (s1, d) = try await HTTPGet.get(issuer + "/.well-known/openid-configuration", caFile: ca)
             guard s1 == 200, let doc = try? JSONParser.parse(bytes: d), let uri = doc["jwks_uri"]?.stringValue else {
-                throw HTTPGet.Failure(description: "no discovery document at \(issuer)/.well-known/openid-configuration (HTTP \(s1))")
+                throw HTTPGet.Failure(
+                    description: "no discovery document at \(issuer)/.well-known/openid-configuration (HTTP \(s1))")
             }
             let (s2, k) = try await HTTPGet.get(uri, caFile: ca)
             guard s2 == 200, let jwks = try? JSONParser.parse(bytes: k), let keys = jwks["keys"]?.arrayValue else {
@@ -138,11 +155,13 @@ struct TokenCommand: ParsableCommand {
 
 struct Scenarios: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The scenarios shipped with mock-okta (built in; usable by name with --scenario NAME from any directory).",
+        abstract:
+            "The scenarios shipped with mock-okta (built in; usable by name with --scenario NAME from any directory).",
         subcommands: [List.self, Show.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One line per shipped scenario (or per file in --dir).")
+        static let configuration = CommandConfiguration(
+            abstract: "One line per shipped scenario (or per file in --dir).")
         @Option(help: "List the scenario files of this directory instead.") var dir: String?
 
         func run() throws {
@@ -173,7 +192,10 @@ struct Scenarios: ParsableCommand {
         func run() throws {
             guard let text = ShippedScenarios.text(named: name) else {
                 let near = ShippedScenarios.suggestions(for: name)
-                FileHandle.standardError.write(Data("mock-okta: no shipped scenario \(name)\(near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)")\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "mock-okta: no shipped scenario \(name)\(near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)")\n"
+                            .utf8))
                 throw ExitCode(2)
             }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

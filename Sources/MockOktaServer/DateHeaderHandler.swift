@@ -29,7 +29,9 @@ final class DateHeaderHandler: ChannelOutboundHandler, RemovableChannelHandler {
             if let wanted = head.headerFields[DateHeaderHandler.marker] {
                 head.headerFields[DateHeaderHandler.marker] = nil
                 if wanted == "omit" { head.headerFields[.date] = nil } else { head.headerFields[.date] = wanted }
-            } else if head.status == .badRequest, head.headerFields[.contentLength] == "0", head.headerFields[.connection] == "close" {
+            } else if head.status == .badRequest, head.headerFields[.contentLength] == "0",
+                head.headerFields[.connection] == "close"
+            {
                 // Only Hummingbird's parse-error reply comes without our marker.
                 let body = parseErrorBody()
                 head.headerFields[.contentLength] = String(body.count)

@@ -37,7 +37,8 @@ final class HTTP10CloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Puts a close handler right after the HTTP/1 request decoder of `pipeline` (on its event loop).
     static func install(in pipeline: ChannelPipeline) {
-        guard let decoder = try? pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) else { return }
+        guard let decoder = try? pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        else { return }
         try? pipeline.syncOperations.addHandler(HTTP10CloseHandler(), position: .after(decoder))
     }
 }

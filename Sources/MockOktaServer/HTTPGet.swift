@@ -15,8 +15,12 @@ public enum HTTPGet {
     /// Bodies larger than this are refused (a JWKS is a few KiB).
     static let maxBody = 1 << 20
 
-    public static func get(_ urlString: String, caFile: String?, timeout: TimeAmount = .seconds(5)) async throws -> (status: Int, body: [UInt8]) {
-        guard let url = URL(string: urlString), let scheme = url.scheme, scheme == "http" || scheme == "https", let host = url.host else {
+    public static func get(_ urlString: String, caFile: String?, timeout: TimeAmount = .seconds(5)) async throws -> (
+        status: Int, body: [UInt8]
+    ) {
+        guard let url = URL(string: urlString), let scheme = url.scheme, scheme == "http" || scheme == "https",
+            let host = url.host
+        else {
             throw Failure(description: "not an http(s) URL: \(urlString)")
         }
         let port = url.port ?? (scheme == "https" ? 443 : 80)
@@ -31,7 +35,9 @@ public enum HTTPGet {
         let bootstrap = ClientBootstrap(group: group).connectTimeout(timeout).channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let ssl {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: ssl, serverHostname: host.first?.isNumber == true ? nil : host))
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: ssl, serverHostname: host.first?.isNumber == true ? nil : host)
+                    )
                 }
                 try channel.pipeline.syncOperations.addHTTPClientHandlers()
                 try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
@@ -46,8 +52,13 @@ public enum HTTPGet {
         head.headers.add(name: "Connection", value: "close")
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        let timer = channel.eventLoop.scheduleTask(in: timeout) { promise.fail(Failure(description: "no answer from \(urlString) within the timeout")) }
-        defer { timer.cancel(); channel.close(promise: nil) }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(Failure(description: "no answer from \(urlString) within the timeout"))
+        }
+        defer {
+            timer.cancel()
+            channel.close(promise: nil)
+        }
         let (status, body) = try await promise.futureResult.get()
         return (status, body)
     }

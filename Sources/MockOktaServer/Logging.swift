@@ -19,14 +19,18 @@ public struct StderrLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
-                    function: String, line: UInt) {
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
+    ) {
         let all = metadata.merging(extra ?? [:]) { _, b in b }
         let ts = TimeFormat.iso(Date().timeIntervalSince1970)
         var text: String
         if json {
             var obj = "{\"ts\":\"\(ts)\",\"level\":\"\(level)\",\"msg\":\(Self.quote(message.description))"
-            for (k, v) in all.sorted(by: { $0.key < $1.key }) where k != "hb.request.id" { obj += ",\(Self.quote(k)):\(Self.quote("\(v)"))" }
+            for (k, v) in all.sorted(by: { $0.key < $1.key }) where k != "hb.request.id" {
+                obj += ",\(Self.quote(k)):\(Self.quote("\(v)"))"
+            }
             text = obj + "}\n"
         } else {
             text = "\(ts) \(level) \(message)"
@@ -43,7 +47,8 @@ public struct StderrLogHandler: LogHandler {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
-            default: if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""

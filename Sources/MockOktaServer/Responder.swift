@@ -40,9 +40,10 @@ struct MockResponder: HTTPResponder {
         var headers: [(String, String)] = []
         headers.reserveCapacity(request.headers.count)
         for f in request.headers { headers.append((f.name.canonicalName, f.value)) }
-        let info = HTTPRequestInfo(method: request.method.rawValue, path: request.uri.path,
-                                   query: HTTPRequestInfo.parseForm(request.uri.query ?? ""), headers: headers,
-                                   body: Array(buffer: body), remoteIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
+        let info = HTTPRequestInfo(
+            method: request.method.rawValue, path: request.uri.path,
+            query: HTTPRequestInfo.parseForm(request.uri.query ?? ""), headers: headers,
+            body: Array(buffer: body), remoteIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
         var info2 = info
         info2.bodyTooLarge = tooLarge
         let reply = engine.handle(info2)
@@ -56,8 +57,9 @@ struct MockResponder: HTTPResponder {
                 case .hang(let seconds, _)?:
                     // Nothing is answered yet: say the request is held, and (below) when it ends.
                     meta["ms"] = nil
-                    logger.info("\(info.method) \(info.path) held by rule \(rule)\(seconds.map { " for up to \(Int($0)) s" } ?? " until the client leaves")",
-                                metadata: meta)
+                    logger.info(
+                        "\(info.method) \(info.path) held by rule \(rule)\(seconds.map { " for up to \(Int($0)) s" } ?? " until the client leaves")",
+                        metadata: meta)
                 default:
                     logger.info("\(info.method) \(info.path) \(reply.status)", metadata: meta)
                 }
@@ -72,7 +74,8 @@ struct MockResponder: HTTPResponder {
         var h = HTTPFields()
         for (k, v) in reply.headers { if let n = HTTPField.Name(k) { h.append(HTTPField(name: n, value: v)) } }
         h[DateHeaderHandler.marker] = reply.date ?? "omit"
-        return Response(status: .init(code: reply.status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        return Response(
+            status: .init(code: reply.status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
     func apply(_ reply: HTTPReply, context: MockContext) async throws -> Response {
@@ -100,7 +103,9 @@ struct MockResponder: HTTPResponder {
             switch outcome {
             case .disconnected(let t):
                 engine.requestEnded(id: id, disconnectedAt: t, answered: false)
-                logger.info("the client left a held request after \(held) s", metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
+                logger.info(
+                    "the client left a held request after \(held) s",
+                    metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
                 return response(reply)
             case .shutdown:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
@@ -108,8 +113,9 @@ struct MockResponder: HTTPResponder {
                 return response(reply)
             case .timer:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
-                logger.info("a held request was \(close || seconds == nil ? "closed" : "answered \(reply.status)") after \(held) s",
-                            metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
+                logger.info(
+                    "a held request was \(close || seconds == nil ? "closed" : "answered \(reply.status)") after \(held) s",
+                    metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
                 if close || seconds == nil {
                     await closeChannel(channel, reset: false)
                 }
@@ -148,7 +154,9 @@ struct MockResponder: HTTPResponder {
                     try await writer.finish(nil)
                     engine.requestEnded(id: id, disconnectedAt: nil)
                 } catch {
-                    if engine.journal.entry(id)?.finishedAt == nil { engine.requestEnded(id: id, disconnectedAt: engine.realClock.now()) }
+                    if engine.journal.entry(id)?.finishedAt == nil {
+                        engine.requestEnded(id: id, disconnectedAt: engine.realClock.now())
+                    }
                     throw error
                 }
             }
@@ -175,7 +183,11 @@ struct MockResponder: HTTPResponder {
 
 /// Waits without holding a thread: an event-loop timer, the channel's close, or graceful shutdown — whichever comes first.
 enum HangWaiter {
-    enum Outcome: Sendable { case timer, disconnected(Double), shutdown }
+    enum Outcome: Sendable {
+        case timer
+        case disconnected(Double)
+        case shutdown
+    }
 
     final class State: Sendable {
         struct Inner {
@@ -210,7 +222,9 @@ enum HangWaiter {
                     return
                 }
                 if let seconds {
-                    let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { state.finish(.timer) }
+                    let task = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+                        state.finish(.timer)
+                    }
                     channel.closeFuture.whenComplete { _ in task.cancel() }
                 }
                 channel.closeFuture.whenComplete { _ in state.finish(.disconnected(clock.now())) }

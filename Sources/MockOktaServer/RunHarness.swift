@@ -1,9 +1,10 @@
 import Foundation
+import Logging
+import MockOktaCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
-import MockOktaCore
 
 /// `mock-okta run`: start on a free port, run the user's command against it, then judge the client.
 public enum RunHarness {
@@ -21,10 +22,12 @@ public enum RunHarness {
             "OKTA_ORG_URL": url, "OKTA_CLIENT_ORGURL": url,
             "OKTA_CLIENT_TOKEN": c["apiToken"]?.stringValue ?? "",
             "OKTA_ISSUER": info["defaultIssuer"]?.stringValue ?? "",
-            "OKTA_CLIENT_ID": c["serviceClientId"]?.stringValue ?? "", "OKTA_CLIENT_SECRET": c["serviceClientSecret"]?.stringValue ?? "",
+            "OKTA_CLIENT_ID": c["serviceClientId"]?.stringValue ?? "",
+            "OKTA_CLIENT_SECRET": c["serviceClientSecret"]?.stringValue ?? "",
             "OKTA_CLIENT_CLIENTID": c["serviceClientId"]?.stringValue ?? "",
             "OKTA_CLIENT_PRIVATEKEY": c["servicePrivateKeyPem"]?.stringValue ?? "",
-            "OKTA_WEB_CLIENT_ID": c["webClientId"]?.stringValue ?? "", "OKTA_WEB_CLIENT_SECRET": c["webClientSecret"]?.stringValue ?? "",
+            "OKTA_WEB_CLIENT_ID": c["webClientId"]?.stringValue ?? "",
+            "OKTA_WEB_CLIENT_SECRET": c["webClientSecret"]?.stringValue ?? "",
             "MOCK_OKTA_URL": url,
             "MOCK_OKTA_READONLY_TOKEN": c["readOnlyApiToken"]?.stringValue ?? "",
         ]
@@ -82,7 +85,8 @@ public enum RunHarness {
                 for p in argv { free(p) }
                 for p in envp { free(p) }
                 guard rc == 0 else {
-                    FileHandle.standardError.write(Data("mock-okta: cannot start \(args[0]): \(String(cString: strerror(rc)))\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("mock-okta: cannot start \(args[0]): \(String(cString: strerror(rc)))\n".utf8))
                     cont.resume(returning: 127)
                     return
                 }
@@ -105,11 +109,13 @@ public enum RunHarness {
             case .notExercised: return optional ? "SKIP" : "NOT EXERCISED"
             }
         }
-        var out = "\nmock-okta verdict: \(report.passed ? "PASSED" : "FAILED")\(report.summary.map { " (\($0))" } ?? "")\n"
+        var out =
+            "\nmock-okta verdict: \(report.passed ? "PASSED" : "FAILED")\(report.summary.map { " (\($0))" } ?? "")\n"
         if report.noRequests { out += "  the client sent no request to the mock: nothing was tested\n" }
         if report.results.isEmpty && report.rules.isEmpty { out += "  (the scenario has no expectations)\n" }
         for r in report.results {
-            out += "  \(mark(r.status, optional: r.optional))  \(r.label)\(r.optional ? " (optional)" : "")\n        \(r.reason)\n"
+            out +=
+                "  \(mark(r.status, optional: r.optional))  \(r.label)\(r.optional ? " (optional)" : "")\n        \(r.reason)\n"
             guard r.status == .failed else { continue }
             for q in r.requests.prefix(limit) { out += "          \(q.line)  [\(q.id)]\n" }
             if r.requests.count > limit { out += "          +\(r.requests.count - limit) more\n" }
@@ -117,8 +123,10 @@ public enum RunHarness {
         if !report.rules.isEmpty {
             out += "  rules:\n"
             for rule in report.rules {
-                let status = rule.fired > 0 ? "fired \(rule.fired)×" : (rule.optional ? "never fired (optional)" : "NEVER FIRED")
-                out += "    \(rule.id): \(status)\(rule.fired == 0 && rule.matched > 0 ? ", matched \(rule.matched)" : "")\n"
+                let status =
+                    rule.fired > 0 ? "fired \(rule.fired)×" : (rule.optional ? "never fired (optional)" : "NEVER FIRED")
+                out +=
+                    "    \(rule.id): \(status)\(rule.fired == 0 && rule.matched > 0 ? ", matched \(rule.matched)" : "")\n"
             }
         }
         return out
@@ -144,7 +152,9 @@ public enum RunHarness {
         }
     }
 
-    public static func run(config: ServerConfiguration, command: [String], outputs: Outputs, logger: Logger) async throws -> Outcome {
+    public static func run(config: ServerConfiguration, command: [String], outputs: Outputs, logger: Logger)
+        async throws -> Outcome
+    {
         let engine = try MockOkta(options: config.options, logger: logger)
         var config = config
         config.readyToStderr = true
@@ -178,7 +188,8 @@ public enum RunHarness {
         }
         if let junitPath = outputs.junitPath {
             let suite = config.options.scenarios.map(\.name).joined(separator: "+")
-            try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(toFile: junitPath, atomically: true, encoding: .utf8)
+            try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(
+                toFile: junitPath, atomically: true, encoding: .utf8)
         }
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
         await server.stop()

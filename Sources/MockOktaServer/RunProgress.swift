@@ -26,24 +26,30 @@ struct RunProgress {
                 guard let id = r["id"]?.stringValue, let n = r["fired"]?.intValue, n > fired[id] ?? 0 else { continue }
                 fired[id] = n
                 let last = entries().last { $0.rule == id }
-                let what = last.map { e in
-                    let held = e.fault == "hang" && e.finishedAt == nil
-                    return " on \(e.method) \(e.path)" + (held ? ", held" : e.status.map { " → \($0)" } ?? "")
-                } ?? ""
+                let what =
+                    last.map { e in
+                        let held = e.fault == "hang" && e.finishedAt == nil
+                        return " on \(e.method) \(e.path)" + (held ? ", held" : e.status.map { " → \($0)" } ?? "")
+                    } ?? ""
                 lines.append("rule \(id) fired (\(r["fault"]?.stringValue ?? "fault"))\(what), \(n)× so far")
             }
             let run = sc["actionsRun"]?.arrayValue ?? []
             for a in run.dropFirst(actions) {
-                lines.append("timeline: \(a["action"]?.stringValue ?? "action") ran\(a["result"]?["ok"]?.boolValue == false ? " (failed)" : "")")
+                lines.append(
+                    "timeline: \(a["action"]?.stringValue ?? "action") ran\(a["result"]?["ok"]?.boolValue == false ? " (failed)" : "")"
+                )
             }
             actions = run.count
             let now = engine.realClock.now()
             if now - lastHeld >= 5 {
                 lastHeld = now
                 let held = entries().filter { $0.fault == "hang" && $0.finishedAt == nil && $0.disconnectedAt == nil }
-                for (rule, group) in Dictionary(grouping: held, by: { $0.rule ?? "?" }).sorted(by: { $0.key < $1.key }) {
+                for (rule, group) in Dictionary(grouping: held, by: { $0.rule ?? "?" }).sorted(by: { $0.key < $1.key })
+                {
                     let oldest = group.map(\.receivedAt).min() ?? now
-                    lines.append("\(group.count) request\(group.count == 1 ? "" : "s") held by rule \(rule) for \(Int(now - oldest)) s")
+                    lines.append(
+                        "\(group.count) request\(group.count == 1 ? "" : "s") held by rule \(rule) for \(Int(now - oldest)) s"
+                    )
                 }
             }
             if !lines.isEmpty { FileHandle.standardError.write(Data(lines.map { "mock-okta: \($0)\n" }.joined().utf8)) }

@@ -34,14 +34,17 @@ public struct TLSMaterial: Sendable {
         let keys = [try KeyPool.key(seed: seed, slot: .tlsCA), try KeyPool.key(seed: seed, slot: .tlsServer)]
         let day: Int64 = 86400
         let start = Int64(now) / day * day - day
-        let caPEM = try Certificates.ca(key: keys[0], commonName: "mock-okta CA", notBefore: start, notAfter: start + 3650 * day,
-                                        serial: Int(seed % 1_000_000) + 1)
+        let caPEM = try Certificates.ca(
+            key: keys[0], commonName: "mock-okta CA", notBefore: start, notAfter: start + 3650 * day,
+            serial: Int(seed % 1_000_000) + 1)
         var sans = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
         if host != "127.0.0.1" && host != "localhost" && host != "::1" && host != "0.0.0.0" {
-            sans.append(host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? "IP:\(host)" : "DNS:\(host)")
+            sans.append(
+                host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? "IP:\(host)" : "DNS:\(host)")
         }
-        let leaf = try Certificates.server(key: keys[1], caKey: keys[0], caPEM: caPEM, commonName: "localhost", subjectAltNames: sans,
-                                           notBefore: start, notAfter: start + 825 * day, serial: Int(seed % 1_000_000) + 2)
+        let leaf = try Certificates.server(
+            key: keys[1], caKey: keys[0], caPEM: caPEM, commonName: "localhost", subjectAltNames: sans,
+            notBefore: start, notAfter: start + 825 * day, serial: Int(seed % 1_000_000) + 2)
         return TLSMaterial(certificateChainPEM: leaf, privateKeyPEM: keys[1].privateKeyPEM, caPEM: caPEM)
     }
 }
@@ -64,14 +67,18 @@ public final class ShutdownTrigger: Sendable {
 public enum MockOktaServer {
     /// Builds the engine, binds, prints the ready line, writes the ready file, and serves until SIGTERM/SIGINT.
     /// `onReady` receives the ready-file JSON (used by `run`).
-    public static func run(_ config: ServerConfiguration, logger: Logger,
-                           onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
+    public static func run(
+        _ config: ServerConfiguration, logger: Logger,
+        onReady: (@Sendable (JSON) async -> Void)? = nil
+    ) async throws {
         let engine = try MockOkta(options: config.options, logger: logger)
         try await run(config, engine: engine, logger: logger, onReady: onReady)
     }
 
-    public static func run(_ config: ServerConfiguration, engine: MockOkta, logger: Logger, shutdown: ShutdownTrigger? = nil,
-                           onReady: (@Sendable (JSON) async -> Void)? = nil) async throws {
+    public static func run(
+        _ config: ServerConfiguration, engine: MockOkta, logger: Logger, shutdown: ShutdownTrigger? = nil,
+        onReady: (@Sendable (JSON) async -> Void)? = nil
+    ) async throws {
         raiseOpenFileLimit()
         var tlsConfig: TLSConfiguration? = nil
         var caFile: String? = nil
@@ -86,13 +93,15 @@ public enum MockOktaServer {
             } else {
                 material = try TLSMaterial.generate(seed: engine.seed, host: config.host, now: engine.clock.now())
                 let out = config.caOut ?? "mock-okta-ca.pem"
-                let url = URL(fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                let url = URL(
+                    fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
                 try material.caPEM!.write(to: url, atomically: true, encoding: .utf8)
                 caFile = url.standardizedFileURL.path
             }
             let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
             let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
-            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
             // Closing a TLS connection waits for the peer's close_notify (5 s by default); a client that never
             // answers it must not hold shutdown past its 1 s budget.
             tls.shutdownTimeout = .milliseconds(100)
@@ -100,8 +109,10 @@ public enum MockOktaServer {
         }
         engine.setCAFile(caFile)
         let idle = config.idleTimeoutSeconds.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
-        let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [DateHeaderHandler(parseErrorBody: { engine.unparseableRequestBody() })], idleTimeout: idle))
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [DateHeaderHandler(parseErrorBody: { engine.unparseableRequestBody() })],
+                idleTimeout: idle))
         let server: HTTPServerBuilder = try tlsConfig.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let scheme = config.tls ? "https" : "http"
         let host = config.host

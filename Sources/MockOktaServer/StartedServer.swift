@@ -30,7 +30,9 @@ public final class StartedServer: Sendable {
 extension MockOktaServer {
     /// Starts the server on its own task and returns once it listens (the ready file is written, if asked for).
     /// Throws why it could not start (a port in use, a TLS file that cannot be read) instead of hanging.
-    public static func start(_ config: ServerConfiguration, engine: MockOkta, logger: Logger) async throws -> StartedServer {
+    public static func start(_ config: ServerConfiguration, engine: MockOkta, logger: Logger) async throws
+        -> StartedServer
+    {
         let (ready, cont) = AsyncStream.makeStream(of: JSON.self)
         let trigger = ShutdownTrigger()
         let task = Task { [config] in

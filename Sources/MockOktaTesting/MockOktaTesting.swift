@@ -33,7 +33,9 @@ public struct MockOktaCredentials: Sendable {
         webClientSecret = s("webClientSecret")
         webRedirectURI = s("webRedirectUri")
         user = (c["user"]?["login"]?.stringValue ?? "", c["user"]?["password"]?.stringValue ?? "")
-        unassignedUser = (c["unassignedUser"]?["login"]?.stringValue ?? "", c["unassignedUser"]?["password"]?.stringValue ?? "")
+        unassignedUser = (
+            c["unassignedUser"]?["login"]?.stringValue ?? "", c["unassignedUser"]?["password"]?.stringValue ?? ""
+        )
     }
 }
 
@@ -72,8 +74,10 @@ public struct MockOktaTestingError: Error, CustomStringConvertible {
 ///     default tenant with no faults.
 ///   - seed: the tenant seed (same seed, same ids, keys and secrets).
 ///   - tls: serve https with a generated CA (written to a temporary file, see `MockOktaOrg.caFile`).
-public func withMockOkta<T: Sendable>(scenario: String? = nil, seed: UInt64 = 1, tls: Bool = false,
-                                      _ body: (MockOktaOrg) async throws -> T) async throws -> T {
+public func withMockOkta<T: Sendable>(
+    scenario: String? = nil, seed: UInt64 = 1, tls: Bool = false,
+    _ body: (MockOktaOrg) async throws -> T
+) async throws -> T {
     var config = ServerConfiguration()
     config.port = 0
     config.quietReadyBlock = true
@@ -93,8 +97,9 @@ public func withMockOkta<T: Sendable>(scenario: String? = nil, seed: UInt64 = 1,
         let text = trimmed.hasPrefix("{") ? scenario : ShippedScenarios.text(named: trimmed)
         guard let text else {
             let near = ShippedScenarios.suggestions(for: trimmed)
-            throw MockOktaTestingError(description: "no shipped scenario named \(trimmed)"
-                                       + (near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"))
+            throw MockOktaTestingError(
+                description: "no shipped scenario named \(trimmed)"
+                    + (near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"))
         }
         do {
             config.options.scenarios = [try ScenarioLoader.load(text: text)]

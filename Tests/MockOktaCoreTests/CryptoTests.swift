@@ -49,13 +49,16 @@ struct CryptoTests {
     func certificates() throws {
         let ca = try RSAKey.derive(seed: [9])
         let leaf = try RSAKey.derive(seed: [10])
-        let caPEM = try Certificates.ca(key: ca, commonName: "test CA", notBefore: 1_700_000_000, notAfter: 1_800_000_000, serial: 1)
-        let caPEM2 = try Certificates.ca(key: ca, commonName: "test CA", notBefore: 1_700_000_000, notAfter: 1_800_000_000, serial: 1)
+        let caPEM = try Certificates.ca(
+            key: ca, commonName: "test CA", notBefore: 1_700_000_000, notAfter: 1_800_000_000, serial: 1)
+        let caPEM2 = try Certificates.ca(
+            key: ca, commonName: "test CA", notBefore: 1_700_000_000, notAfter: 1_800_000_000, serial: 1)
         #expect(caPEM == caPEM2)
         #expect(caPEM.hasPrefix("-----BEGIN CERTIFICATE-----"))
-        let srv = try Certificates.server(key: leaf, caKey: ca, caPEM: caPEM, commonName: "localhost",
-                                          subjectAltNames: ["DNS:localhost", "IP:127.0.0.1", "IP:::1"], notBefore: 1_700_000_000,
-                                          notAfter: 1_800_000_000, serial: 2)
+        let srv = try Certificates.server(
+            key: leaf, caKey: ca, caPEM: caPEM, commonName: "localhost",
+            subjectAltNames: ["DNS:localhost", "IP:127.0.0.1", "IP:::1"], notBefore: 1_700_000_000,
+            notAfter: 1_800_000_000, serial: 2)
         #expect(srv.hasPrefix("-----BEGIN CERTIFICATE-----") && srv != caPEM)
     }
 }
@@ -76,7 +79,9 @@ struct JSONTests {
         _ = try p.parseDocument()
         #expect(p.positions["$.a[1]"] == JSONPosition(line: 3, column: 4))
         #expect(throws: JSONParseError.self) { try JSONParser.parse("{\"a\": }") }
-        do { _ = try JSONParser.parse("{\n\"a\": 1,\n}") } catch let e as JSONParseError { #expect(e.position.line == 3) }
+        do { _ = try JSONParser.parse("{\n\"a\": 1,\n}") } catch let e as JSONParseError {
+            #expect(e.position.line == 3)
+        }
         #expect(throws: JSONParseError.self) { try JSONParser.parse(#"{"a":1,"a":2}"#) }
     }
 }

@@ -10,7 +10,8 @@ struct FidelitySecondPassTests {
     /// Tests/data/okta-event-types.txt. Every id the mock writes is in it, except the one documented mock-only id.
     @Test("every System Log event type the mock writes is in Okta's catalogue, or marked mock-only")
     func eventCatalogue() throws {
-        let text = try String(contentsOf: repoRoot.appendingPathComponent("Tests/data/okta-event-types.txt"), encoding: .utf8)
+        let text = try String(
+            contentsOf: repoRoot.appendingPathComponent("Tests/data/okta-event-types.txt"), encoding: .utf8)
         let catalogue = Set(text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") })
         #expect(catalogue.count > 1000)
         for t in EventType.allCases {
@@ -18,7 +19,9 @@ struct FidelitySecondPassTests {
             #expect(!t.displayMessage.isEmpty)
         }
         #expect(EventType.allCases.filter(\.mockOnly) == [.faultInjected, .requestDenied])
-        for name in EventType.notInCatalogue.keys { #expect(!catalogue.contains(name), "\(name) is in the catalogue after all") }
+        for name in EventType.notInCatalogue.keys {
+            #expect(!catalogue.contains(name), "\(name) is in the catalogue after all")
+        }
     }
 
     /// Source: okta-sdk-python cassettes test_applications_it/*activate_deactivate_delete_app.yaml (2020) and
@@ -26,7 +29,8 @@ struct FidelitySecondPassTests {
     @Test("app write API: create, use as a client, deactivate, delete; an active app cannot be deleted")
     func appLifecycle() throws {
         let org = try TestOrg()
-        let body = #"{"name":"oidc_client","label":"Svc","signOnMode":"OPENID_CONNECT","settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"]}}}"#
+        let body =
+            #"{"name":"oidc_client","label":"Svc","signOnMode":"OPENID_CONNECT","settings":{"oauthClient":{"application_type":"service","grant_types":["client_credentials"]}}}"#
         let created = org.send("POST", "/api/v1/apps", headers: [org.ssws], body: body)
         #expect(created.status == 200)
         let app = try #require(created.bodyJSON)
@@ -34,11 +38,13 @@ struct FidelitySecondPassTests {
         let secret = try #require(app["credentials"]?["oauthClient"]?["client_secret"]?.stringValue)
         #expect(app["_links"]?["self"] == nil && app["_links"]?["deactivate"] != nil)
         // The new client authenticates (no grants yet: invalid_scope, not invalid_client); a wrong secret is 401.
-        let good = org.form("/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
-                            headers: [org.basic(id, secret)])
+        let good = org.form(
+            "/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [org.basic(id, secret)])
         #expect(good.status == 400 && good.bodyJSON?["error"] == "invalid_scope")
-        let bad = org.form("/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
-                           headers: [org.basic(id, "wrong")])
+        let bad = org.form(
+            "/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [org.basic(id, "wrong")])
         #expect(bad.status == 401)
         let del = org.send("DELETE", "/api/v1/apps/\(id)", headers: [org.ssws])
         #expect(del.status == 403 && del.bodyJSON?["errorCode"] == "E0000056")
@@ -56,11 +62,14 @@ struct FidelitySecondPassTests {
     @Test("a bookmark app is no OAuth client")
     func bookmarkIsNoClient() throws {
         let org = try TestOrg()
-        let r = org.send("POST", "/api/v1/apps", headers: [org.ssws],
-                         body: #"{"name":"bookmark","label":"B","settings":{"app":{"url":"https://example.com/b"}}}"#)
+        let r = org.send(
+            "POST", "/api/v1/apps", headers: [org.ssws],
+            body: #"{"name":"bookmark","label":"B","settings":{"app":{"url":"https://example.com/b"}}}"#)
         #expect(r.status == 200 && r.bodyJSON?["signOnMode"] == "BOOKMARK")
         let id = try #require(r.bodyJSON?["id"]?.stringValue)
-        let t = org.form("/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("client_id", id), ("scope", "api.read")])
+        let t = org.form(
+            "/oauth2/default/v1/token",
+            [("grant_type", "client_credentials"), ("client_id", id), ("scope", "api.read")])
         #expect(t.status == 401 && t.bodyJSON?["error"] == "invalid_client")
     }
 
@@ -69,14 +78,19 @@ struct FidelitySecondPassTests {
     @Test("CORS: a trusted origin's preflight and token call get CORS headers; an untrusted one gets none and a 400")
     func cors() throws {
         let org = try TestOrg()
-        let pre = org.send("OPTIONS", "/oauth2/default/v1/token",
-                           headers: [("origin", "http://localhost:8000"), ("access-control-request-method", "POST")])
+        let pre = org.send(
+            "OPTIONS", "/oauth2/default/v1/token",
+            headers: [("origin", "http://localhost:8000"), ("access-control-request-method", "POST")])
         #expect(pre.status == 204 && pre.header("Access-Control-Allow-Origin") == "http://localhost:8000")
         #expect(pre.header("Access-Control-Allow-Methods")?.contains("POST") == true)
         let untrusted = org.send("OPTIONS", "/oauth2/default/v1/token", headers: [("origin", "http://evil.example")])
         #expect(untrusted.status == 204 && untrusted.header("Access-Control-Allow-Origin") == nil)
-        let tok = org.form("/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
-                           headers: [org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret")), ("origin", "http://evil.example")])
+        let tok = org.form(
+            "/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [
+                org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret")),
+                ("origin", "http://evil.example"),
+            ])
         #expect(tok.status == 400 && tok.bodyJSON?["error"] == "invalid_request")
         let keys = org.send("GET", "/oauth2/default/v1/keys", headers: [("origin", "http://localhost:8000")])
         #expect(keys.header("Access-Control-Allow-Origin") == "http://localhost:8000")
@@ -87,12 +101,17 @@ struct FidelitySecondPassTests {
     @Test("user writes follow the base schema: a replace without required attributes is 400 and changes nothing")
     func userSchema() throws {
         let org = try TestOrg()
-        let r = org.send("PUT", "/api/v1/users/ann@example.com", headers: [org.ssws], body: #"{"profile":{"login":"ann@example.com","nickName":"a"}}"#)
+        let r = org.send(
+            "PUT", "/api/v1/users/ann@example.com", headers: [org.ssws],
+            body: #"{"profile":{"login":"ann@example.com","nickName":"a"}}"#)
         #expect(r.status == 400 && r.bodyJSON?["errorSummary"] == "Api validation failed: firstName")
         let causes = r.bodyJSON?["errorCauses"]?.arrayValue?.compactMap { $0["errorSummary"]?.stringValue } ?? []
-        #expect(causes.contains("lastName: The field cannot be left blank") && causes.contains("email: The field cannot be left blank"))
+        #expect(
+            causes.contains("lastName: The field cannot be left blank")
+                && causes.contains("email: The field cannot be left blank"))
         #expect(org.send("GET", "/api/v1/users/ann", headers: [org.ssws]).bodyJSON?["profile"]?["firstName"] == "Ann")
-        let typed = org.send("POST", "/api/v1/users/ann@example.com", headers: [org.ssws], body: #"{"profile":{"firstName":5}}"#)
+        let typed = org.send(
+            "POST", "/api/v1/users/ann@example.com", headers: [org.ssws], body: #"{"profile":{"firstName":5}}"#)
         #expect(typed.status == 400 && typed.bodyJSON?["errorSummary"] == "Api validation failed: firstName")
         let schema = org.send("GET", "/api/v1/meta/schemas/user/default", headers: [org.ssws])
         #expect(schema.bodyJSON?["definitions"]?["base"]?["required"] == ["login", "firstName", "lastName", "email"])
@@ -109,11 +128,17 @@ struct FidelitySecondPassTests {
         var originId = ""
         do {
             let org = try TestOrg(dbPath: db)
-            appId = org.send("POST", "/api/v1/apps", headers: [org.ssws],
-                             body: #"{"name":"bookmark","label":"Kept","settings":{"app":{"url":"https://example.com"}}}"#)
+            appId =
+                org.send(
+                    "POST", "/api/v1/apps", headers: [org.ssws],
+                    body: #"{"name":"bookmark","label":"Kept","settings":{"app":{"url":"https://example.com"}}}"#
+                )
                 .bodyJSON?["id"]?.stringValue ?? ""
-            originId = org.send("POST", "/api/v1/trustedOrigins", headers: [org.ssws],
-                                body: #"{"name":"Kept","origin":"https://kept.example","scopes":[{"type":"CORS"}]}"#)
+            originId =
+                org.send(
+                    "POST", "/api/v1/trustedOrigins", headers: [org.ssws],
+                    body: #"{"name":"Kept","origin":"https://kept.example","scopes":[{"type":"CORS"}]}"#
+                )
                 .bodyJSON?["id"]?.stringValue ?? ""
         }
         // The first engine lets go of the file once its background journal read-back ends.

@@ -15,16 +15,25 @@ struct FidelityTests {
         for ct in ["application/x-www-form-urlencoded", "text/plain", nil] as [String?] {
             var h = [org.ssws]
             h.append(("content-type", ct ?? ""))
-            let r = org.engine.handle(HTTPRequestInfo(method: "POST", path: "/api/v1/groups", headers: ct == nil ? [org.ssws] : h,
-                                                      body: Array(body.utf8)))
+            let r = org.engine.handle(
+                HTTPRequestInfo(
+                    method: "POST", path: "/api/v1/groups", headers: ct == nil ? [org.ssws] : h,
+                    body: Array(body.utf8)))
             #expect(r.status == 400, "\(ct ?? "none")")
             #expect(r.bodyJSON?["errorCode"] == "E0000021")
-            #expect(r.bodyJSON?["errorSummary"] == "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
+            #expect(
+                r.bodyJSON?["errorSummary"]
+                    == "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
         }
         // A form content type is refused even on a GET (the python 2.9.9 private-key regression sent it).
-        let get = org.send("GET", "/api/v1/users", headers: [org.ssws, ("content-type", "application/x-www-form-urlencoded")])
+        let get = org.send(
+            "GET", "/api/v1/users", headers: [org.ssws, ("content-type", "application/x-www-form-urlencoded")])
         #expect(get.status == 400 && get.bodyJSON?["errorCode"] == "E0000021")
-        #expect(org.send("POST", "/api/v1/groups", headers: [org.ssws, ("content-type", "application/json; charset=UTF-8")], body: body).status == 200)
+        #expect(
+            org.send(
+                "POST", "/api/v1/groups", headers: [org.ssws, ("content-type", "application/json; charset=UTF-8")],
+                body: body
+            ).status == 200)
         // No body, no content type: a lifecycle call as curl sends it.
         #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).status == 200)
     }

@@ -36,12 +36,14 @@ struct FuzzCorpusTests {
 
     @Test("a JWT seed with an empty signature, signed by the harness, passes validation (claim checks are reached)")
     func resignedSeedValidates() throws {
-        let text = try String(contentsOf: repoRoot.appendingPathComponent("Tests/Fuzz/corpus/jwt/resign-default-access-token.jwt"),
-                              encoding: .utf8)
+        let text = try String(
+            contentsOf: repoRoot.appendingPathComponent("Tests/Fuzz/corpus/jwt/resign-default-access-token.jwt"),
+            encoding: .utf8)
         let d = try #require(DecodedJWT(text))
         let engine = try #require(FuzzEntryPoints.tokenEngine)
         let signed = try #require(FuzzEntryPoints.resigned(d, engine))
-        guard case .success = engine.validateAccessToken(signed, serverId: "default", now: FuzzEntryPoints.fuzzNow) else {
+        guard case .success = engine.validateAccessToken(signed, serverId: "default", now: FuzzEntryPoints.fuzzNow)
+        else {
             Issue.record("the re-signed seed token does not validate")
             return
         }

@@ -11,9 +11,11 @@ struct HardeningTests {
     func jsonDepth() throws {
         let ok = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(throws: Never.self) { try JSONParser.parse(ok) }
-        for deep in [String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
-                     String(repeating: "[", count: 100_000),
-                     String(repeating: "{\"a\":", count: 100_000)] {
+        for deep in [
+            String(repeating: "[", count: 65) + String(repeating: "]", count: 65),
+            String(repeating: "[", count: 100_000),
+            String(repeating: "{\"a\":", count: 100_000),
+        ] {
             #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
         }
     }
@@ -53,7 +55,8 @@ struct HardeningTests {
     @Test("filters: 40,000 parentheses or 4,097 characters are E0000031, not a crash")
     func filterBounds() throws {
         let org = try TestOrg()
-        let deep = String(repeating: "(", count: 40_000) + "status eq \"ACTIVE\"" + String(repeating: ")", count: 40_000)
+        let deep =
+            String(repeating: "(", count: 40_000) + "status eq \"ACTIVE\"" + String(repeating: ")", count: 40_000)
         let long = (0..<400).map { _ in "status eq \"ACTIVE\"" }.joined(separator: " or ")
         for f in [deep, long, String(repeating: "not ", count: 40) + "status eq \"ACTIVE\""] {
             for path in ["/api/v1/users", "/api/v1/groups", "/api/v1/apps", "/api/v1/logs"] {
@@ -70,29 +73,45 @@ struct HardeningTests {
     @Test("scenario numbers beyond their bounds are validation errors naming the path")
     func scenarioBounds() throws {
         func issues(_ text: String) -> [ValidationIssue] {
-            do { _ = try ScenarioLoader.load(text: text); return [] } catch { return error.issues }
+            do {
+                _ = try ScenarioLoader.load(text: text)
+                return []
+            } catch { return error.issues }
         }
         let rule = { (fault: String, when: String) in
             "{\"version\":1,\"name\":\"x\",\"rules\":[{\"id\":\"r\",\"match\":{\"path\":\"/api/v1/users\"},\(when)\"fault\":\(fault)}]}"
         }
         #expect(issues("{\"version\":1,\"name\":\"x\",\"seed\":-1e300}").contains { $0.path == "$.seed" })
         #expect(issues("{\"version\":1,\"name\":\"x\",\"seed\":1e300}").contains { $0.path == "$.seed" })
-        #expect(issues(rule("{\"type\":\"hang\",\"seconds\":1e10}", "")).contains { $0.path == "$.rules[0].fault.seconds" })
+        #expect(
+            issues(rule("{\"type\":\"hang\",\"seconds\":1e10}", "")).contains { $0.path == "$.rules[0].fault.seconds" })
         #expect(issues(rule("{\"type\":\"delay\",\"ms\":1e13}", "")).contains { $0.path == "$.rules[0].fault.ms" })
-        #expect(issues(rule("{\"type\":\"slowBody\",\"seconds\":1e18}", "")).contains { $0.path == "$.rules[0].fault.seconds" })
-        #expect(issues(rule("{\"type\":\"serverError\"}", "\"when\":{\"nth\":{\"from\":1,\"to\":8e15}},")).contains {
-            $0.path == "$.rules[0].when.nth.to"
-        })
+        #expect(
+            issues(rule("{\"type\":\"slowBody\",\"seconds\":1e18}", "")).contains {
+                $0.path == "$.rules[0].fault.seconds"
+            })
+        #expect(
+            issues(rule("{\"type\":\"serverError\"}", "\"when\":{\"nth\":{\"from\":1,\"to\":8e15}},")).contains {
+                $0.path == "$.rules[0].when.nth.to"
+            })
         for status in [100, 101, 199, 304] {
-            #expect(issues(rule("{\"type\":\"status\",\"status\":\(status)}", "")).contains { $0.path == "$.rules[0].fault.status" })
+            #expect(
+                issues(rule("{\"type\":\"status\",\"status\":\(status)}", "")).contains {
+                    $0.path == "$.rules[0].fault.status"
+                })
         }
         for h in ["Content-Length", "transfer-encoding", "Connection"] {
-            #expect(issues(rule("{\"type\":\"serverError\",\"headers\":{\"\(h)\":\"5\"}}", "")).contains { $0.path == "$.rules[0].fault.headers" })
+            #expect(
+                issues(rule("{\"type\":\"serverError\",\"headers\":{\"\(h)\":\"5\"}}", "")).contains {
+                    $0.path == "$.rules[0].fault.headers"
+                })
         }
         let many = (0..<1001).map { "{\"id\":\"r\($0)\",\"fault\":{\"type\":\"serverError\"}}" }.joined(separator: ",")
         #expect(issues("{\"version\":1,\"name\":\"x\",\"rules\":[\(many)]}").contains { $0.path == "$.rules" })
         // Within bounds, and a wide nth range, load at once.
-        #expect(issues(rule("{\"type\":\"hang\",\"seconds\":3600}", "\"when\":{\"nth\":{\"from\":1,\"to\":1000000}},")).isEmpty)
+        #expect(
+            issues(rule("{\"type\":\"hang\",\"seconds\":3600}", "\"when\":{\"nth\":{\"from\":1,\"to\":1000000}},"))
+                .isEmpty)
     }
 
     @Test("the clock refuses moves beyond 100 years, through /__mock/clock and the advanceClock action")
@@ -102,24 +121,37 @@ struct HardeningTests {
         for body in ["{\"advance\":1e300}", "{\"offset\":-1e19}", "{\"advance\":3153600001}"] {
             #expect(org.send("POST", "/__mock/clock", body: body).status == 400, "\(body)")
         }
-        #expect(org.send("POST", "/__mock/actions", body: "{\"type\":\"advanceClock\",\"seconds\":1e300}").status == 400)
+        #expect(
+            org.send("POST", "/__mock/actions", body: "{\"type\":\"advanceClock\",\"seconds\":1e300}").status == 400)
         #expect(org.send("POST", "/__mock/clock", body: "{\"advance\":3000000000}").status == 200)
         // Cumulative moves are bounded too.
-        #expect(org.send("POST", "/__mock/actions", body: "{\"type\":\"advanceClock\",\"seconds\":3000000000}").status == 400)
+        #expect(
+            org.send("POST", "/__mock/actions", body: "{\"type\":\"advanceClock\",\"seconds\":3000000000}").status
+                == 400)
         #expect(abs(org.engine.clock.now() - before - 3_000_000_000) < 1)
     }
 
     @Test("group membership racing a group delete never crashes; renames keep concurrent members")
     func concurrentGroupMutations() async throws {
         let org = try TestOrg()
-        let users = org.send("GET", "/api/v1/users", headers: [org.ssws]).bodyJSON?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        let users =
+            org.send("GET", "/api/v1/users", headers: [org.ssws]).bodyJSON?.arrayValue?.compactMap {
+                $0["id"]?.stringValue
+            } ?? []
         #expect(users.count >= 2)
         for round in 0..<20 {
-            let g = org.send("POST", "/api/v1/groups", headers: [org.ssws], body: "{\"profile\":{\"name\":\"race\(round)\"}}")
+            let g = org.send(
+                "POST", "/api/v1/groups", headers: [org.ssws], body: "{\"profile\":{\"name\":\"race\(round)\"}}")
             let gid = try #require(g.bodyJSON?["id"]?.stringValue)
             await withTaskGroup(of: Void.self) { tg in
-                for u in users { tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)/users/\(u)", headers: [org.ssws]) } }
-                tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)", headers: [org.ssws], body: "{\"profile\":{\"name\":\"renamed\(round)\"}}") }
+                for u in users {
+                    tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)/users/\(u)", headers: [org.ssws]) }
+                }
+                tg.addTask {
+                    _ = org.send(
+                        "PUT", "/api/v1/groups/\(gid)", headers: [org.ssws],
+                        body: "{\"profile\":{\"name\":\"renamed\(round)\"}}")
+                }
                 tg.addTask { _ = org.send("DELETE", "/api/v1/groups/\(gid)", headers: [org.ssws]) }
             }
         }
@@ -127,8 +159,15 @@ struct HardeningTests {
         let g = org.send("POST", "/api/v1/groups", headers: [org.ssws], body: "{\"profile\":{\"name\":\"keep\"}}")
         let gid = try #require(g.bodyJSON?["id"]?.stringValue)
         await withTaskGroup(of: Void.self) { tg in
-            for u in users { tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)/users/\(u)", headers: [org.ssws]) } }
-            for i in 0..<5 { tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)", headers: [org.ssws], body: "{\"profile\":{\"name\":\"n\(i)\"}}") } }
+            for u in users {
+                tg.addTask { _ = org.send("PUT", "/api/v1/groups/\(gid)/users/\(u)", headers: [org.ssws]) }
+            }
+            for i in 0..<5 {
+                tg.addTask {
+                    _ = org.send(
+                        "PUT", "/api/v1/groups/\(gid)", headers: [org.ssws], body: "{\"profile\":{\"name\":\"n\(i)\"}}")
+                }
+            }
         }
         let members = org.send("GET", "/api/v1/groups/\(gid)/users", headers: [org.ssws]).bodyJSON?.arrayValue ?? []
         #expect(members.count == users.count)
@@ -137,7 +176,8 @@ struct HardeningTests {
     @Test("concurrent creates of one login: exactly one succeeds")
     func concurrentCreates() async throws {
         let org = try TestOrg()
-        let body = "{\"profile\":{\"login\":\"twin@example.com\",\"email\":\"twin@example.com\",\"firstName\":\"T\",\"lastName\":\"W\"}}"
+        let body =
+            "{\"profile\":{\"login\":\"twin@example.com\",\"email\":\"twin@example.com\",\"firstName\":\"T\",\"lastName\":\"W\"}}"
         let statuses = await withTaskGroup(of: Int.self) { tg in
             for _ in 0..<16 { tg.addTask { org.send("POST", "/api/v1/users", headers: [org.ssws], body: body).status } }
             return await tg.reduce(into: [Int]()) { $0.append($1) }
@@ -146,22 +186,30 @@ struct HardeningTests {
         #expect(statuses.filter { $0 == 400 }.count == 15)
     }
 
-    @Test("a reopened --db continues with new random streams: no id or jti repeats; a fresh seeded tenant is reproducible")
+    @Test(
+        "a reopened --db continues with new random streams: no id or jti repeats; a fresh seeded tenant is reproducible"
+    )
     func dbGenerations() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mo-gen-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        func open(_ name: String) throws -> TestOrg { try TestOrg(seed: 7, dbPath: dir.appendingPathComponent(name).path) }
+        func open(_ name: String) throws -> TestOrg {
+            try TestOrg(seed: 7, dbPath: dir.appendingPathComponent(name).path)
+        }
         func createUsers(_ org: TestOrg, _ prefix: String) -> [String] {
             (0..<10).compactMap { i in
-                org.send("POST", "/api/v1/users", headers: [org.ssws],
-                         body: "{\"profile\":{\"login\":\"\(prefix)\(i)@example.com\",\"email\":\"\(prefix)\(i)@example.com\",\"firstName\":\"A\",\"lastName\":\"B\"}}")
-                    .bodyJSON?["id"]?.stringValue
+                org.send(
+                    "POST", "/api/v1/users", headers: [org.ssws],
+                    body:
+                        "{\"profile\":{\"login\":\"\(prefix)\(i)@example.com\",\"email\":\"\(prefix)\(i)@example.com\",\"firstName\":\"A\",\"lastName\":\"B\"}}"
+                )
+                .bodyJSON?["id"]?.stringValue
             }
         }
         func jtis(_ org: TestOrg) -> [String] {
             (0..<5).compactMap { _ in
-                (org.serviceToken().bodyJSON?["access_token"]?.stringValue).flatMap(DecodedJWT.init)?.claims["jti"]?.stringValue
+                (org.serviceToken().bodyJSON?["access_token"]?.stringValue).flatMap(DecodedJWT.init)?.claims["jti"]?
+                    .stringValue
             }
         }
         var first: [String] = []
@@ -181,7 +229,8 @@ struct HardeningTests {
         #expect(first.count == 10 && second.count == 10)
         #expect(Set(first).isDisjoint(with: second))
         #expect(Set(firstJtis).isDisjoint(with: jtis(b)))
-        let listed = b.send("GET", "/api/v1/users", query: [("limit", "200")], headers: [b.ssws]).bodyJSON?.arrayValue?
+        let listed =
+            b.send("GET", "/api/v1/users", query: [("limit", "200")], headers: [b.ssws]).bodyJSON?.arrayValue?
             .compactMap { $0["id"]?.stringValue } ?? []
         #expect(Set(first + second).isSubset(of: Set(listed)))
     }
@@ -210,7 +259,8 @@ struct HardeningTests {
         config.allowsUnsafeTransactions = true
         let other = try DatabaseQueue(path: path, configuration: config)
         try other.inDatabase { try $0.execute(sql: "BEGIN EXCLUSIVE") }
-        let body = "{\"profile\":{\"login\":\"lost@example.com\",\"email\":\"lost@example.com\",\"firstName\":\"L\",\"lastName\":\"W\"}}"
+        let body =
+            "{\"profile\":{\"login\":\"lost@example.com\",\"email\":\"lost@example.com\",\"firstName\":\"L\",\"lastName\":\"W\"}}"
         let r = org.send("POST", "/api/v1/users", headers: [org.ssws], body: body)
         #expect(r.status == 500)
         #expect(r.bodyJSON?["errorCode"] == "E0000009")
@@ -219,7 +269,9 @@ struct HardeningTests {
         #expect(org.send("POST", "/api/v1/users", headers: [org.ssws], body: body).status == 200)
     }
 
-    @Test("expireAccessTokens: a token minted before the action is expired, one minted after is valid, at sub-second spacing")
+    @Test(
+        "expireAccessTokens: a token minted before the action is expired, one minted after is valid, at sub-second spacing"
+    )
     func expiryBoundary() throws {
         let org = try TestOrg()
         org.wall.advance(0.2)
@@ -233,8 +285,10 @@ struct HardeningTests {
         let id = org.cred("serviceClientId")
         let secret = org.cred("serviceClientSecret")
         func active(_ t: String) -> Bool? {
-            org.form("/oauth2/default/v1/introspect", [("token", t), ("token_type_hint", "access_token")],
-                     headers: [org.basic(id, secret)]).bodyJSON?["active"]?.boolValue
+            org.form(
+                "/oauth2/default/v1/introspect", [("token", t), ("token_type_hint", "access_token")],
+                headers: [org.basic(id, secret)]
+            ).bodyJSON?["active"]?.boolValue
         }
         #expect(active(before) == false)
         #expect(active(after) == true)
@@ -244,7 +298,9 @@ struct HardeningTests {
     func futureNbf() throws {
         let org = try TestOrg()
         let now = Int(org.engine.clock.now())
-        let minted = org.send("POST", "/__mock/tokens", body: "{\"scopes\":[\"okta.users.read\"],\"server\":\"org\",\"claims\":{\"nbf\":\(now + 3600)}}")
+        let minted = org.send(
+            "POST", "/__mock/tokens",
+            body: "{\"scopes\":[\"okta.users.read\"],\"server\":\"org\",\"claims\":{\"nbf\":\(now + 3600)}}")
         let token = try #require(minted.bodyJSON?["token"]?.stringValue)
         let r = org.send("GET", "/api/v1/users", headers: [("authorization", "Bearer \(token)")])
         #expect(r.status == 401)
@@ -252,9 +308,14 @@ struct HardeningTests {
 
     @Test("timeline key rotations never generate keys on the request path: they wait for background keys")
     func rotationOffRequestPath() async throws {
-        let rotations = (0..<6).map { _ in "{\"atSeconds\":0,\"action\":{\"type\":\"rotateSigningKey\",\"server\":\"default\"}}" }
-        let org = try TestOrg(scenario: "{\"version\":1,\"name\":\"rot\",\"timeline\":[\(rotations.joined(separator: ","))]}")
-        func done() -> Int { org.engine.scenarioJSON["timeline"]?.arrayValue?.filter { $0["done"]?.boolValue == true }.count ?? 0 }
+        let rotations = (0..<6).map { _ in
+            "{\"atSeconds\":0,\"action\":{\"type\":\"rotateSigningKey\",\"server\":\"default\"}}"
+        }
+        let org = try TestOrg(
+            scenario: "{\"version\":1,\"name\":\"rot\",\"timeline\":[\(rotations.joined(separator: ","))]}")
+        func done() -> Int {
+            org.engine.scenarioJSON["timeline"]?.arrayValue?.filter { $0["done"]?.boolValue == true }.count ?? 0
+        }
         // The first request runs the due timeline but derives nothing itself: six keys are not ready yet.
         #expect(org.send("GET", "/oauth2/default/v1/keys").status == 200)
         #expect(done() < 6)
@@ -264,7 +325,10 @@ struct HardeningTests {
             org.engine.runDueTimeline()
         }
         #expect(done() == 6)
-        let kids = org.send("GET", "/oauth2/default/v1/keys").bodyJSON?["keys"]?.arrayValue?.compactMap { $0["kid"]?.stringValue } ?? []
+        let kids =
+            org.send("GET", "/oauth2/default/v1/keys").bodyJSON?["keys"]?.arrayValue?.compactMap {
+                $0["kid"]?.stringValue
+            } ?? []
         #expect(Set(kids).count == kids.count && kids.count >= 2)
     }
 }

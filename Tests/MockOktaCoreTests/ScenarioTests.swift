@@ -14,7 +14,9 @@ struct ScenarioTests {
     @Test("the embedded scenarios are exactly scenarios/*.json (run scripts/embed-schema.sh after editing them)")
     func embeddedScenarios() throws {
         let dir = repoRoot.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+            $0.hasSuffix(".json") && $0 != "schema.json"
+        }.sorted()
         #expect(ShippedScenarios.all.map(\.name) == files.map { String($0.dropLast(5)) })
         for f in files {
             let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
@@ -28,7 +30,9 @@ struct ScenarioTests {
     func vocabularies() throws {
         func kinds(_ def: String) -> [String] {
             (ScenarioLoader.schema["$defs"]?[def]?["oneOf"]?.arrayValue ?? []).compactMap { branch -> String? in
-                guard let ref = branch["$ref"]?.stringValue, let name = ref.split(separator: "/").last else { return nil }
+                guard let ref = branch["$ref"]?.stringValue, let name = ref.split(separator: "/").last else {
+                    return nil
+                }
                 return ScenarioLoader.schema["$defs"]?[String(name)]?["properties"]?["type"]?["const"]?.stringValue
             }
         }
@@ -42,7 +46,9 @@ struct ScenarioTests {
     @Test("every shipped scenario loads")
     func shipped() throws {
         let dir = repoRoot.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+            $0.hasSuffix(".json") && $0 != "schema.json"
+        }
         #expect(files.count >= 19)
         for f in files {
             let text = try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)
@@ -78,10 +84,11 @@ struct ScenarioTests {
 
     @Test("nth fires on exactly those matching requests; rate-limit fault sets Okta's headers")
     func nthRateLimit() throws {
-        let org = try TestOrg(scenario: """
-            {"version":1,"name":"t","description":"d","rules":[{"id":"throttle","match":{"method":"GET","path":"/api/v1/users"},
-             "when":{"nth":[2,3]},"fault":{"type":"rateLimit","resetAfterSeconds":2}}]}
-            """)
+        let org = try TestOrg(
+            scenario: """
+                {"version":1,"name":"t","description":"d","rules":[{"id":"throttle","match":{"method":"GET","path":"/api/v1/users"},
+                 "when":{"nth":[2,3]},"fault":{"type":"rateLimit","resetAfterSeconds":2}}]}
+                """)
         let statuses = (0..<4).map { _ in org.send("GET", "/api/v1/users", headers: [org.ssws]).status }
         #expect(statuses == [200, 429, 429, 200])
         let r = org.send("GET", "/api/v1/users/me", headers: [org.ssws])
@@ -91,12 +98,13 @@ struct ScenarioTests {
 
     @Test("rateLimit knobs: omitDate, omitResetHeader, duplicateResetHeader")
     func knobs() throws {
-        let org = try TestOrg(scenario: """
-            {"version":1,"name":"t","description":"d","rules":[
-             {"id":"a","match":{"path":"/api/v1/groups"},"fault":{"type":"rateLimit","omitDate":true}},
-             {"id":"b","match":{"path":"/api/v1/apps"},"fault":{"type":"rateLimit","omitResetHeader":true}},
-             {"id":"c","match":{"path":"/api/v1/logs"},"fault":{"type":"rateLimit","duplicateResetHeader":true}}]}
-            """)
+        let org = try TestOrg(
+            scenario: """
+                {"version":1,"name":"t","description":"d","rules":[
+                 {"id":"a","match":{"path":"/api/v1/groups"},"fault":{"type":"rateLimit","omitDate":true}},
+                 {"id":"b","match":{"path":"/api/v1/apps"},"fault":{"type":"rateLimit","omitResetHeader":true}},
+                 {"id":"c","match":{"path":"/api/v1/logs"},"fault":{"type":"rateLimit","duplicateResetHeader":true}}]}
+                """)
         let a = org.send("GET", "/api/v1/groups", headers: [org.ssws])
         #expect(a.status == 429 && a.date == nil && a.header("X-Rate-Limit-Reset") != nil)
         let b = org.send("GET", "/api/v1/apps", headers: [org.ssws])
@@ -107,7 +115,8 @@ struct ScenarioTests {
 
     @Test("probability is seeded: the same seed fires on the same requests")
     func probability() throws {
-        let sc = #"{"version":1,"name":"p","description":"d","seed":5,"rules":[{"id":"f","when":{"probability":0.5},"fault":{"type":"serverError"}}]}"#
+        let sc =
+            #"{"version":1,"name":"p","description":"d","seed":5,"rules":[{"id":"f","when":{"probability":0.5},"fault":{"type":"serverError"}}]}"#
         func run() throws -> [Int] {
             let org = try TestOrg(scenario: sc)
             return (0..<20).map { _ in org.send("GET", "/oauth2/v1/keys").status }
@@ -119,7 +128,10 @@ struct ScenarioTests {
 
     @Test("timeline revokes the API token at its moment; enforcement answers 401; reset restores it")
     func timeline() throws {
-        let org = try TestOrg(scenario: #"{"version":1,"name":"t","description":"d","timeline":[{"atSeconds":5,"action":{"type":"revokeApiToken","token":"admin"}}]}"#)
+        let org = try TestOrg(
+            scenario:
+                #"{"version":1,"name":"t","description":"d","timeline":[{"atSeconds":5,"action":{"type":"revokeApiToken","token":"admin"}}]}"#
+        )
         #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).status == 200)
         org.wall.advance(6)
         #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).status == 401)
@@ -130,10 +142,11 @@ struct ScenarioTests {
 
     @Test("token faults: expiredToken and wrongAudience produce tokens a verifier refuses")
     func tokenFaults() throws {
-        let org = try TestOrg(scenario: """
-            {"version":1,"name":"t","description":"d","rules":[{"id":"x","match":{"path":"/oauth2/default/v1/token"},"when":{"nth":[1]},"fault":{"type":"expiredToken"}},
-            {"id":"y","match":{"path":"/oauth2/default/v1/token"},"when":{"nth":[2]},"fault":{"type":"wrongAudience"}}]}
-            """)
+        let org = try TestOrg(
+            scenario: """
+                {"version":1,"name":"t","description":"d","rules":[{"id":"x","match":{"path":"/oauth2/default/v1/token"},"when":{"nth":[1]},"fault":{"type":"expiredToken"}},
+                {"id":"y","match":{"path":"/oauth2/default/v1/token"},"when":{"nth":[2]},"fault":{"type":"wrongAudience"}}]}
+                """)
         let t1 = DecodedJWT(org.serviceToken().bodyJSON!["access_token"]!.stringValue!)!
         #expect(t1.claims["exp"]!.doubleValue! < org.engine.clock.now() - 120)
         let t2 = DecodedJWT(org.serviceToken().bodyJSON!["access_token"]!.stringValue!)!

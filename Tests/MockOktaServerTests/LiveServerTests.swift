@@ -1,6 +1,10 @@
 import Foundation
 import Logging
+import MockOktaTesting
 import Testing
+
+@testable import MockOktaCore
+@testable import MockOktaServer
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -9,16 +13,14 @@ import FoundationNetworking
 import Glibc
 #endif
 
-@testable import MockOktaCore
-@testable import MockOktaServer
-import MockOktaTesting
-
 /// The real server (Hummingbird on a free port) in-process, through the library users embed (MockOktaTesting).
 func withLiveServer(scenario: String? = nil, _ body: @Sendable (String, MockOkta) async throws -> Void) async throws {
     try await withMockOkta(scenario: scenario, seed: 11) { org in try await body(org.url, org.engine) }
 }
 
-func fetch(_ url: String, method: String = "GET", body: String? = nil, headers: [String: String] = [:]) async throws -> (Int, [String: String], Data) {
+func fetch(_ url: String, method: String = "GET", body: String? = nil, headers: [String: String] = [:]) async throws
+    -> (Int, [String: String], Data)
+{
     var req = URLRequest(url: URL(string: url)!)
     req.httpMethod = method
     if let body { req.httpBody = Data(body.utf8) }
@@ -48,7 +50,8 @@ struct LiveServerTests {
 
     @Test("omitDate drops the Date header on the wire")
     func omitDate() async throws {
-        let sc = #"{"version":1,"name":"t","description":"d","rules":[{"id":"r","match":{"path":"/oauth2/v1/keys"},"fault":{"type":"rateLimit","omitDate":true}}]}"#
+        let sc =
+            #"{"version":1,"name":"t","description":"d","rules":[{"id":"r","match":{"path":"/oauth2/v1/keys"},"fault":{"type":"rateLimit","omitDate":true}}]}"#
         try await withLiveServer(scenario: sc) { url, _ in
             let (s, h, _) = try await fetch(url + "/oauth2/v1/keys")
             #expect(s == 429 && h["date"] == nil && h["x-rate-limit-reset"] != nil)
@@ -57,7 +60,8 @@ struct LiveServerTests {
 
     @Test("a hung request notices the client leaving: disconnectedAt is recorded")
     func hangDisconnect() async throws {
-        let sc = #"{"version":1,"name":"t","description":"d","rules":[{"id":"h","match":{"path":"/oauth2/v1/keys"},"fault":{"type":"hang"}}]}"#
+        let sc =
+            #"{"version":1,"name":"t","description":"d","rules":[{"id":"h","match":{"path":"/oauth2/v1/keys"},"fault":{"type":"hang"}}]}"#
         try await withLiveServer(scenario: sc) { url, engine in
             let port = UInt16(url.split(separator: ":").last!)!
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -65,7 +69,11 @@ struct LiveServerTests {
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = port.bigEndian
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             #expect(rc == 0)
             let req = "GET /oauth2/v1/keys HTTP/1.1\r\nHost: x\r\n\r\n"
             _ = req.withCString { send(fd, $0, strlen($0), 0) }

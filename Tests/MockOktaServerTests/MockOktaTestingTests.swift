@@ -1,12 +1,11 @@
 import Foundation
+import MockOktaCore
+import MockOktaTesting
 import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-
-import MockOktaCore
-import MockOktaTesting
 
 let httpDate: DateFormatter = {
     let f = DateFormatter()
@@ -38,7 +37,8 @@ struct MockOktaTestingTests {
                 if http.statusCode != 429 { break }
                 // Wait until the reset the server announced, measured against its Date header, as the SDKs do.
                 let reset = Double(http.value(forHTTPHeaderField: "X-Rate-Limit-Reset") ?? "0") ?? 0
-                let date = http.value(forHTTPHeaderField: "Date").flatMap { httpDate.date(from: $0)?.timeIntervalSince1970 }
+                let date =
+                    http.value(forHTTPHeaderField: "Date").flatMap { httpDate.date(from: $0)?.timeIntervalSince1970 }
                     ?? Date().timeIntervalSince1970
                 try await Task.sleep(for: .milliseconds(Int(max(0, reset - date) * 1000) + 1100))
             }

@@ -9,8 +9,10 @@ struct RunHarnessTests {
     let info: JSON = [
         "url": "https://127.0.0.1:5555", "port": 5555, "caFile": "/tmp/ca.pem", "orgIssuer": "https://127.0.0.1:5555",
         "defaultIssuer": "https://127.0.0.1:5555/oauth2/default",
-        "credentials": ["apiToken": "tok", "serviceClientId": "0oaS", "serviceClientSecret": "sec", "servicePrivateKeyPem": "PEM",
-                        "webClientId": "0oaW", "webClientSecret": "wsec", "readOnlyApiToken": "ro"],
+        "credentials": [
+            "apiToken": "tok", "serviceClientId": "0oaS", "serviceClientSecret": "sec", "servicePrivateKeyPem": "PEM",
+            "webClientId": "0oaW", "webClientSecret": "wsec", "readOnlyApiToken": "ro",
+        ],
     ]
 
     @Test("exports the variables PRODUCT.md lists, with CA bundle variables under TLS")
@@ -18,23 +20,39 @@ struct RunHarnessTests {
         let e = RunHarness.environment(info, tlsBundlePath: "/tmp/bundle.pem")
         #expect(e["OKTA_ORG_URL"] == "https://127.0.0.1:5555" && e["OKTA_CLIENT_ORGURL"] == "https://127.0.0.1:5555")
         #expect(e["OKTA_CLIENT_TOKEN"] == "tok" && e["OKTA_ISSUER"] == "https://127.0.0.1:5555/oauth2/default")
-        #expect(e["OKTA_CLIENT_ID"] == "0oaS" && e["OKTA_CLIENT_CLIENTID"] == "0oaS" && e["OKTA_CLIENT_PRIVATEKEY"] == "PEM")
+        #expect(
+            e["OKTA_CLIENT_ID"] == "0oaS" && e["OKTA_CLIENT_CLIENTID"] == "0oaS" && e["OKTA_CLIENT_PRIVATEKEY"] == "PEM"
+        )
         #expect(e["OKTA_WEB_CLIENT_ID"] == "0oaW" && e["MOCK_OKTA_URL"] == "https://127.0.0.1:5555")
-        #expect(e["MOCK_OKTA_CA_FILE"] == "/tmp/ca.pem" && e["SSL_CERT_FILE"] == "/tmp/bundle.pem" && e["REQUESTS_CA_BUNDLE"] == "/tmp/bundle.pem")
-        let plain = RunHarness.environment(info.setting("caFile", nil).setting("url", "http://127.0.0.1:5555"), tlsBundlePath: nil)
+        #expect(
+            e["MOCK_OKTA_CA_FILE"] == "/tmp/ca.pem" && e["SSL_CERT_FILE"] == "/tmp/bundle.pem"
+                && e["REQUESTS_CA_BUNDLE"] == "/tmp/bundle.pem")
+        let plain = RunHarness.environment(
+            info.setting("caFile", nil).setting("url", "http://127.0.0.1:5555"), tlsBundlePath: nil)
         #expect(plain["SSL_CERT_FILE"] == nil && plain["OKTA_TESTING_TESTINGDISABLEHTTPSCHECK"] != nil)
     }
 
     @Test("exit status: the command's failure wins, then 3 for a failed expectation, else 0")
     func exitCodes() {
         let pass = VerdictReport(results: [])
-        let reqs = (0..<8).map { EvidenceRequest(id: "r\($0)", method: "GET", path: "/api/v1/users", status: 500, atMs: $0 * 100, rule: "boom",
-                                                 fault: "serverError", retryOf: $0 == 0 ? nil : "r\($0 - 1)") }
-        let fail = VerdictReport(results: [VerdictResult(type: "maxAttempts", label: "maxAttempts", status: .failed,
-                                                         reason: "8 attempts", evidence: reqs.map(\.id), requests: reqs)])
-        let idle = VerdictReport(results: [VerdictResult(type: "backsOff", label: "backsOff", status: .notExercised, reason: "no 5xx", evidence: [])])
-        let optionalIdle = VerdictReport(results: [VerdictResult(type: "backsOff", label: "backsOff", status: .notExercised, optional: true,
-                                                                 reason: "no 5xx", evidence: [])])
+        let reqs = (0..<8).map {
+            EvidenceRequest(
+                id: "r\($0)", method: "GET", path: "/api/v1/users", status: 500, atMs: $0 * 100, rule: "boom",
+                fault: "serverError", retryOf: $0 == 0 ? nil : "r\($0 - 1)")
+        }
+        let fail = VerdictReport(results: [
+            VerdictResult(
+                type: "maxAttempts", label: "maxAttempts", status: .failed,
+                reason: "8 attempts", evidence: reqs.map(\.id), requests: reqs)
+        ])
+        let idle = VerdictReport(results: [
+            VerdictResult(type: "backsOff", label: "backsOff", status: .notExercised, reason: "no 5xx", evidence: [])
+        ])
+        let optionalIdle = VerdictReport(results: [
+            VerdictResult(
+                type: "backsOff", label: "backsOff", status: .notExercised, optional: true,
+                reason: "no 5xx", evidence: [])
+        ])
         let nothing = VerdictReport(results: [], requestCount: 0)
         let unfired = VerdictReport(results: [], rules: [RuleCoverage(id: "r", fired: 0, matched: 0, optional: false)])
         #expect(RunHarness.exitCode(commandStatus: 0, report: pass) == 0)
@@ -45,7 +63,9 @@ struct RunHarnessTests {
         #expect(RunHarness.exitCode(commandStatus: 0, report: nothing) == 3)
         #expect(RunHarness.exitCode(commandStatus: 0, report: unfired) == 3)
         let t = RunHarness.table(fail)
-        #expect(t.contains("FAIL  maxAttempts") && t.contains("GET /api/v1/users → 500 (rule boom, serverError)") && t.contains("+3 more"))
+        #expect(
+            t.contains("FAIL  maxAttempts") && t.contains("GET /api/v1/users → 500 (rule boom, serverError)")
+                && t.contains("+3 more"))
         #expect(RunHarness.table(idle).contains("NOT EXERCISED  backsOff"))
         #expect(RunHarness.table(nothing).contains("sent no request"))
     }
@@ -55,7 +75,8 @@ struct RunHarnessTests {
         let dir = FileManager.default.temporaryDirectory
         let ca = dir.appendingPathComponent("t-ca-\(UUID()).pem").path
         let out = dir.appendingPathComponent("t-bundle-\(UUID()).pem").path
-        try "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n".write(toFile: ca, atomically: true, encoding: .utf8)
+        try "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n".write(
+            toFile: ca, atomically: true, encoding: .utf8)
         try RunHarness.writeBundle(caFile: ca, to: out)
         let text = try String(contentsOfFile: out, encoding: .utf8)
         #expect(text.hasSuffix("MOCK\n-----END CERTIFICATE-----\n"))

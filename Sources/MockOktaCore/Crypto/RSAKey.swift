@@ -30,7 +30,11 @@ public final class RSAKey: @unchecked Sendable {
 
     public convenience init(pem: String) throws {
         let bytes = Array(pem.utf8)
-        guard let h = bytes.withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { mo_key_from_pem($0.baseAddress, $0.count) } }) else {
+        guard
+            let h = bytes.withUnsafeBufferPointer({
+                $0.withMemoryRebound(to: CChar.self) { mo_key_from_pem($0.baseAddress, $0.count) }
+            })
+        else {
             throw CryptoError("reading an RSA key from PEM")
         }
         self.init(handle: h)
@@ -71,7 +75,9 @@ public final class RSAKey: @unchecked Sendable {
     public func sign(_ data: [UInt8], hashBits: Int = 256) throws -> [UInt8] {
         var sig = [UInt8](repeating: 0, count: 1024)
         var len = 0
-        guard mo_sign(handle, Int32(hashBits), data, data.count, &sig, &len) == 1 else { throw CryptoError("RSA signing") }
+        guard mo_sign(handle, Int32(hashBits), data, data.count, &sig, &len) == 1 else {
+            throw CryptoError("RSA signing")
+        }
         return Array(sig[0..<len])
     }
 
@@ -89,8 +95,10 @@ public final class RSAKey: @unchecked Sendable {
     /// Public JWK as Okta publishes it.
     public func publicJWK(kid: String) -> JSON {
         let (n, e) = modulusAndExponent
-        return ["kty": "RSA", "alg": "RS256", "kid": .string(kid), "use": "sig", "e": .string(Base64URL.encode(e)),
-                "n": .string(Base64URL.encode(n))]
+        return [
+            "kty": "RSA", "alg": "RS256", "kid": .string(kid), "use": "sig", "e": .string(Base64URL.encode(e)),
+            "n": .string(Base64URL.encode(n)),
+        ]
     }
 }
 
@@ -126,7 +134,9 @@ public enum Base64URL {
 
 /// Certificates for `--tls`: a CA and a server certificate it signs.
 public enum Certificates {
-    public static func ca(key: RSAKey, commonName: String, notBefore: Int64, notAfter: Int64, serial: Int) throws -> String {
+    public static func ca(key: RSAKey, commonName: String, notBefore: Int64, notAfter: Int64, serial: Int) throws
+        -> String
+    {
         var out: UnsafeMutablePointer<CChar>?
         var len = 0
         guard mo_cert_ca(key.handle, commonName, notBefore, notAfter, serial, &out, &len) == 1, let out else {
@@ -136,12 +146,16 @@ public enum Certificates {
         return String(cString: out)
     }
 
-    public static func server(key: RSAKey, caKey: RSAKey, caPEM: String, commonName: String, subjectAltNames: [String],
-                              notBefore: Int64, notAfter: Int64, serial: Int) throws -> String {
+    public static func server(
+        key: RSAKey, caKey: RSAKey, caPEM: String, commonName: String, subjectAltNames: [String],
+        notBefore: Int64, notAfter: Int64, serial: Int
+    ) throws -> String {
         var out: UnsafeMutablePointer<CChar>?
         var len = 0
         let sans = subjectAltNames.joined(separator: ",")
-        guard mo_cert_leaf(key.handle, caKey.handle, caPEM, commonName, sans, notBefore, notAfter, serial, &out, &len) == 1,
+        guard
+            mo_cert_leaf(key.handle, caKey.handle, caPEM, commonName, sans, notBefore, notAfter, serial, &out, &len)
+                == 1,
             let out
         else { throw CryptoError("creating the server certificate") }
         defer { mo_free(out) }

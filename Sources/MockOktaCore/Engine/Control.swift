@@ -3,8 +3,12 @@ import Foundation
 /// `/__mock/*`: the control API (JSON in and out, never journaled).
 extension MockOkta {
     func controlError(_ status: Int, _ message: String, causes: [JSON] = []) -> HTTPReply {
-        .json(status, ["errorCode": status == 401 ? "E0000011" : (status == 404 ? "E0000007" : "E0000001"),
-                       "errorSummary": .string(message), "errorCauses": .array(causes)])
+        .json(
+            status,
+            [
+                "errorCode": status == 401 ? "E0000011" : (status == 404 ? "E0000007" : "E0000001"),
+                "errorSummary": .string(message), "errorCauses": .array(causes),
+            ])
     }
 
     func handleControl(_ req: HTTPRequestInfo) -> HTTPReply {
@@ -13,12 +17,18 @@ extension MockOkta {
         if let admin = options.adminToken {
             let given = req.header("authorization").flatMap { MockOkta.credential($0, scheme: "Bearer") }
             guard given == admin else {
-                return HTTPReply.json(401, ["errorCode": "E0000011", "errorSummary": "Invalid token provided",
-                                            "errorCauses": [["errorSummary": "The control API needs Authorization: Bearer <admin token>."]]],
-                                      headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
+                return HTTPReply.json(
+                    401,
+                    [
+                        "errorCode": "E0000011", "errorSummary": "Invalid token provided",
+                        "errorCauses": [["errorSummary": "The control API needs Authorization: Bearer <admin token>."]],
+                    ],
+                    headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
             }
         }
-        if req.bodyTooLarge || req.body.count > 1 << 20 { return controlError(413, "Request body too large (limit 1 MiB).") }
+        if req.bodyTooLarge || req.body.count > 1 << 20 {
+            return controlError(413, "Request body too large (limit 1 MiB).")
+        }
         func body() -> JSON? {
             if req.body.isEmpty { return .object([]) }
             return try? JSONParser.parse(bytes: req.body)
@@ -47,24 +57,41 @@ extension MockOkta {
             } catch {
                 let causes = error.issues.map { i -> JSON in
                     let p = i.path.replacingOccurrences(of: "$.rules[0]", with: "$")
-                    return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
+                    return [
+                        "errorSummary": .string("\(p): \(i.message)"), "path": .string(p),
+                        "message": .string(i.message),
+                    ]
                 }
                 return controlError(400, "Api validation failed: rule", causes: causes)
             }
-            if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false }) {
-                return controlError(400, "Api validation failed: rule", causes: [["errorSummary": .string("$.id: duplicate rule id \"\(id)\""),
-                                                                                 "path": "$.id", "message": .string("duplicate rule id \"\(id)\"")]])
+            if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false })
+            {
+                return controlError(
+                    400, "Api validation failed: rule",
+                    causes: [
+                        [
+                            "errorSummary": .string("$.id: duplicate rule id \"\(id)\""),
+                            "path": "$.id", "message": .string("duplicate rule id \"\(id)\""),
+                        ]
+                    ])
             }
-            guard let rule = ScenarioLoader.buildRule(b) else { return controlError(400, "Api validation failed: rule") }
+            guard let rule = ScenarioLoader.buildRule(b) else {
+                return controlError(400, "Api validation failed: rule")
+            }
             addRule(rule)
             return .json(200, scenarioJSON)
         case ("POST", "/__mock/actions"):
             guard let b = body() else { return controlError(400, "The request body was not well-formed.") }
-            let wrapper: JSON = ["version": 1, "name": "action", "description": "action", "timeline": [["atSeconds": 0, "action": b]]]
+            let wrapper: JSON = [
+                "version": 1, "name": "action", "description": "action", "timeline": [["atSeconds": 0, "action": b]],
+            ]
             do { _ = try ScenarioLoader.load(json: wrapper) } catch {
                 let causes = error.issues.map { i -> JSON in
                     let p = i.path.replacingOccurrences(of: "$.timeline[0].action", with: "$")
-                    return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
+                    return [
+                        "errorSummary": .string("\(p): \(i.message)"), "path": .string(p),
+                        "message": .string(i.message),
+                    ]
                 }
                 return controlError(400, "Api validation failed: action", causes: causes)
             }
@@ -79,7 +106,9 @@ extension MockOkta {
             reset()
             return .json(200, ["status": "reset"])
         case ("GET", "/__mock/journal"):
-            if req.queryValue("format") == "har" { return .json(200, HAR.document(filteredJournal(req), baseURL: baseURL)) }
+            if req.queryValue("format") == "har" {
+                return .json(200, HAR.document(filteredJournal(req), baseURL: baseURL))
+            }
             return .json(200, ["entries": .array(filteredJournal(req).map(\.json))])
         case ("DELETE", "/__mock/journal"):
             journal.clear()
@@ -87,30 +116,52 @@ extension MockOkta {
         case ("GET", "/__mock/verify"):
             let report = verify()
             if let f = req.queryValue("format"), f == "junit" || f == "xml" {
-                return HTTPReply(status: 200, headers: [("Content-Type", "application/xml")], body: Array(Verdicts.junit(report, suite: runtime.withLock { $0.scenario?.name ?? "mock-okta" }).utf8))
+                return HTTPReply(
+                    status: 200, headers: [("Content-Type", "application/xml")],
+                    body: Array(
+                        Verdicts.junit(report, suite: runtime.withLock { $0.scenario?.name ?? "mock-okta" }).utf8))
             }
             return .json(200, report.json)
         case ("GET", "/__mock/clock"):
             return .json(200, clock.description)
         case ("POST", "/__mock/clock"):
-            guard let b = body(), case .object = b else { return controlError(400, "The request body was not well-formed.") }
+            guard let b = body(), case .object = b else {
+                return controlError(400, "The request body was not well-formed.")
+            }
             let known = ["advance", "freeze", "offset"]
             if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
-                return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")]])
+                return controlError(
+                    400, "Api validation failed: clock",
+                    causes: [
+                        ["errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")]
+                    ])
             }
             let limit = "at most \(Int64(TenantClock.maxOffsetSeconds)) seconds (100 years) from real time"
             if let o = b["offset"] {
                 guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }
-                guard clock.setOffset(v) else { return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.offset: must be \(limit)")]]) }
+                guard clock.setOffset(v) else {
+                    return controlError(
+                        400, "Api validation failed: clock",
+                        causes: [["errorSummary": .string("$.offset: must be \(limit)")]])
+                }
             }
             if let a = b["advance"] {
                 guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }
-                guard clock.advance(v) else { return controlError(400, "Api validation failed: clock", causes: [["errorSummary": .string("$.advance: would move the clock beyond \(limit)")]]) }
+                guard clock.advance(v) else {
+                    return controlError(
+                        400, "Api validation failed: clock",
+                        causes: [["errorSummary": .string("$.advance: would move the clock beyond \(limit)")]])
+                }
             }
-            if let f = b["freeze"] { guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }; clock.freeze(v) }
+            if let f = b["freeze"] {
+                guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }
+                clock.freeze(v)
+            }
             return .json(200, clock.description)
         case ("POST", "/__mock/tokens"):
-            guard let b = body(), case .object = b else { return controlError(400, "The request body was not well-formed.") }
+            guard let b = body(), case .object = b else {
+                return controlError(400, "The request body was not well-formed.")
+            }
             return mintForControl(b)
         default:
             return controlError(404, "Not found: \(req.method) \(path)")
@@ -134,25 +185,43 @@ extension MockOkta {
         return [
             "credentials": credentials,
             "orgId": .string(t.orgId),
-            "users": .array(t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
-                userJSON(u).removing("_links").setting("adminRole", JSON(u.adminRole?.rawValue))
-            }),
+            "users": .array(
+                t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
+                    userJSON(u).removing("_links").setting("adminRole", JSON(u.adminRole?.rawValue))
+                }),
             "userCount": JSON(t.users.count),
-            "groups": .array(t.groupOrder.compactMap { t.groups[$0] }.map { g in groupJSON(g).removing("_links").setting("members", JSON(g.members)) }),
-            "apps": .array(t.appOrder.compactMap { t.apps[$0] }.map { a in
-                appJSON(a).removing("_links").setting("assignedUsers", JSON(a.assignedUsers)).setting("assignedGroups", JSON(a.assignedGroups))
+            "groups": .array(
+                t.groupOrder.compactMap { t.groups[$0] }.map { g in
+                    groupJSON(g).removing("_links").setting("members", JSON(g.members))
+                }),
+            "apps": .array(
+                t.appOrder.compactMap { t.apps[$0] }.map { a in
+                    appJSON(a).removing("_links").setting("assignedUsers", JSON(a.assignedUsers)).setting(
+                        "assignedGroups", JSON(a.assignedGroups)
+                    )
                     .setting("grants", .object(a.grants.sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) }))
-            }),
-            "authorizationServers": .array(t.serverOrder.compactMap { t.servers[$0] }.map { s in
-                ["id": .string(s.id), "name": .string(s.name), "issuer": .string(issuer(s.id)), "audience": .string(audience(s)),
-                 "scopes": JSON(s.scopes), "keys": JSON(publishedKeys(s, now: clock.now()).map(\.kid)),
-                 "accessTokenLifetimeSeconds": JSON(s.accessTokenLifetime), "rotateRefreshTokens": .bool(s.rotateRefreshTokens)]
-            }),
-            "apiTokens": .array(t.apiTokens.values.sorted { $0.id < $1.id }.map { k in
-                ["id": .string(k.id), "name": .string(k.name), "userId": .string(k.userId), "revoked": .bool(k.revoked)]
-            }),
-            "rateLimits": ["enabled": .bool(rateLimiter.enabled),
-                           "perMinute": .object(rateLimiter.limits().sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) })],
+                }),
+            "authorizationServers": .array(
+                t.serverOrder.compactMap { t.servers[$0] }.map { s in
+                    [
+                        "id": .string(s.id), "name": .string(s.name), "issuer": .string(issuer(s.id)),
+                        "audience": .string(audience(s)),
+                        "scopes": JSON(s.scopes), "keys": JSON(publishedKeys(s, now: clock.now()).map(\.kid)),
+                        "accessTokenLifetimeSeconds": JSON(s.accessTokenLifetime),
+                        "rotateRefreshTokens": .bool(s.rotateRefreshTokens),
+                    ]
+                }),
+            "apiTokens": .array(
+                t.apiTokens.values.sorted { $0.id < $1.id }.map { k in
+                    [
+                        "id": .string(k.id), "name": .string(k.name), "userId": .string(k.userId),
+                        "revoked": .bool(k.revoked),
+                    ]
+                }),
+            "rateLimits": [
+                "enabled": .bool(rateLimiter.enabled),
+                "perMinute": .object(rateLimiter.limits().sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) }),
+            ],
             "clock": clock.description,
         ]
     }
@@ -160,17 +229,27 @@ extension MockOkta {
     func mintForControl(_ b: JSON) -> HTTPReply {
         let known = ["server", "clientId", "user", "scopes", "claims", "lifetimeSeconds", "kid"]
         if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
-            return controlError(400, "Api validation failed: token", causes: [["errorSummary": .string("$.\(bad.0): unknown member; expected one of \(known.joined(separator: ", "))")]])
+            return controlError(
+                400, "Api validation failed: token",
+                causes: [
+                    [
+                        "errorSummary": .string(
+                            "$.\(bad.0): unknown member; expected one of \(known.joined(separator: ", "))")
+                    ]
+                ])
         }
         let serverId = b["server"]?.stringValue ?? "default"
-        guard let s = read({ $0.servers[serverId] }) else { return controlError(404, "Not found: authorization server \(serverId)") }
+        guard let s = read({ $0.servers[serverId] }) else {
+            return controlError(404, "Not found: authorization server \(serverId)")
+        }
         var user: User? = nil
         if let ref = b["user"]?.stringValue {
             guard let u = read({ $0.user(idOrLogin: ref) }) else { return controlError(404, "Not found: user \(ref)") }
             user = u
         }
         let clientId = b["clientId"]?.stringValue ?? secrets.serviceClientId
-        let scopes = b["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? (s.isOrg ? ["okta.users.read"] : ["api.read"])
+        let scopes =
+            b["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? (s.isOrg ? ["okta.users.read"] : ["api.read"])
         let now = clock.now()
         let lifetime = b["lifetimeSeconds"]?.intValue ?? s.accessTokenLifetime
         var extra: [(String, JSON)] = b["claims"]?.objectValue ?? []
@@ -178,8 +257,13 @@ extension MockOkta {
             var signer = activeKey(s)
             if let kid = b["kid"]?.stringValue {
                 let all = read { t in t.servers.values.flatMap(\.keys) }
-                if let k = all.first(where: { $0.kid == kid }), let r = rsaKey(k) { signer = (k, r) } else if kid == "unknown", let stray = strayKey {
-                    signer = (SigningKey(kid: stray.0, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), stray.1)
+                if let k = all.first(where: { $0.kid == kid }), let r = rsaKey(k) {
+                    signer = (k, r)
+                } else if kid == "unknown", let stray = strayKey {
+                    signer = (
+                        SigningKey(kid: stray.0, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil),
+                        stray.1
+                    )
                 } else {
                     return controlError(404, "Not found: key \(kid)")
                 }
@@ -187,7 +271,8 @@ extension MockOkta {
             let iat = Int(now)
             let exp = iat + lifetime  // negative lifetime: already expired
             var claims: [(String, JSON)] = [
-                ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(issuer(s.id))), ("aud", .string(audience(s))),
+                ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(issuer(s.id))),
+                ("aud", .string(audience(s))),
                 ("iat", JSON(iat)), ("exp", JSON(exp)), ("cid", .string(clientId)),
             ]
             if let u = user { claims.append(("uid", .string(u.id))) }
@@ -206,4 +291,3 @@ extension MockOkta {
         }
     }
 }
-

@@ -13,13 +13,17 @@ public struct HTTPRequestInfo: Sendable {
     public var bodyTooLarge = false
     public var userAgent: String { header("user-agent") ?? "" }
 
-    public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-                body: [UInt8] = [], remoteIP: String = "127.0.0.1") {
+    public init(
+        method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: [UInt8] = [], remoteIP: String = "127.0.0.1"
+    ) {
         self.method = method.uppercased()
         self.path = path
         self.query = query
         // HTTP field names are ASCII; Hummingbird's canonical names are already lowercase.
-        self.headers = headers.map { h in h.0.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? (h.0.lowercased(), h.1) : h }
+        self.headers = headers.map { h in
+            h.0.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? (h.0.lowercased(), h.1) : h
+        }
         self.body = body
         self.remoteIP = remoteIP
     }
@@ -134,25 +138,34 @@ public struct OktaAPIError: Error, Sendable {
     public static func notFound(_ what: String) -> OktaAPIError { .init(404, "E0000007", "Not found: \(what)") }
     public static let invalidSession = OktaAPIError(403, "E0000005", "Invalid session")
     public static let invalidToken = OktaAPIError(401, "E0000011", "Invalid token provided")
-    public static let loginExists = OktaAPIError(400, "E0000001", "Api validation failed: login",
-                                                 causes: ["login: An object with this field already exists in the current organization"])
-    public static let forbidden = OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action")
+    public static let loginExists = OktaAPIError(
+        400, "E0000001", "Api validation failed: login",
+        causes: ["login: An object with this field already exists in the current organization"])
+    public static let forbidden = OktaAPIError(
+        403, "E0000006", "You do not have permission to perform the requested action")
     public static let malformedBody = OktaAPIError(400, "E0000003", "The request body was not well-formed.")
-    public static let pathNotFound = OktaAPIError(404, "E0000022", "The endpoint does not support the provided HTTP method")
+    public static let pathNotFound = OktaAPIError(
+        404, "E0000022", "The endpoint does not support the provided HTTP method")
     public static func validation(_ field: String, _ cause: String) -> OktaAPIError {
         .init(400, "E0000001", "Api validation failed: \(field)", causes: ["\(field): \(cause)"])
     }
-    public static let rateLimited = OktaAPIError(429, "E0000047", "API call exceeded rate limit due to too many requests.")
+    public static let rateLimited = OktaAPIError(
+        429, "E0000047", "API call exceeded rate limit due to too many requests.")
     public static let serverError = OktaAPIError(500, "E0000009", "Internal Server Error")
     public static let unavailable = OktaAPIError(503, "E0000010", "Service is in read only mode")
     /// Okta's answer to a JSON endpoint called with another content type (two spaces after "request.", as Okta writes it).
-    public static let badContentType = OktaAPIError(400, "E0000021", "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
+    public static let badContentType = OktaAPIError(
+        400, "E0000021", "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
     public static let badCursor = OktaAPIError(400, "E0000029", "Invalid paging request.", causes: ["Invalid cursor."])
-    public static func invalidSearch(_ cause: String) -> OktaAPIError { .init(400, "E0000031", "Invalid search criteria.", causes: [cause]) }
+    public static func invalidSearch(_ cause: String) -> OktaAPIError {
+        .init(400, "E0000031", "Invalid search criteria.", causes: [cause])
+    }
 
     public func body(errorId: String) -> JSON {
-        ["errorCode": .string(code), "errorSummary": .string(summary), "errorLink": .string(code),
-         "errorId": .string(errorId), "errorCauses": .array(causes.map { ["errorSummary": .string($0)] })]
+        [
+            "errorCode": .string(code), "errorSummary": .string(summary), "errorLink": .string(code),
+            "errorId": .string(errorId), "errorCauses": .array(causes.map { ["errorSummary": .string($0)] }),
+        ]
     }
 }
 
@@ -171,17 +184,23 @@ public struct OAuthError: Error, Sendable {
         self.description = description
     }
 
-    public static func invalidClient(_ d: String = "Client authentication failed. Either the client or the client credentials are invalid.") -> OAuthError {
+    public static func invalidClient(
+        _ d: String = "Client authentication failed. Either the client or the client credentials are invalid."
+    ) -> OAuthError {
         .init(401, "invalid_client", d)
     }
     public static func invalidRequest(_ d: String) -> OAuthError { .init(400, "invalid_request", d) }
     public static func invalidGrant(_ d: String) -> OAuthError { .init(400, "invalid_grant", d) }
-    public static func invalidScope(_ d: String = "One or more scopes are not configured for the authorization server resource.") -> OAuthError {
+    public static func invalidScope(
+        _ d: String = "One or more scopes are not configured for the authorization server resource."
+    ) -> OAuthError {
         .init(400, "invalid_scope", d)
     }
     public static func unauthorizedClient(_ grants: [String]) -> OAuthError {
-        .init(400, "unauthorized_client",
-              "The client is not authorized to use the provided grant type. Configured grant types: [\(grants.joined(separator: ", "))].")
+        .init(
+            400, "unauthorized_client",
+            "The client is not authorized to use the provided grant type. Configured grant types: [\(grants.joined(separator: ", "))]."
+        )
     }
     public static let notAssigned = OAuthError(403, "access_denied", "User is not assigned to the client application.")
 

@@ -27,7 +27,9 @@ extension MockOkta {
             }
         } else if let b = MockOkta.credential(h, scheme: "Basic") {
             id.kind = "Basic"
-            if let d = Data(base64Encoded: b), let s = String(data: d, encoding: .utf8), let c = s.split(separator: ":").first {
+            if let d = Data(base64Encoded: b), let s = String(data: d, encoding: .utf8),
+                let c = s.split(separator: ":").first
+            {
                 id.clientId = String(c).removingPercentEncoding ?? String(c)
             }
         }
@@ -47,7 +49,9 @@ extension MockOkta {
 
     /// Reads `Scheme token` or `Schemetoken` (the Python SDK omits the space).
     static func credential(_ header: String, scheme: String) -> String? {
-        guard header.count >= scheme.count, header.prefix(scheme.count).lowercased() == scheme.lowercased() else { return nil }
+        guard header.count >= scheme.count, header.prefix(scheme.count).lowercased() == scheme.lowercased() else {
+            return nil
+        }
         let rest = header.dropFirst(scheme.count)
         if scheme == "SSWS" || scheme == "Bearer" || scheme == "DPoP" {
             let t = rest.trimmingCharacters(in: .whitespaces)
@@ -60,8 +64,10 @@ extension MockOkta {
     /// Query parameters that carry a credential. Clients put them in URLs (Java's token client sends
     /// `client_secret` in the query); the journal and System Log keep only a short hash of the value.
     static let secretParameters: Set<String> = [
-        "client_secret", "client_assertion", "api_token", "access_token", "refresh_token", "id_token", "id_token_hint", "token",
-        "password", "code", "code_verifier", "assertion", "sessiontoken", "session_token", "subject_token", "actor_token",
+        "client_secret", "client_assertion", "api_token", "access_token", "refresh_token", "id_token", "id_token_hint",
+        "token",
+        "password", "code", "code_verifier", "assertion", "sessiontoken", "session_token", "subject_token",
+        "actor_token",
         "device_code", "passcode", "otp", "state_token", "statetoken",
     ]
 
@@ -85,8 +91,11 @@ extension MockOkta {
     /// The Management API takes JSON: a body in any other content type (or none), or a form content type on
     /// any request, is 400 E0000021 — the class of bug behind okta-sdk-python #309, #383, #400, #426, #431.
     static func checkContentType(_ req: HTTPRequestInfo) throws {
-        let type = req.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        if type == "application/x-www-form-urlencoded" || type == "multipart/form-data" { throw OktaAPIError.badContentType }
+        let type = req.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        if type == "application/x-www-form-urlencoded" || type == "multipart/form-data" {
+            throw OktaAPIError.badContentType
+        }
         guard !req.body.isEmpty else { return }
         guard let t = type, t == "application/json" || t.hasSuffix("+json") else { throw OktaAPIError.badContentType }
     }

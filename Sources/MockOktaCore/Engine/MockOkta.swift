@@ -29,9 +29,12 @@ final class Exchange {
     }
 
     var logContext: SystemLog.Context {
-        let q = req.query.isEmpty ? "" : "?" + MockOkta.redact(query: req.query).map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-        return SystemLog.Context(requestId: id, requestURI: req.path, url: req.path + q, ipAddress: req.remoteIP, userAgent: req.userAgent,
-                                 apiTokenId: apiTokenId)
+        let q =
+            req.query.isEmpty
+            ? "" : "?" + MockOkta.redact(query: req.query).map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return SystemLog.Context(
+            requestId: id, requestURI: req.path, url: req.path + q, ipAddress: req.remoteIP, userAgent: req.userAgent,
+            apiTokenId: apiTokenId)
     }
 
     /// Form body merged with the query string (Java's token client sends parameters in the query).
@@ -88,8 +91,10 @@ public final class MockOkta: Sendable {
     /// Pushed authorization requests by `request_uri` (in memory only: they live minutes).
     let pushedRequests = Mutex<[String: PushedRequest]>([:])
 
-    public init(options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
-                logger: Logger = Logger(label: "mock-okta")) throws {
+    public init(
+        options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),
+        logger: Logger = Logger(label: "mock-okta")
+    ) throws {
         self.options = options
         self.clock = clock
         self.realClock = clock.base
@@ -105,7 +110,8 @@ public final class MockOkta: Sendable {
         // refresh tokens and jtis never repeat an earlier run's. A fresh tenant is generation 0: --seed
         // alone still reproduces it exactly.
         var generation = 0
-        if let stored = store.meta("secrets"), let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
+        if let stored = store.meta("secrets"),
+            let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
             let t = MockOkta.loadTenant(store)
         {
             // A --db file's state wins over --seed.
@@ -121,7 +127,9 @@ public final class MockOkta: Sendable {
             }
             try MockOkta.saveTenant(tenant, store)
             try store.setMeta("seed", String(seed))
-            if let d = try? JSONEncoder().encode(secrets) { try store.setMeta("secrets", String(decoding: d, as: UTF8.self)) }
+            if let d = try? JSONEncoder().encode(secrets) {
+                try store.setMeta("secrets", String(decoding: d, as: UTF8.self))
+            }
         }
         self.seed = seed
         self.secrets = secrets
@@ -146,7 +154,9 @@ public final class MockOkta: Sendable {
         rateLimiter.reset(overrides: tenant.rateLimitOverrides)
         var scenario: Scenario? = nil
         for sc in options.scenarios {
-            if scenario == nil { scenario = sc } else {
+            if scenario == nil {
+                scenario = sc
+            } else {
                 scenario!.rules += sc.rules
                 scenario!.timeline += sc.timeline
                 scenario!.expect += sc.expect
@@ -207,10 +217,13 @@ public final class MockOkta: Sendable {
     }
 
     static func misc(_ t: TenantData) -> Misc {
-        Misc(groupOrder: t.groupOrder, appOrder: t.appOrder, serverOrder: t.serverOrder, revokedAccessTokens: t.revokedAccessTokens,
-             accessTokenCutoffs: t.accessTokenCutoffs, usedAssertionIDs: t.usedAssertionIDs, orgId: t.orgId,
-             defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides, trustedOriginOrder: t.trustedOriginOrder,
-             bearerErrorJSON: t.bearerErrorJSON)
+        Misc(
+            groupOrder: t.groupOrder, appOrder: t.appOrder, serverOrder: t.serverOrder,
+            revokedAccessTokens: t.revokedAccessTokens,
+            accessTokenCutoffs: t.accessTokenCutoffs, usedAssertionIDs: t.usedAssertionIDs, orgId: t.orgId,
+            defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides,
+            trustedOriginOrder: t.trustedOriginOrder,
+            bearerErrorJSON: t.bearerErrorJSON)
     }
 
     static func saveTenant(_ t: TenantData, _ store: Store) throws { try store.replaceAll(rows(t)) }
@@ -220,7 +233,9 @@ public final class MockOkta: Sendable {
         func all<T: Decodable>(_ kind: String, _ type: T.Type) -> [T] {
             store.all(kind: kind).compactMap { try? dec.decode(T.self, from: Data($0.utf8)) }
         }
-        guard let miscText = store.all(kind: "misc").first, let m = try? dec.decode(Misc.self, from: Data(miscText.utf8)) else {
+        guard let miscText = store.all(kind: "misc").first,
+            let m = try? dec.decode(Misc.self, from: Data(miscText.utf8))
+        else {
             return nil
         }
         var t = TenantData()
@@ -286,7 +301,8 @@ public final class MockOkta: Sendable {
                 try store.apply(puts: puts, deletes: deletes)
             } catch {
                 t = before
-                logger.error("a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
+                logger.error(
+                    "a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
                 throw error
             }
             return r
@@ -330,7 +346,9 @@ public final class MockOkta: Sendable {
     }
 
     func activeKey(_ s: AuthServer) -> (SigningKey, RSAKey)? {
-        guard let k = s.keys.first(where: { $0.status == "ACTIVE" }) ?? s.keys.first, let r = rsaKey(k) else { return nil }
+        guard let k = s.keys.first(where: { $0.status == "ACTIVE" }) ?? s.keys.first, let r = rsaKey(k) else {
+            return nil
+        }
         return (k, r)
     }
 
@@ -349,17 +367,22 @@ public final class MockOkta: Sendable {
     /// The ready file's keys: URLs and the default credentials.
     public func readyInfo(port: Int) -> JSON {
         let url = baseURL
-        return ["url": .string(url), "port": JSON(port), "caFile": JSON(caFile.withLock { $0 }), "orgIssuer": .string(url),
-                "defaultIssuer": .string("\(url)/oauth2/default"), "credentials": credentials, "seed": .string(String(seed))]
+        return [
+            "url": .string(url), "port": JSON(port), "caFile": JSON(caFile.withLock { $0 }), "orgIssuer": .string(url),
+            "defaultIssuer": .string("\(url)/oauth2/default"), "credentials": credentials,
+            "seed": .string(String(seed)),
+        ]
     }
 
     public var credentials: JSON {
         let s = secrets
-        let pw = read { t in (t.user(idOrLogin: s.userLogin)?.password, t.user(idOrLogin: s.unassignedLogin)?.password) }
+        let pw = read { t in (t.user(idOrLogin: s.userLogin)?.password, t.user(idOrLogin: s.unassignedLogin)?.password)
+        }
         return [
             "apiToken": .string(s.apiToken), "readOnlyApiToken": .string(s.readOnlyApiToken),
             "serviceClientId": .string(s.serviceClientId), "serviceClientSecret": .string(s.serviceClientSecret),
-            "servicePrivateKeyPem": .string(s.servicePrivateKeyPem), "servicePrivateKeyKid": .string(s.servicePrivateKeyKid),
+            "servicePrivateKeyPem": .string(s.servicePrivateKeyPem),
+            "servicePrivateKeyKid": .string(s.servicePrivateKeyKid),
             "webClientId": .string(s.webClientId), "webClientSecret": .string(s.webClientSecret),
             "webRedirectUri": .string(DefaultTenant.webRedirectURI),
             "user": ["login": .string(s.userLogin), "password": .string(pw.0 ?? s.password)],
@@ -387,15 +410,21 @@ public final class MockOkta: Sendable {
             matched?.params["authServerId"] = s.id
         }
         ex.route = matched?.route.template ?? (req.method == "OPTIONS" ? Router.template(for: req.path) : nil)
-        ex.serverId = matched?.params["authServerId"] ?? (req.path.hasPrefix("/oauth2/v1/") || req.path.hasPrefix("/.well-known/") ? "org" : nil)
+        ex.serverId =
+            matched?.params["authServerId"]
+            ?? (req.path.hasPrefix("/oauth2/v1/") || req.path.hasPrefix("/.well-known/") ? "org" : nil)
         ex.auth = identify(req)
         let retryFor = req.header("x-okta-retry-for")
-        let retryCount = req.header("x-okta-retry-count").flatMap { Int($0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") }
+        let retryCount = req.header("x-okta-retry-count").flatMap {
+            Int($0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")
+        }
         journal.begin { seq in
-            JournalEntry(seq: seq, id: ex.id, receivedAt: realClock.now(), finishedAt: nil, disconnectedAt: nil, method: req.method,
-                         path: req.path, route: ex.route, query: MockOkta.redact(query: req.query), status: nil, auth: ex.auth,
-                         retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor, retryCount: retryCount, rule: nil, fault: nil,
-                         headers: MockOkta.redact(req.headers), resetAt: nil, dateSent: nil, tokenError: nil)
+            JournalEntry(
+                seq: seq, id: ex.id, receivedAt: realClock.now(), finishedAt: nil, disconnectedAt: nil,
+                method: req.method,
+                path: req.path, route: ex.route, query: MockOkta.redact(query: req.query), status: nil, auth: ex.auth,
+                retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor, retryCount: retryCount, rule: nil, fault: nil,
+                headers: MockOkta.redact(req.headers), resetAt: nil, dateSent: nil, tokenError: nil)
         }
 
         var reply: HTTPReply
@@ -405,14 +434,26 @@ public final class MockOkta: Sendable {
         var omitDate = false
         if req.bodyTooLarge || req.body.count > 1 << 20 {
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
-            reply = req.path.hasPrefix("/oauth2/")
-                ? HTTPReply.json(413, ["error": "invalid_request", "error_description": "The request body is too large (limit 1 MiB)."])
-                : HTTPReply.json(413, OktaAPIError(413, "E0000001", "Api validation failed: request body",
-                                                   causes: ["The request body is too large (limit 1 MiB)."]).body(errorId: errorId()))
-        } else if let fired, !fired.fault.kind.isTokenFault, let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate) {
+            reply =
+                req.path.hasPrefix("/oauth2/")
+                ? HTTPReply.json(
+                    413,
+                    ["error": "invalid_request", "error_description": "The request body is too large (limit 1 MiB)."])
+                : HTTPReply.json(
+                    413,
+                    OktaAPIError(
+                        413, "E0000001", "Api validation failed: request body",
+                        causes: ["The request body is too large (limit 1 MiB)."]
+                    ).body(errorId: errorId()))
+        } else if let fired, !fired.fault.kind.isTokenFault,
+            let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate)
+        {
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
             reply = r
-            if case .rateLimit = fired.fault.kind { decision = RateLimiter.Decision(bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(now) + 0, allowed: false) }
+            if case .rateLimit = fired.fault.kind {
+                decision = RateLimiter.Decision(
+                    bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(now) + 0, allowed: false)
+            }
         } else if req.method == "OPTIONS" {
             // A CORS preflight: answered from the trusted origins, never counted against a rate limit.
             decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
@@ -453,8 +494,10 @@ public final class MockOkta: Sendable {
         reply.firedFault = fired?.fault.kind.name
         // The reset the client was told, as a real-clock deadline (the tenant clock may be offset).
         let realNow = realClock.now()
-        let resetHeader: Double? = reply.status == 429
-            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map(Double.init) : nil
+        let resetHeader: Double? =
+            reply.status == 429
+            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map(Double.init)
+            : nil
         let resetAt = resetHeader.map { realNow + ($0 - now) }
         // What an SDK computes from the headers: X-Rate-Limit-Reset − Date (both whole seconds).
         let resetDistance = omitDate ? nil : resetHeader.map { $0 - now.rounded(.down) }
@@ -485,8 +528,10 @@ public final class MockOkta: Sendable {
 
     /// The Okta error body for a request the HTTP layer could not parse.
     public func unparseableRequestBody() -> [UInt8] {
-        OktaAPIError(400, "E0000003", "The request body was not well-formed.", causes: ["The HTTP request could not be parsed."])
-            .body(errorId: errorId()).bytes
+        OktaAPIError(
+            400, "E0000003", "The request body was not well-formed.", causes: ["The HTTP request could not be parsed."]
+        )
+        .body(errorId: errorId()).bytes
     }
 
     func errorId() -> String { "oae" + ids.string(22, alphabet: RandomSource.b64url) }
@@ -508,8 +553,10 @@ public final class MockOkta: Sendable {
     func dispatch(_ ex: Exchange, _ matched: Router.Matched?) -> HTTPReply {
         guard let matched else {
             if Router.pathExists(ex.req.path) { return oktaError(.pathNotFound.with(status: 405)) }
-            return oktaError(OktaAPIError(404, "E0000022", "The endpoint does not support the provided HTTP method")
-                .with(status: 404, code: "E0000007", summary: "Not found: Resource not found: \(ex.req.path) (Path)"))
+            return oktaError(
+                OktaAPIError(404, "E0000022", "The endpoint does not support the provided HTTP method")
+                    .with(
+                        status: 404, code: "E0000007", summary: "Not found: Resource not found: \(ex.req.path) (Path)"))
         }
         do {
             if ex.req.path.hasPrefix("/api/v1/") { try MockOkta.checkContentType(ex.req) }
@@ -539,15 +586,19 @@ public final class MockOkta: Sendable {
     }
 
     /// Writes a System Log event. The type, its legacy id and default message come from `EventType` (Okta's catalogue).
-    func logEvent(_ type: EventType, _ message: String? = nil, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
-                  result: String = "SUCCESS", reason: String? = nil, severity: String? = nil, ex: Exchange?,
-                  debug: [(String, JSON)] = []) {
+    func logEvent(
+        _ type: EventType, _ message: String? = nil, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
+        result: String = "SUCCESS", reason: String? = nil, severity: String? = nil, ex: Exchange?,
+        debug: [(String, JSON)] = []
+    ) {
         let failed = result == "FAILURE" || result == "DENY"
-        systemLog.write(uuid: ids.uuid(), published: clock.now(), eventType: type.rawValue, legacyEventType: type.legacy(failed: failed),
-                        displayMessage: message ?? type.displayMessage,
-                        severity: severity ?? (result == "SUCCESS" || result == "ALLOW" ? "INFO" : "WARN"), actor: actor,
-                        targets: targets, result: result, reason: reason, context: ex?.logContext,
-                        extraDebug: type.mockOnly ? debug + [("mockOnly", true)] : debug)
+        systemLog.write(
+            uuid: ids.uuid(), published: clock.now(), eventType: type.rawValue,
+            legacyEventType: type.legacy(failed: failed),
+            displayMessage: message ?? type.displayMessage,
+            severity: severity ?? (result == "SUCCESS" || result == "ALLOW" ? "INFO" : "WARN"), actor: actor,
+            targets: targets, result: result, reason: reason, context: ex?.logContext,
+            extraDebug: type.mockOnly ? debug + [("mockOnly", true)] : debug)
     }
 }
 

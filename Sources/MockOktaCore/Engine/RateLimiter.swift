@@ -4,11 +4,15 @@ import Foundation
 /// concurrency limit. Windows are not aligned to the clock: a bucket's minute starts with its first request.
 public final class RateLimiter: Sendable {
     public static let defaults: [String: Int] = [
-        "users": 600, "users.id": 2000, "users.id.write": 600, "groups": 500, "groups.id": 1000, "apps": 100, "apps.id": 500,
+        "users": 600, "users.id": 2000, "users.id.write": 600, "groups": 500, "groups.id": 1000, "apps": 100,
+        "apps.id": 500,
         "logs": 120, "token": 2000, "authorize": 2000, "oauth2": 600, "api": 1200, "keys": 10000, "concurrency": 75,
     ]
 
-    struct Bucket { var windowStart: Double; var count: Int }
+    struct Bucket {
+        var windowStart: Double
+        var count: Int
+    }
     struct State {
         var buckets: [String: Bucket] = [:]
         var limits: [String: Int] = RateLimiter.defaults
@@ -64,7 +68,8 @@ public final class RateLimiter: Sendable {
             }
             s.buckets[bucket] = b
             let reset = Int((b.windowStart + 60).rounded(.up))
-            return Decision(bucket: bucket, limit: limit, remaining: max(0, limit - b.count), reset: reset, allowed: allowed)
+            return Decision(
+                bucket: bucket, limit: limit, remaining: max(0, limit - b.count), reset: reset, allowed: allowed)
         }
     }
 
@@ -85,7 +90,10 @@ public final class RateLimiter: Sendable {
     /// First violation each 60 s is logged, as Okta does.
     public func shouldLogConcurrencyViolation(now: Double) -> Bool {
         state.withLock { s in
-            if now - s.lastConcurrencyViolationLog >= 60 { s.lastConcurrencyViolationLog = now; return true }
+            if now - s.lastConcurrencyViolationLog >= 60 {
+                s.lastConcurrencyViolationLog = now
+                return true
+            }
             return false
         }
     }

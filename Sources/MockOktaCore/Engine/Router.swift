@@ -17,14 +17,17 @@ struct Router {
     }
 
     static func r(_ methods: String, _ template: String, _ h: @escaping Handler) -> Route {
-        Route(methods: Set(methods.split(separator: "|").map(String.init)), template: template,
-              segments: template.split(separator: "/").map(String.init), handler: h)
+        Route(
+            methods: Set(methods.split(separator: "|").map(String.init)), template: template,
+            segments: template.split(separator: "/").map(String.init), handler: h)
     }
 
     static let routes: [Route] = [
         // OIDC / OAuth 2.0, org server
         r("GET", "/.well-known/openid-configuration") { m, ex, _ in try m.discovery(ex, serverId: "org", oidc: true) },
-        r("GET", "/.well-known/oauth-authorization-server") { m, ex, _ in try m.discovery(ex, serverId: "org", oidc: false) },
+        r("GET", "/.well-known/oauth-authorization-server") { m, ex, _ in
+            try m.discovery(ex, serverId: "org", oidc: false)
+        },
         r("GET", "/oauth2/v1/keys") { m, ex, _ in try m.keys(ex, serverId: "org") },
         r("POST", "/oauth2/v1/token") { m, ex, _ in try m.token(ex, serverId: "org") },
         r("GET|POST", "/oauth2/v1/authorize") { m, ex, _ in try m.authorize(ex, serverId: "org") },
@@ -42,18 +45,27 @@ struct Router {
         },
         r("GET", "/oauth2/{authServerId}/v1/keys") { m, ex, p in try m.keys(ex, serverId: p["authServerId"]!) },
         r("POST", "/oauth2/{authServerId}/v1/token") { m, ex, p in try m.token(ex, serverId: p["authServerId"]!) },
-        r("GET|POST", "/oauth2/{authServerId}/v1/authorize") { m, ex, p in try m.authorize(ex, serverId: p["authServerId"]!) },
-        r("POST", "/oauth2/{authServerId}/v1/introspect") { m, ex, p in try m.introspect(ex, serverId: p["authServerId"]!) },
+        r("GET|POST", "/oauth2/{authServerId}/v1/authorize") { m, ex, p in
+            try m.authorize(ex, serverId: p["authServerId"]!)
+        },
+        r("POST", "/oauth2/{authServerId}/v1/introspect") { m, ex, p in
+            try m.introspect(ex, serverId: p["authServerId"]!)
+        },
         r("POST", "/oauth2/{authServerId}/v1/revoke") { m, ex, p in try m.revoke(ex, serverId: p["authServerId"]!) },
-        r("GET|POST", "/oauth2/{authServerId}/v1/userinfo") { m, ex, p in try m.userinfo(ex, serverId: p["authServerId"]!) },
-        r("GET|POST", "/oauth2/{authServerId}/v1/logout") { m, ex, p in try m.logout(ex, serverId: p["authServerId"]!) },
+        r("GET|POST", "/oauth2/{authServerId}/v1/userinfo") { m, ex, p in
+            try m.userinfo(ex, serverId: p["authServerId"]!)
+        },
+        r("GET|POST", "/oauth2/{authServerId}/v1/logout") { m, ex, p in try m.logout(ex, serverId: p["authServerId"]!)
+        },
         r("POST", "/oauth2/{authServerId}/v1/par") { m, ex, p in try m.par(ex, serverId: p["authServerId"]!) },
         // Management API: users
         r("GET", "/api/v1/users") { m, ex, _ in try m.listUsers(ex) },
         r("POST", "/api/v1/users") { m, ex, _ in try m.createUser(ex) },
         r("GET", "/api/v1/users/me") { m, ex, _ in try m.me(ex) },
         r("GET", "/api/v1/users/{id}") { m, ex, p in try m.getUser(ex, p["id"]!) },
-        r("POST|PUT", "/api/v1/users/{id}") { m, ex, p in try m.updateUser(ex, p["id"]!, replace: ex.req.method == "PUT") },
+        r("POST|PUT", "/api/v1/users/{id}") { m, ex, p in
+            try m.updateUser(ex, p["id"]!, replace: ex.req.method == "PUT")
+        },
         r("DELETE", "/api/v1/users/{id}") { m, ex, p in try m.deleteUser(ex, p["id"]!) },
         r("POST", "/api/v1/users/{id}/lifecycle/{op}") { m, ex, p in try m.lifecycle(ex, p["id"]!, p["op"]!) },
         r("GET", "/api/v1/users/{id}/groups") { m, ex, p in try m.userGroups(ex, p["id"]!) },
@@ -82,18 +94,28 @@ struct Router {
         r("GET", "/api/v1/apps/{appId}/users") { m, ex, p in try m.appUsers(ex, p["appId"]!) },
         r("POST", "/api/v1/apps/{appId}/users") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, nil) },
         r("GET", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.getAppUser(ex, p["appId"]!, p["userId"]!) },
-        r("POST", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.assignAppUser(ex, p["appId"]!, p["userId"]!) },
-        r("DELETE", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in try m.unassignAppUser(ex, p["appId"]!, p["userId"]!) },
+        r("POST", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in
+            try m.assignAppUser(ex, p["appId"]!, p["userId"]!)
+        },
+        r("DELETE", "/api/v1/apps/{appId}/users/{userId}") { m, ex, p in
+            try m.unassignAppUser(ex, p["appId"]!, p["userId"]!)
+        },
         r("GET", "/api/v1/apps/{appId}/groups") { m, ex, p in try m.appGroups(ex, p["appId"]!) },
-        r("GET", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in try m.getAppGroup(ex, p["appId"]!, p["groupId"]!) },
-        r("PUT", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: true) },
+        r("GET", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in
+            try m.getAppGroup(ex, p["appId"]!, p["groupId"]!)
+        },
+        r("PUT", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in
+            try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: true)
+        },
         r("DELETE", "/api/v1/apps/{appId}/groups/{groupId}") { m, ex, p in
             try m.assignAppGroup(ex, p["appId"]!, p["groupId"]!, add: false)
         },
         // System Log, authorization servers
         r("GET", "/api/v1/logs") { m, ex, _ in try m.logs(ex) },
         r("GET", "/api/v1/authorizationServers") { m, ex, _ in try m.listAuthServers(ex) },
-        r("GET", "/api/v1/authorizationServers/{authServerId}") { m, ex, p in try m.getAuthServer(ex, p["authServerId"]!) },
+        r("GET", "/api/v1/authorizationServers/{authServerId}") { m, ex, p in
+            try m.getAuthServer(ex, p["authServerId"]!)
+        },
         // trusted origins
         r("GET", "/api/v1/trustedOrigins") { m, ex, _ in try m.listTrustedOrigins(ex) },
         r("POST", "/api/v1/trustedOrigins") { m, ex, _ in try m.createTrustedOrigin(ex) },
@@ -111,7 +133,8 @@ struct Router {
         for (t, p) in zip(route.segments, parts) {
             if t.hasPrefix("{") {
                 let raw = String(p)
-                params[String(t.dropFirst().dropLast())] = raw.utf8.contains(37) ? (raw.removingPercentEncoding ?? raw) : raw
+                params[String(t.dropFirst().dropLast())] =
+                    raw.utf8.contains(37) ? (raw.removingPercentEncoding ?? raw) : raw
             } else if t != p {
                 return nil
             }

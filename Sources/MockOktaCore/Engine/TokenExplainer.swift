@@ -36,12 +36,20 @@ public enum TokenExplainer {
         }
     }
 
-    public static func explain(_ token: String, method: String, path: String, options: MockOktaOptions, seedKnown: Bool,
-                               issuerKeys: IssuerKeys? = nil) throws -> Explanation {
+    public static func explain(
+        _ token: String, method: String, path: String, options: MockOktaOptions, seedKnown: Bool,
+        issuerKeys: IssuerKeys? = nil
+    ) throws -> Explanation {
         guard let jwt = DecodedJWT(token) else {
-            return Explanation(accepted: false, text: "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): this is not a JWT (expected three base64url parts separated by dots).")
+            return Explanation(
+                accepted: false,
+                text:
+                    "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): this is not a JWT (expected three base64url parts separated by dots)."
+            )
         }
-        if let issuerKeys { return explain(jwt, method: method, path: path, keys: issuerKeys, now: Date().timeIntervalSince1970) }
+        if let issuerKeys {
+            return explain(jwt, method: method, path: path, keys: issuerKeys, now: Date().timeIntervalSince1970)
+        }
         let engine = try MockOkta(options: options)
         let iss = jwt.claims["iss"]?.stringValue ?? ""
         if let u = URL(string: iss), let scheme = u.scheme, let host = u.host {
@@ -54,32 +62,53 @@ public enum TokenExplainer {
         let servers = engine.read { t in t.serverOrder.compactMap { t.servers[$0] } }
         let signer = servers.first { s in engine.publishedKeys(s, now: now).contains { $0.kid == jwt.kid } }
         if let s = signer, let k = s.keys.first(where: { $0.kid == jwt.kid }), let key = engine.rsaKey(k) {
-            check(jwt.verify(with: key), "signed with kid \(jwt.kid ?? "") of the \(s.id) authorization server" + (jwt.verify(with: key) ? "" : " — but the signature does not verify"))
+            check(
+                jwt.verify(with: key),
+                "signed with kid \(jwt.kid ?? "") of the \(s.id) authorization server"
+                    + (jwt.verify(with: key) ? "" : " — but the signature does not verify"))
         } else {
-            check(false, "kid \(jwt.kid ?? "(none)") is not published by this tenant" + (seedKnown ? "" : " (give --seed or --db of the tenant that issued it)"))
+            check(
+                false,
+                "kid \(jwt.kid ?? "(none)") is not published by this tenant"
+                    + (seedKnown ? "" : " (give --seed or --db of the tenant that issued it)"))
         }
         if let exp = jwt.claims["exp"]?.doubleValue {
-            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)")
+            check(
+                exp > now,
+                exp > now
+                    ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)"
+                    : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)")
         } else {
             check(false, "no exp claim")
         }
         if let nbf = jwt.claims["nbf"]?.doubleValue { check(nbf <= now, "not before \(TimeFormat.iso(nbf))") }
         let issuerServer = servers.first { engine.issuer($0.id) == iss }
-        check(issuerServer != nil, "iss \(iss) " + (issuerServer.map { "is the \($0.id) authorization server" } ?? "matches no authorization server of this tenant"))
+        check(
+            issuerServer != nil,
+            "iss \(iss) "
+                + (issuerServer.map { "is the \($0.id) authorization server" }
+                    ?? "matches no authorization server of this tenant"))
         if let s = issuerServer {
             let aud = jwt.claims["aud"]?.stringValue ?? ""
-            check(aud == engine.audience(s) || jwt.claims["cid"] == nil, "aud \(aud) (the \(s.id) server's audience is \(engine.audience(s)))")
+            check(
+                aud == engine.audience(s) || jwt.claims["cid"] == nil,
+                "aud \(aud) (the \(s.id) server's audience is \(engine.audience(s)))")
         }
         let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if path.hasPrefix("/api/v1/") {
             if let s = issuerServer, !s.isOrg {
-                check(false, "the Management API only accepts tokens from the org authorization server; this one is from \(s.id)")
+                check(
+                    false,
+                    "the Management API only accepts tokens from the org authorization server; this one is from \(s.id)"
+                )
             }
             let need = MockOkta.requiredScope(path, write: method != "GET")
-            check(scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")),
-                  "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]")
+            check(
+                scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")),
+                "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]")
         }
-        let reply = engine.handle(HTTPRequestInfo(method: method, path: path, headers: [("authorization", "Bearer \(token)")]))
+        let reply = engine.handle(
+            HTTPRequestInfo(method: method, path: path, headers: [("authorization", "Bearer \(token)")]))
         let accepted = reply.status < 400
         var verdict = "Okta would answer \(reply.status)"
         if let b = reply.bodyJSON, let code = b["errorCode"]?.stringValue {
@@ -91,68 +120,111 @@ public enum TokenExplainer {
             verdict += ": " + String(w[r.upperBound...].prefix { $0 != "\"" })
         }
         if accepted { verdict = "Okta would accept this token for \(method) \(path) (\(reply.status))." }
-        let text = "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n") + "\n" + verdict
+        let text =
+            "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n") + "\n"
+            + verdict
         return Explanation(accepted: accepted, text: text)
     }
 
     /// Judges a token against keys fetched from its issuer: each check in words, then Okta's answer for the
     /// first one that fails.
     static func explain(_ jwt: DecodedJWT, method: String, path: String, keys: IssuerKeys, now: Double) -> Explanation {
-        var lines = [keys.keys.isEmpty ? "  keys: none (\(keys.jwksURI))" : "  keys: \(keys.keys.count) from \(keys.jwksURI) (the issuer's discovery document)"]
+        var lines = [
+            keys.keys.isEmpty
+                ? "  keys: none (\(keys.jwksURI))"
+                : "  keys: \(keys.keys.count) from \(keys.jwksURI) (the issuer's discovery document)"
+        ]
         var problem: String? = nil
         var status = 401
         func check(_ ok: Bool, _ what: String, _ why: String) {
             lines.append("  [\(ok ? "ok" : "!!")] \(what)")
             if !ok && problem == nil { problem = why }
         }
-        check(jwt.alg == "RS256", "alg is \(jwt.alg ?? "missing") (Okta signs and accepts RS256 only)", "The access token is invalid: unsupported signing algorithm.")
-        if let jwk = keys.keys.first(where: { $0["kid"]?.stringValue == jwt.kid }), let n = jwk["n"]?.stringValue.flatMap(Base64URL.decode),
+        check(
+            jwt.alg == "RS256", "alg is \(jwt.alg ?? "missing") (Okta signs and accepts RS256 only)",
+            "The access token is invalid: unsupported signing algorithm.")
+        if let jwk = keys.keys.first(where: { $0["kid"]?.stringValue == jwt.kid }),
+            let n = jwk["n"]?.stringValue.flatMap(Base64URL.decode),
             let e = jwk["e"]?.stringValue.flatMap(Base64URL.decode), let key = try? RSAKey(modulus: n, exponent: e)
         {
             let ok = jwt.verify(with: key)
-            check(ok, "signed with kid \(jwt.kid ?? "") published at \(keys.jwksURI)" + (ok ? "" : " — but the signature does not verify"),
-                  "The access token is invalid: signature validation failed.")
+            check(
+                ok,
+                "signed with kid \(jwt.kid ?? "") published at \(keys.jwksURI)"
+                    + (ok ? "" : " — but the signature does not verify"),
+                "The access token is invalid: signature validation failed.")
         } else if keys.keys.isEmpty {
-            check(false, "kid \(jwt.kid ?? "(none)") cannot be checked without keys", "The signature could not be checked (no keys).")
+            check(
+                false, "kid \(jwt.kid ?? "(none)") cannot be checked without keys",
+                "The signature could not be checked (no keys).")
         } else {
-            check(false, "kid \(jwt.kid ?? "(none)") is not among the issuer's published keys (rotated away, or another issuer's token)",
-                  "The access token is invalid: unknown signing key.")
+            check(
+                false,
+                "kid \(jwt.kid ?? "(none)") is not among the issuer's published keys (rotated away, or another issuer's token)",
+                "The access token is invalid: unknown signing key.")
         }
         if let exp = jwt.claims["exp"]?.doubleValue {
-            check(exp > now, exp > now ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)" : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)",
-                  "The token has expired.")
+            check(
+                exp > now,
+                exp > now
+                    ? "expires \(TimeFormat.iso(exp)) (in \(seconds(exp - now)) s)"
+                    : "expired \(TimeFormat.iso(exp)) (\(seconds(now - exp)) s ago)",
+                "The token has expired.")
         } else {
             check(false, "no exp claim", "The access token is invalid.")
         }
-        if let nbf = jwt.claims["nbf"]?.doubleValue { check(nbf <= now, "not before \(TimeFormat.iso(nbf))", "The token is not valid yet.") }
+        if let nbf = jwt.claims["nbf"]?.doubleValue {
+            check(nbf <= now, "not before \(TimeFormat.iso(nbf))", "The token is not valid yet.")
+        }
         let iss = jwt.claims["iss"]?.stringValue ?? ""
-        check(iss == keys.issuer, "iss \(iss)" + (iss == keys.issuer ? " is the issuer whose keys these are" : " differs from the discovery document's issuer \(keys.issuer)"),
-              "The access token provided has an invalid issuer.")
-        check(jwt.claims["cid"] != nil, jwt.claims["cid"] != nil ? "an access token (cid \(jwt.claims["cid"]?.stringValue ?? ""))" : "not an access token (no cid: an ID token?)",
-              "The access token is invalid: this is not an access token.")
+        check(
+            iss == keys.issuer,
+            "iss \(iss)"
+                + (iss == keys.issuer
+                    ? " is the issuer whose keys these are"
+                    : " differs from the discovery document's issuer \(keys.issuer)"),
+            "The access token provided has an invalid issuer.")
+        check(
+            jwt.claims["cid"] != nil,
+            jwt.claims["cid"] != nil
+                ? "an access token (cid \(jwt.claims["cid"]?.stringValue ?? ""))"
+                : "not an access token (no cid: an ID token?)",
+            "The access token is invalid: this is not an access token.")
         if path.hasPrefix("/api/v1/"), problem == nil {
             let custom = iss.contains("/oauth2/")
-            check(!custom, custom ? "the Management API only accepts tokens from the org authorization server; this one is from \(iss)" : "issued by the org authorization server",
-                  "The access token provided has an invalid issuer.")
+            check(
+                !custom,
+                custom
+                    ? "the Management API only accepts tokens from the org authorization server; this one is from \(iss)"
+                    : "issued by the org authorization server",
+                "The access token provided has an invalid issuer.")
             if problem == nil {
                 let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 let need = MockOkta.requiredScope(path, write: method != "GET")
-                let has = scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage"))
-                check(has, "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]", "insufficient_scope")
+                let has =
+                    scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage"))
+                check(
+                    has, "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]",
+                    "insufficient_scope")
                 if !has { status = 403 }
             }
         }
         let text: String
         if let problem {
             if path.hasPrefix("/api/v1/") {
-                text = status == 403 ? "Okta would answer 403 (insufficient_scope, E0000006 for SSWS callers)" : "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): \(problem)"
+                text =
+                    status == 403
+                    ? "Okta would answer 403 (insufficient_scope, E0000006 for SSWS callers)"
+                    : "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): \(problem)"
             } else {
                 text = "Okta would answer \(status) invalid_token: \(problem)"
             }
         } else {
             text = "Okta would accept this token for \(method) \(path)."
         }
-        return Explanation(accepted: problem == nil,
-                           text: "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n") + "\n" + text)
+        return Explanation(
+            accepted: problem == nil,
+            text: "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n")
+                + "\n" + text)
     }
 }

@@ -71,7 +71,8 @@ public enum EventType: String, CaseIterable, Sendable {
     /// The V1 id Okta writes in `legacyEventType` (2020.12.1 catalogue mappings); nil where the V2 id has none.
     public var legacy: String? {
         switch self {
-        case .userSessionStart: return "core.user_auth.login_success"  // failures: core.user_auth.login_failed (see `legacy(failed:)`)
+        // Failures: core.user_auth.login_failed (see `legacy(failed:)`).
+        case .userSessionStart: return "core.user_auth.login_success"
         case .userSessionClear: return "core.user_auth.session_clear"
         case .userAuthenticationSSO: return "app.auth.sso"
         case .userLifecycleCreate: return "core.user.config.user_creation.success"
@@ -114,8 +115,10 @@ public enum EventType: String, CaseIterable, Sendable {
         case .oauthKeyRollover: return "app.oauth2.key.rollover.legacy"
         case .oauthASKeyRollover: return "app.oauth2.as.key.rollover.legacy"
         case .oauthAdminConsentRevoke: return "app.oauth2.admin.consent.revoke_success"
-        case .userAccountExpirePassword, .groupProfileUpdate, .trustedOriginCreate, .trustedOriginUpdate, .trustedOriginDelete,
-            .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected, .requestDenied:
+        case .userAccountExpirePassword, .groupProfileUpdate, .trustedOriginCreate, .trustedOriginUpdate,
+            .trustedOriginDelete,
+            .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected,
+            .requestDenied:
             return nil
         }
     }
@@ -127,7 +130,8 @@ public enum EventType: String, CaseIterable, Sendable {
         case .oauthAuthorize: return failed ? "app.oauth2.authorize_failure" : nil
         case .oauthASAuthorize: return failed ? "app.oauth2.as.authorize_failure" : nil
         case .oauthTokenRevoke: return failed ? "app.oauth2.token.revoke_failure" : "app.oauth2.token.revoke_success"
-        case .oauthASTokenRevoke: return failed ? "app.oauth2.as.token.revoke_failure" : "app.oauth2.as.token.revoke_success"
+        case .oauthASTokenRevoke:
+            return failed ? "app.oauth2.as.token.revoke_failure" : "app.oauth2.as.token.revoke_success"
         default: return legacy
         }
     }
@@ -195,15 +199,19 @@ public enum EventType: String, CaseIterable, Sendable {
     /// Names that troubleshooting guides use but no Okta catalogue has, with the ids that carry the same intent.
     /// A System Log filter on one of them answers as Okta does (an empty list); the server prints the hint once.
     public static let notInCatalogue: [String: String] = [
-        "oauth2.token.grant.reject": "app.oauth2.as.token.grant or app.oauth2.token.grant with outcome.result eq \"FAILURE\"",
-        "api.token.invalid": "none in Okta, which writes no event for a rejected API token; the mock writes the mock-only system.operation.request_denied",
+        "oauth2.token.grant.reject":
+            "app.oauth2.as.token.grant or app.oauth2.token.grant with outcome.result eq \"FAILURE\"",
+        "api.token.invalid":
+            "none in Okta, which writes no event for a rejected API token; the mock writes the mock-only system.operation.request_denied",
         "system.api_token.invalid_token": "none in Okta; the mock writes the mock-only system.operation.request_denied",
         "app.generic.unassign_user": "application.user_membership.remove",
         "user.password.expire": "user.account.expire_password",
-        "system.authorization_server.key.rotated": "app.oauth2.as.key.rollover (custom servers) or app.oauth2.key.rollover (org server)",
+        "system.authorization_server.key.rotated":
+            "app.oauth2.as.key.rollover (custom servers) or app.oauth2.key.rollover (org server)",
         "app.oauth2.scope.grant.revoke": "app.oauth2.admin.consent.revoke",
         "system.rate.limit.violation": "system.org.rate_limit.violation",
         "app.oauth2.resource.access": "none in Okta; the mock writes the mock-only system.operation.request_denied",
-        "system.operation.permission.denied": "none in Okta; the mock writes the mock-only system.operation.request_denied",
+        "system.operation.permission.denied":
+            "none in Okta; the mock writes the mock-only system.operation.request_denied",
     ]
 }

@@ -4,8 +4,12 @@ import Foundation
 /// proxies. Bodies are not kept, so `content` is empty; faults, rule ids and retries are in `_mockOkta`.
 public enum HAR {
     public static func document(_ entries: [JournalEntry], baseURL: String) -> JSON {
-        ["log": ["version": "1.2", "creator": ["name": "mock-okta", "version": .string(MockOktaVersion.release)],
-                 "pages": [], "entries": .array(entries.map { entry($0, baseURL: baseURL) })]]
+        [
+            "log": [
+                "version": "1.2", "creator": ["name": "mock-okta", "version": .string(MockOktaVersion.release)],
+                "pages": [], "entries": .array(entries.map { entry($0, baseURL: baseURL) }),
+            ]
+        ]
     }
 
     static func entry(_ e: JournalEntry, baseURL: String) -> JSON {
@@ -14,24 +18,33 @@ public enum HAR {
         let end = e.disconnectedAt ?? e.finishedAt
         let time = end.map { max(0, ($0 - e.receivedAt) * 1000) } ?? -1
         var responseHeaders: [JSON] = [["name": "X-Okta-Request-Id", "value": .string(e.id)]]
-        if let reset = e.resetAt { responseHeaders.append(["name": "X-Rate-Limit-Reset", "value": .string(String(Int(reset)))]) }
+        if let reset = e.resetAt {
+            responseHeaders.append(["name": "X-Rate-Limit-Reset", "value": .string(String(Int(reset)))])
+        }
         let status = e.status ?? 0
         return [
             "startedDateTime": .string(TimeFormat.iso(e.receivedAt)),
             "time": .number(time < 0 ? 0 : (time * 1000).rounded() / 1000),
-            "request": ["method": .string(e.method), "url": .string(url), "httpVersion": "HTTP/1.1", "cookies": [],
-                        "headers": .array(e.headers.map { ["name": .string($0.0), "value": .string($0.1)] }),
-                        "queryString": .array(e.query.map { ["name": .string($0.0), "value": .string($0.1)] }),
-                        "headersSize": -1, "bodySize": -1],
-            "response": ["status": JSON(status), "statusText": .string(status == 0 ? "" : reason(status)), "httpVersion": "HTTP/1.1",
-                         "cookies": [], "headers": .array(responseHeaders), "content": ["size": 0, "mimeType": ""],
-                         "redirectURL": "", "headersSize": -1, "bodySize": -1],
+            "request": [
+                "method": .string(e.method), "url": .string(url), "httpVersion": "HTTP/1.1", "cookies": [],
+                "headers": .array(e.headers.map { ["name": .string($0.0), "value": .string($0.1)] }),
+                "queryString": .array(e.query.map { ["name": .string($0.0), "value": .string($0.1)] }),
+                "headersSize": -1, "bodySize": -1,
+            ],
+            "response": [
+                "status": JSON(status), "statusText": .string(status == 0 ? "" : reason(status)),
+                "httpVersion": "HTTP/1.1",
+                "cookies": [], "headers": .array(responseHeaders), "content": ["size": 0, "mimeType": ""],
+                "redirectURL": "", "headersSize": -1, "bodySize": -1,
+            ],
             "cache": [:],
             "timings": ["send": 0, "wait": .number(time < 0 ? 0 : (time * 1000).rounded() / 1000), "receive": 0],
-            "_mockOkta": ["id": .string(e.id), "route": JSON(e.route), "rule": JSON(e.rule), "fault": JSON(e.fault),
-                          "retryFor": JSON(e.retryFor), "retryCount": e.retryCount.map { JSON($0) } ?? .null,
-                          "clientLeftAt": e.disconnectedAt.map { .string(TimeFormat.iso($0)) } ?? .null,
-                          "answered": .bool(e.status != nil)],
+            "_mockOkta": [
+                "id": .string(e.id), "route": JSON(e.route), "rule": JSON(e.rule), "fault": JSON(e.fault),
+                "retryFor": JSON(e.retryFor), "retryCount": e.retryCount.map { JSON($0) } ?? .null,
+                "clientLeftAt": e.disconnectedAt.map { .string(TimeFormat.iso($0)) } ?? .null,
+                "answered": .bool(e.status != nil),
+            ],
         ]
     }
 

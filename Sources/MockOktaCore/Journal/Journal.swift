@@ -42,8 +42,10 @@ public struct JournalEntry: Sendable {
         func ms(_ t: Double?) -> JSON { t.map { .number(($0 * 1000).rounded()) } ?? .null }
         return [
             "id": .string(id), "receivedAt": ms(receivedAt), "finishedAt": ms(finishedAt),
-            "disconnectedAt": ms(disconnectedAt), "method": .string(method), "path": .string(path), "route": JSON(route),
-            "query": .object(query.map { ($0.0, .string($0.1)) }), "status": status.map { .number(Double($0)) } ?? .null,
+            "disconnectedAt": ms(disconnectedAt), "method": .string(method), "path": .string(path),
+            "route": JSON(route),
+            "query": .object(query.map { ($0.0, .string($0.1)) }),
+            "status": status.map { .number(Double($0)) } ?? .null,
             "auth": auth.json, "retryFor": JSON(retryFor), "retryCount": retryCount.map { JSON($0) } ?? .null,
             "rule": JSON(rule), "fault": JSON(fault),
             "headers": .object(headers.map { ($0.0, .string($0.1)) }),
@@ -59,15 +61,22 @@ extension JournalEntry {
             let received = j["receivedAt"]?.doubleValue
         else { return nil }
         func secs(_ k: String) -> Double? { j[k]?.doubleValue.map { $0 / 1000 } }
-        func pairs(_ k: String) -> [(String, String)] { (j[k]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") } }
+        func pairs(_ k: String) -> [(String, String)] {
+            (j[k]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") }
+        }
         let a = j["auth"]
-        self.init(seq: seq, id: id, receivedAt: received / 1000, finishedAt: secs("finishedAt"), disconnectedAt: secs("disconnectedAt"),
-                  method: method, path: path, route: j["route"]?.stringValue, query: pairs("query"), status: j["status"]?.intValue,
-                  auth: AuthIdentity(kind: a?["kind"]?.stringValue ?? "none", tokenId: a?["tokenId"]?.stringValue,
-                                     clientId: a?["clientId"]?.stringValue, userId: a?["userId"]?.stringValue),
-                  retryFor: j["retryFor"]?.stringValue, retryCount: j["retryCount"]?.intValue, rule: j["rule"]?.stringValue,
-                  fault: j["fault"]?.stringValue, headers: pairs("headers"), resetAt: j["rateLimitReset"]?.doubleValue, dateSent: nil,
-                  tokenError: nil)
+        self.init(
+            seq: seq, id: id, receivedAt: received / 1000, finishedAt: secs("finishedAt"),
+            disconnectedAt: secs("disconnectedAt"),
+            method: method, path: path, route: j["route"]?.stringValue, query: pairs("query"),
+            status: j["status"]?.intValue,
+            auth: AuthIdentity(
+                kind: a?["kind"]?.stringValue ?? "none", tokenId: a?["tokenId"]?.stringValue,
+                clientId: a?["clientId"]?.stringValue, userId: a?["userId"]?.stringValue),
+            retryFor: j["retryFor"]?.stringValue, retryCount: j["retryCount"]?.intValue, rule: j["rule"]?.stringValue,
+            fault: j["fault"]?.stringValue, headers: pairs("headers"), resetAt: j["rateLimitReset"]?.doubleValue,
+            dateSent: nil,
+            tokenError: nil)
     }
 }
 

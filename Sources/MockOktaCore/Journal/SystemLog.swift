@@ -32,8 +32,9 @@ public final class SystemLog: Sendable {
         let loaded = rows.enumerated().compactMap { (i, text) -> Event? in
             guard let j = try? JSONParser.parse(text) else { return nil }
             let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
-            return Event(seq: i - rows.count, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
-                         outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
+            return Event(
+                seq: i - rows.count, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
+                outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
         }
         events.withLock { list in
             let known = Set(list.map { $0.json["uuid"]?.stringValue ?? "" })
@@ -52,10 +53,14 @@ public final class SystemLog: Sendable {
             self.alternateId = alternateId
             self.displayName = displayName
         }
-        public static let unknown = Actor(id: "unknown", type: "PublicClientApp", alternateId: "unknown", displayName: "Unknown")
+        public static let unknown = Actor(
+            id: "unknown", type: "PublicClientApp", alternateId: "unknown", displayName: "Unknown")
         var json: JSON {
-            ["id": .string(id), "type": .string(type), "alternateId": .string(alternateId), "displayName": .string(displayName),
-             "detailEntry": nil]
+            [
+                "id": .string(id), "type": .string(type), "alternateId": .string(alternateId),
+                "displayName": .string(displayName),
+                "detailEntry": nil,
+            ]
         }
     }
 
@@ -66,7 +71,10 @@ public final class SystemLog: Sendable {
         public var ipAddress: String
         public var userAgent: String
         public var apiTokenId: String?
-        public init(requestId: String, requestURI: String, url: String? = nil, ipAddress: String, userAgent: String, apiTokenId: String? = nil) {
+        public init(
+            requestId: String, requestURI: String, url: String? = nil, ipAddress: String, userAgent: String,
+            apiTokenId: String? = nil
+        ) {
             self.requestId = requestId
             self.requestURI = requestURI
             self.url = url ?? requestURI
@@ -77,12 +85,16 @@ public final class SystemLog: Sendable {
     }
 
     @discardableResult
-    public func write(uuid: String, published: Double, eventType: String, legacyEventType: String? = nil,
-                      displayMessage: String, severity: String = "INFO", actor: Actor, targets: [Actor] = [],
-                      result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []) -> JSON {
+    public func write(
+        uuid: String, published: Double, eventType: String, legacyEventType: String? = nil,
+        displayMessage: String, severity: String = "INFO", actor: Actor, targets: [Actor] = [],
+        result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []
+    ) -> JSON {
         var debug: [(String, JSON)] = []
         if let c = context {
-            debug = [("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.url))]
+            debug = [
+                ("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.url)),
+            ]
         }
         debug += extraDebug
         var txDetail: [(String, JSON)] = []
@@ -92,12 +104,18 @@ public final class SystemLog: Sendable {
             "uuid": .string(uuid), "published": .string(TimeFormat.iso(published)), "eventType": .string(eventType),
             "version": "0", "severity": .string(severity), "legacyEventType": JSON(legacyEventType),
             "displayMessage": .string(displayMessage), "actor": actor.json,
-            "client": ["userAgent": ["rawUserAgent": .string(context?.userAgent ?? ""), "os": "Unknown", "browser": "UNKNOWN"],
-                       "zone": "null", "device": "Unknown", "id": nil, "ipAddress": .string(ip),
-                       "geographicalContext": nil],
+            "client": [
+                "userAgent": [
+                    "rawUserAgent": .string(context?.userAgent ?? ""), "os": "Unknown", "browser": "UNKNOWN",
+                ],
+                "zone": "null", "device": "Unknown", "id": nil, "ipAddress": .string(ip),
+                "geographicalContext": nil,
+            ],
             "device": nil,
-            "authenticationContext": ["authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil,
-                                      "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": "unknown"],
+            "authenticationContext": [
+                "authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil,
+                "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": "unknown",
+            ],
             "displayMessage_": nil,
             "outcome": ["result": .string(result), "reason": JSON(reason)],
             "securityContext": ["asNumber": nil, "asOrg": nil, "isp": nil, "domain": nil, "isProxy": nil],
@@ -109,8 +127,10 @@ public final class SystemLog: Sendable {
         ]
         let clean = event.removing("displayMessage_").removing("legacy")
         events.withLock { list in
-            list.append(Event(seq: (list.last?.seq ?? -1) + 1, published: published, json: clean, eventType: eventType,
-                              outcome: result, actorId: actor.id))
+            list.append(
+                Event(
+                    seq: (list.last?.seq ?? -1) + 1, published: published, json: clean, eventType: eventType,
+                    outcome: result, actorId: actor.id))
             // Trimmed in batches of a tenth so appending stays O(1) on average.
             if list.count > limit + limit / 10 { list.removeFirst(list.count - limit) }
         }

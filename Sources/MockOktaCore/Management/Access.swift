@@ -17,7 +17,8 @@ extension MockOkta {
         case "groups": return write ? "okta.groups.manage" : "okta.groups.read"
         case "apps": return write ? "okta.apps.manage" : "okta.apps.read"
         case "logs": return "okta.logs.read"
-        case "authorizationServers": return write ? "okta.authorizationServers.manage" : "okta.authorizationServers.read"
+        case "authorizationServers":
+            return write ? "okta.authorizationServers.manage" : "okta.authorizationServers.read"
         default: return write ? "okta.\(family).manage" : "okta.\(family).read"
         }
     }
@@ -56,9 +57,14 @@ extension MockOkta {
             return (tok, t.users[tok.userId])
         }
         if let f = found { ex.apiTokenId = f.0.id }
-        let tokenActor = found.map { SystemLog.Actor(id: $0.0.id, type: "Token", alternateId: $0.0.name, displayName: $0.0.name) }
-        guard let (tok, user) = found, !tok.revoked, let user, user.status != .DEPROVISIONED, user.status != .SUSPENDED else {
-            let reason = found == nil ? "Unknown API token" : (found!.0.revoked ? "API token revoked" : "API token owner is not active")
+        let tokenActor = found.map {
+            SystemLog.Actor(id: $0.0.id, type: "Token", alternateId: $0.0.name, displayName: $0.0.name)
+        }
+        guard let (tok, user) = found, !tok.revoked, let user, user.status != .DEPROVISIONED, user.status != .SUSPENDED
+        else {
+            let reason =
+                found == nil
+                ? "Unknown API token" : (found!.0.revoked ? "API token revoked" : "API token owner is not active")
             denyLog(ex, reason: reason, actor: tokenActor)
             throw OktaAPIError.invalidToken
         }
@@ -79,26 +85,37 @@ extension MockOkta {
     func authorizeBearer(_ ex: Exchange, _ raw: String, isWrite: Bool, anyValidToken: Bool) throws -> Caller {
         switch validateAccessToken(raw, serverId: "org", now: ex.now) {
         case .failure(let p):
-            denyLog(ex, reason: "Access token rejected: \(p.description)", actor: clientActor(DecodedJWT(raw)?.claims["cid"]?.stringValue))
+            denyLog(
+                ex, reason: "Access token rejected: \(p.description)",
+                actor: clientActor(DecodedJWT(raw)?.claims["cid"]?.stringValue))
             // Okta answers an invalid Bearer token with 401, an empty body and the header (okta-sdk-java issue 879);
             // the tenant setting `bearerErrorBody: "json"` gives the E0000011 body instead.
-            let challenge = "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\""
+            let challenge =
+                "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\""
             if read({ $0.bearerErrorJSON }) {
                 var e = OktaAPIError.invalidToken
                 e.headers = [("WWW-Authenticate", challenge)]
                 throw e
             }
-            throw EmptyBodyRefusal(error: OktaAPIError(401, "E0000011", "Invalid token provided").withHeaders([("WWW-Authenticate", challenge)]))
+            throw EmptyBodyRefusal(
+                error: OktaAPIError(401, "E0000011", "Invalid token provided").withHeaders([
+                    ("WWW-Authenticate", challenge)
+                ]))
         case .success(let jwt):
             let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let user = jwt.claims["uid"]?.stringValue.flatMap { uid in read { $0.users[uid] } }
             if !anyValidToken {
                 let need = MockOkta.requiredScope(ex.req.path, write: isWrite)
                 // okta.X.manage implies okta.X.read
-                let ok = scopes.contains(need) || (need.hasSuffix(".read") && scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")))
+                let ok =
+                    scopes.contains(need)
+                    || (need.hasSuffix(".read")
+                        && scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")))
                 guard ok else {
-                    denyLog(ex, reason: "insufficient_scope: \(need)", actor: clientActor(jwt.claims["cid"]?.stringValue))
-                    let challenge = "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
+                    denyLog(
+                        ex, reason: "insufficient_scope: \(need)", actor: clientActor(jwt.claims["cid"]?.stringValue))
+                    let challenge =
+                        "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
                     throw EmptyBodyRefusal(error: OktaAPIError.forbidden.withHeaders([("WWW-Authenticate", challenge)]))
                 }
                 if let u = user, u.adminRole == nil {
@@ -118,7 +135,9 @@ extension MockOkta {
 
     func limitParam(_ ex: Exchange, default d: Int, max m: Int) throws -> Int {
         guard let s = ex.req.queryValue("limit") else { return d }
-        guard let n = Int(s), n >= 0 else { throw OktaAPIError.validation("limit", "Limit must be a positive integer.") }
+        guard let n = Int(s), n >= 0 else {
+            throw OktaAPIError.validation("limit", "Limit must be a positive integer.")
+        }
         return min(max(n, 1), m)
     }
 
@@ -128,10 +147,15 @@ extension MockOkta {
         var enc = CharacterSet.urlQueryAllowed
         enc.remove(charactersIn: "&=+\"")
         func q(_ items: [(String, String)]) -> String {
-            items.isEmpty ? "" : "?" + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: enc) ?? $0.1)" }.joined(separator: "&")
+            items.isEmpty
+                ? ""
+                : "?"
+                    + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: enc) ?? $0.1)" }.joined(
+                        separator: "&")
         }
         // Okta's self link names the limit it applied, also when the request gave none (okta-sdk-python cassettes).
-        let selfQuery = ex.req.query.contains { $0.0 == "limit" } ? ex.req.query : [("limit", String(limit))] + ex.req.query
+        let selfQuery =
+            ex.req.query.contains { $0.0 == "limit" } ? ex.req.query : [("limit", String(limit))] + ex.req.query
         var out = [("Link", "<\(baseURL)\(ex.req.path)\(q(selfQuery))>; rel=\"self\"")]
         if let next {
             if !keep.contains(where: { $0.0 == "limit" }) { keep.append(("limit", String(limit))) }

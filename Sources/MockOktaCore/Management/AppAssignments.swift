@@ -10,7 +10,10 @@ extension MockOkta {
             "lastUpdated": .string(TimeFormat.isoSeconds(assigned)), "scope": .string(scope), "status": "ACTIVE",
             "statusChanged": .string(TimeFormat.isoSeconds(assigned)), "passwordChanged": nil, "syncState": "DISABLED",
             "credentials": ["userName": .string(u.login)], "profile": [:],
-            "_links": ["app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")], "user": ["href": .string("\(baseURL)/api/v1/users/\(u.id)")]],
+            "_links": [
+                "app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")],
+                "user": ["href": .string("\(baseURL)/api/v1/users/\(u.id)")],
+            ],
         ]
     }
 
@@ -21,7 +24,9 @@ extension MockOkta {
         let users: [(User, (String, String?))] = read { t in
             var seen = Set<String>()
             var out: [(User, (String, String?))] = []
-            for uid in a.assignedUsers { if let u = t.users[uid], seen.insert(uid).inserted { out.append((u, ("USER", nil))) } }
+            for uid in a.assignedUsers {
+                if let u = t.users[uid], seen.insert(uid).inserted { out.append((u, ("USER", nil))) }
+            }
             for gid in a.assignedGroups {
                 for uid in t.groups[gid]?.members ?? [] {
                     if let u = t.users[uid], seen.insert(uid).inserted { out.append((u, ("GROUP", gid))) }
@@ -30,7 +35,9 @@ extension MockOkta {
             return out
         }
         let (page, next) = try pageOf(users, ex, limit: limit, id: { $0.0.id })
-        return .json(200, .array(page.map { appUserJSON(a, $0.0, scope: $0.1.0, via: $0.1.1) }), headers: linkHeaders(ex, next: next, limit: limit))
+        return .json(
+            200, .array(page.map { appUserJSON(a, $0.0, scope: $0.1.0, via: $0.1.1) }),
+            headers: linkHeaders(ex, next: next, limit: limit))
     }
 
     func getAppUser(_ ex: Exchange, _ appId: String, _ userId: String) throws -> HTTPReply {
@@ -40,7 +47,9 @@ extension MockOkta {
         guard read({ $0.isAssigned(userId: u.id, app: a) }) else {
             throw OktaAPIError.notFound("Resource not found: \(userId) (AppUser)")
         }
-        let via = a.assignedUsers.contains(u.id) ? nil : read { t in a.assignedGroups.first { t.groups[$0]?.members.contains(u.id) == true } }
+        let via =
+            a.assignedUsers.contains(u.id)
+            ? nil : read { t in a.assignedGroups.first { t.groups[$0]?.members.contains(u.id) == true } }
         return .json(200, appUserJSON(a, u, scope: via == nil ? "USER" : "GROUP", via: via))
     }
 
@@ -48,7 +57,9 @@ extension MockOkta {
         let caller = try authorizeAPI(ex, write: true)
         let a = try requireApp(appId)
         let body = try bodyJSON(ex)
-        guard let uid = userId ?? body["id"]?.stringValue else { throw OktaAPIError.validation("id", "The field cannot be left blank") }
+        guard let uid = userId ?? body["id"]?.stringValue else {
+            throw OktaAPIError.validation("id", "The field cannot be left blank")
+        }
         let u = try requireUser(uid)
         let updated = try mutate { t, d -> App in
             if !t.apps[a.id]!.assignedUsers.contains(u.id) {
@@ -58,7 +69,9 @@ extension MockOkta {
             d.apps.insert(a.id)
             return t.apps[a.id]!
         }
-        logEvent(.applicationUserMembershipAdd, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u), actor(app: a)], ex: ex)
+        logEvent(
+            .applicationUserMembershipAdd, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [actor(user: u), actor(app: a)], ex: ex)
         return .json(200, appUserJSON(updated, u, scope: "USER"))
     }
 
@@ -66,23 +79,31 @@ extension MockOkta {
         let caller = try authorizeAPI(ex, write: true)
         let a = try requireApp(appId)
         let u = try requireUser(userId)
-        guard a.assignedUsers.contains(u.id) else { throw OktaAPIError.notFound("Resource not found: \(userId) (AppUser)") }
+        guard a.assignedUsers.contains(u.id) else {
+            throw OktaAPIError.notFound("Resource not found: \(userId) (AppUser)")
+        }
         try mutate { t, d in
             t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
             d.apps.insert(a.id)
         }
-        logEvent(.applicationUserMembershipRemove, actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [actor(user: u), actor(app: a)], ex: ex)
+        logEvent(
+            .applicationUserMembershipRemove, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [actor(user: u), actor(app: a)], ex: ex)
         return .empty(204)
     }
 
     func appGroupJSON(_ a: App, _ gid: String, index: Int) -> JSON {
         let detail = a.groupAssignments?[gid]
-        return ["id": .string(gid), "lastUpdated": .string(TimeFormat.isoSeconds(a.lastUpdated)), "priority": detail?["priority"] ?? JSON(index),
-                "profile": detail?["profile"] ?? [:],
-                "_links": ["app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")],
-                           "self": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)/groups/\(gid)")],
-                           "group": ["href": .string("\(baseURL)/api/v1/groups/\(gid)")]]]
+        return [
+            "id": .string(gid), "lastUpdated": .string(TimeFormat.isoSeconds(a.lastUpdated)),
+            "priority": detail?["priority"] ?? JSON(index),
+            "profile": detail?["profile"] ?? [:],
+            "_links": [
+                "app": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)")],
+                "self": ["href": .string("\(baseURL)/api/v1/apps/\(a.id)/groups/\(gid)")],
+                "group": ["href": .string("\(baseURL)/api/v1/groups/\(gid)")],
+            ],
+        ]
     }
 
     func appGroups(_ ex: Exchange, _ id: String) throws -> HTTPReply {
@@ -91,7 +112,9 @@ extension MockOkta {
         let limit = try limitParam(ex, default: 20, max: 200)
         let all = Array(a.assignedGroups.enumerated())
         let (page, next) = try pageOf(all, ex, limit: limit, id: { $0.1 })
-        return .json(200, .array(page.map { (i, gid) in appGroupJSON(a, gid, index: i) }), headers: linkHeaders(ex, next: next, limit: limit))
+        return .json(
+            200, .array(page.map { (i, gid) in appGroupJSON(a, gid, index: i) }),
+            headers: linkHeaders(ex, next: next, limit: limit))
     }
 
     func getAppGroup(_ ex: Exchange, _ appId: String, _ groupId: String) throws -> HTTPReply {
@@ -112,11 +135,14 @@ extension MockOkta {
             if add {
                 if !t.apps[a.id]!.assignedGroups.contains(g.id) {
                     t.apps[a.id]!.assignedGroups.append(g.id)
-                    t.apps[a.id]!.assignedAt = (t.apps[a.id]!.assignedAt ?? [:]).merging([g.id: ex.now]) { _, new in new }
+                    t.apps[a.id]!.assignedAt = (t.apps[a.id]!.assignedAt ?? [:]).merging([g.id: ex.now]) { _, new in new
+                    }
                 }
                 var details = t.apps[a.id]!.groupAssignments ?? [:]
-                details[g.id] = ["priority": body["priority"] ?? JSON(t.apps[a.id]!.assignedGroups.firstIndex(of: g.id) ?? 0),
-                                 "profile": body["profile"] ?? [:]]
+                details[g.id] = [
+                    "priority": body["priority"] ?? JSON(t.apps[a.id]!.assignedGroups.firstIndex(of: g.id) ?? 0),
+                    "profile": body["profile"] ?? [:],
+                ]
                 t.apps[a.id]!.groupAssignments = details
             } else {
                 t.apps[a.id]!.assignedGroups.removeAll { $0 == g.id }
@@ -126,10 +152,17 @@ extension MockOkta {
             d.apps.insert(a.id)
             return t.apps[a.id]!
         }
-        logEvent(add ? .applicationUserMembershipAdd : .applicationUserMembershipRemove,
-                 add ? "Assign group to application" : "Remove group from application", actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [actor(app: a), SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
-        if add { return .json(200, appGroupJSON(updated, g.id, index: updated.assignedGroups.firstIndex(of: g.id) ?? 0)) }
+        logEvent(
+            add ? .applicationUserMembershipAdd : .applicationUserMembershipRemove,
+            add ? "Assign group to application" : "Remove group from application",
+            actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [
+                actor(app: a),
+                SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name),
+            ], ex: ex)
+        if add {
+            return .json(200, appGroupJSON(updated, g.id, index: updated.assignedGroups.firstIndex(of: g.id) ?? 0))
+        }
         return .empty(204)
     }
 }

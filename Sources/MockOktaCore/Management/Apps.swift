@@ -4,7 +4,9 @@ import Foundation
 /// Shapes follow okta/okta-sdk-python's live cassettes (test_applications_it, 2020 and 2025/26); see docs/FIDELITY.md.
 extension MockOkta {
     func requireApp(_ id: String) throws -> App {
-        guard let a = read({ $0.apps[id] }) else { throw OktaAPIError.notFound("Resource not found: \(id) (AppInstance)") }
+        guard let a = read({ $0.apps[id] }) else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (AppInstance)")
+        }
         return a
     }
 
@@ -36,7 +38,10 @@ extension MockOkta {
             credentials.append(("signing", ["kid": JSON(orgKid)]))
             var oc: [(String, JSON)] = [("autoKeyRotation", true), ("client_id", .string(a.id))]
             if withSecret, let s = a.clientSecret { oc.append(("client_secret", .string(s))) }
-            oc += [("token_endpoint_auth_method", .string(a.tokenEndpointAuthMethod)), ("pkce_required", .bool(a.requirePKCE))]
+            oc += [
+                ("token_endpoint_auth_method", .string(a.tokenEndpointAuthMethod)),
+                ("pkce_required", .bool(a.requirePKCE)),
+            ]
             credentials.append(("oauthClient", .object(oc)))
             settings.append(("app", [:]))
         case .BOOKMARK:
@@ -51,40 +56,63 @@ extension MockOkta {
             credentials.append(("signing", ["kid": JSON(orgKid)]))
             settings.append(("app", a.settingsApp ?? [:]))
         }
-        settings += [("notifications", MockOkta.notifications), ("manualProvisioning", false), ("implicitAssignment", false),
-                     ("notes", ["admin": nil, "enduser": nil])]
+        settings += [
+            ("notifications", MockOkta.notifications), ("manualProvisioning", false), ("implicitAssignment", false),
+            ("notes", ["admin": nil, "enduser": nil]),
+        ]
         if a.mode == .OPENID_CONNECT { settings.append(("oauthClient", oauthClientSettings(a))) }
         if a.mode == .SAML_2_0 { settings.append(("signOn", a.signOn ?? [:])) }
         links.append(("appLinks", [["name": .string(appLinkName), "href": .string(appLinkHref), "type": "text/html"]]))
         if a.status == "INACTIVE" { links.append(("activate", ["href": .string("\(href)/lifecycle/activate")])) }
         links += [
             ("groups", ["href": .string("\(href)/groups")]),
-            ("logo", [["name": "medium", "href": "https://ok12static.oktacdn.com/assets/img/logos/default.6770228fb0dab49a1695ef440a5279bb.png",
-                       "type": "image/png"]]),
+            (
+                "logo",
+                [
+                    [
+                        "name": "medium",
+                        "href":
+                            "https://ok12static.oktacdn.com/assets/img/logos/default.6770228fb0dab49a1695ef440a5279bb.png",
+                        "type": "image/png",
+                    ]
+                ]
+            ),
             ("users", ["href": .string("\(href)/users")]),
         ]
         if a.status == "ACTIVE" { links.append(("deactivate", ["href": .string("\(href)/lifecycle/deactivate")])) }
         let name = a.name ?? "oidc_client"
         return .object([
-            ("id", .string(a.id)), ("orn", .string("orn:okta:idp:\(read { $0.orgId }):apps:\(name):\(a.id)")), ("name", .string(name)),
-            ("label", .string(a.label)), ("status", .string(a.status)), ("lastUpdated", .string(TimeFormat.isoSeconds(a.lastUpdated))),
+            ("id", .string(a.id)), ("orn", .string("orn:okta:idp:\(read { $0.orgId }):apps:\(name):\(a.id)")),
+            ("name", .string(name)),
+            ("label", .string(a.label)), ("status", .string(a.status)),
+            ("lastUpdated", .string(TimeFormat.isoSeconds(a.lastUpdated))),
             ("created", .string(TimeFormat.isoSeconds(a.created))),
             ("accessibility", ["selfService": false, "errorRedirectUrl": nil, "loginRedirectUrl": nil]),
-            ("visibility", ["autoLaunch": false, "autoSubmitToolbar": false, "hide": hide, "appLinks": [.init(appLinkName): true]]),
+            (
+                "visibility",
+                ["autoLaunch": false, "autoSubmitToolbar": false, "hide": hide, "appLinks": [.init(appLinkName): true]]
+            ),
             ("features", []), ("signOnMode", .string(a.mode.rawValue)), ("credentials", .object(credentials)),
             ("universalLogout", universalLogout), ("settings", .object(settings)), ("_links", .object(links)),
         ])
     }
 
     func oauthClientSettings(_ a: App) -> JSON {
-        var oc: [(String, JSON)] = [("client_uri", a.oauthExtra?["client_uri"] ?? nil), ("logo_uri", a.oauthExtra?["logo_uri"] ?? nil),
-                                    ("redirect_uris", JSON(a.redirectURIs))]
-        if !a.postLogoutRedirectURIs.isEmpty { oc.append(("post_logout_redirect_uris", JSON(a.postLogoutRedirectURIs))) }
-        oc += [("response_types", JSON(a.responseTypes)), ("grant_types", JSON(a.grantTypes)),
-               ("application_type", .string(a.kind.rawValue)),
-               ("consent_method", a.oauthExtra?["consent_method"] ?? "TRUSTED"), ("issuer_mode", a.oauthExtra?["issuer_mode"] ?? "DYNAMIC"),
-               ("idp_initiated_login", ["mode": "DISABLED", "default_scope": []]), ("wildcard_redirect", "DISABLED"),
-               ("dpop_bound_access_tokens", a.oauthExtra?["dpop_bound_access_tokens"] ?? false)]
+        var oc: [(String, JSON)] = [
+            ("client_uri", a.oauthExtra?["client_uri"] ?? nil), ("logo_uri", a.oauthExtra?["logo_uri"] ?? nil),
+            ("redirect_uris", JSON(a.redirectURIs)),
+        ]
+        if !a.postLogoutRedirectURIs.isEmpty {
+            oc.append(("post_logout_redirect_uris", JSON(a.postLogoutRedirectURIs)))
+        }
+        oc += [
+            ("response_types", JSON(a.responseTypes)), ("grant_types", JSON(a.grantTypes)),
+            ("application_type", .string(a.kind.rawValue)),
+            ("consent_method", a.oauthExtra?["consent_method"] ?? "TRUSTED"),
+            ("issuer_mode", a.oauthExtra?["issuer_mode"] ?? "DYNAMIC"),
+            ("idp_initiated_login", ["mode": "DISABLED", "default_scope": []]), ("wildcard_redirect", "DISABLED"),
+            ("dpop_bound_access_tokens", a.oauthExtra?["dpop_bound_access_tokens"] ?? false),
+        ]
         if let u = a.oauthExtra?["initiate_login_uri"] { oc.append(("initiate_login_uri", u)) }
         if !a.jwks.isEmpty, a.tokenEndpointAuthMethod == "private_key_jwt" {
             let keys: [JSON] = a.jwks.compactMap { k in (try? RSAKey(pem: k.publicKeyPEM))?.publicJWK(kid: k.kid) }
@@ -104,12 +132,18 @@ extension MockOkta {
         }
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError.invalidSearch(e.message)
+            }
             let tenant = read { $0 }
             apps = apps.filter { a in
                 // `user.id eq "00u…"` / `group.id eq "00g…"` select the apps assigned to that user or group.
-                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "user.id" { return tenant.isAssigned(userId: v, app: a) }
-                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "group.id" { return a.assignedGroups.contains(v) }
+                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "user.id" {
+                    return tenant.isAssigned(userId: v, app: a)
+                }
+                if case .compare(let attr, "eq", .string(let v)?) = expr, attr == "group.id" {
+                    return a.assignedGroups.contains(v)
+                }
                 return expr.evaluate { attr in
                     switch attr {
                     case "id": return .string(a.id)
@@ -146,7 +180,9 @@ extension MockOkta {
         let body = try bodyJSON(ex)
         // A client_id given on create is the app's id too (the mock keeps one id per OAuth client).
         let givenId = body["credentials"]?["oauthClient"]?["client_id"]?.stringValue
-        if let g = givenId, g.isEmpty || g.count > 100 || g.contains(where: { !($0.isLetter || $0.isNumber || "._~-".contains($0)) }) {
+        if let g = givenId,
+            g.isEmpty || g.count > 100 || g.contains(where: { !($0.isLetter || $0.isNumber || "._~-".contains($0)) })
+        {
             throw AppInput.fail(["client_id: The client_id may only contain letters, digits and . _ ~ - (at most 100)"])
         }
         let id = givenId ?? ids.oktaID("0oa")
@@ -163,7 +199,8 @@ extension MockOkta {
         let created = app
         try mutate { t, d in
             if t.apps[created.id] != nil || t.apps.values.contains(where: { $0.id == created.id }) {
-                throw OktaAPIError.validation("client_id", "An object with this field already exists in the current organization")
+                throw OktaAPIError.validation(
+                    "client_id", "An object with this field already exists in the current organization")
             }
             t.apps[created.id] = created
             t.appOrder.append(created.id)
@@ -172,7 +209,9 @@ extension MockOkta {
         }
         let who = caller.user.map(actor(user:)) ?? .unknown
         logEvent(.applicationLifecycleCreate, actor: who, targets: [appInstanceActor(created)], ex: ex)
-        if activate { logEvent(.applicationLifecycleActivate, actor: who, targets: [appInstanceActor(created)], ex: ex) }
+        if activate {
+            logEvent(.applicationLifecycleActivate, actor: who, targets: [appInstanceActor(created)], ex: ex)
+        }
         return .json(200, appJSON(created, withSecret: true))
     }
 
@@ -196,7 +235,9 @@ extension MockOkta {
             d.apps.insert(id)
             return replaced
         }
-        logEvent(.applicationLifecycleUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [appInstanceActor(updated)], ex: ex)
+        logEvent(
+            .applicationLifecycleUpdate, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [appInstanceActor(updated)], ex: ex)
         return .json(200, appJSON(updated, withSecret: true))
     }
 
@@ -214,8 +255,9 @@ extension MockOkta {
             d.apps.insert(id)
             return a
         }
-        logEvent(op == "activate" ? .applicationLifecycleActivate : .applicationLifecycleDeactivate,
-                 actor: caller.user.map(actor(user:)) ?? .unknown, targets: [appInstanceActor(a)], ex: ex)
+        logEvent(
+            op == "activate" ? .applicationLifecycleActivate : .applicationLifecycleDeactivate,
+            actor: caller.user.map(actor(user:)) ?? .unknown, targets: [appInstanceActor(a)], ex: ex)
         return .json(200, [:])
     }
 
@@ -225,15 +267,18 @@ extension MockOkta {
         try mutate { t, d in
             guard let cur = t.apps[id] else { throw OktaAPIError.notFound("Resource not found: \(id) (AppInstance)") }
             guard cur.status != "ACTIVE" else {
-                throw OktaAPIError(403, "E0000056", "Delete application forbidden.",
-                                   causes: ["The application must be deactivated before deletion."])
+                throw OktaAPIError(
+                    403, "E0000056", "Delete application forbidden.",
+                    causes: ["The application must be deactivated before deletion."])
             }
             t.apps[id] = nil
             t.appOrder.removeAll { $0 == id }
             d.apps.insert(id)
             d.misc = true
         }
-        logEvent(.applicationLifecycleDelete, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [appInstanceActor(a)], ex: ex)
+        logEvent(
+            .applicationLifecycleDelete, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [appInstanceActor(a)], ex: ex)
         return .empty(204)
     }
 }
@@ -241,10 +286,14 @@ extension MockOkta {
 /// Reads an app body (create or replace) as Okta validates it, into an `App`.
 enum AppInput {
     static let appTypes = ["web", "native", "browser", "service"]
-    static let authMethods = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"]
-    static let grantTypes = ["authorization_code", "implicit", "refresh_token", "password", "client_credentials",
-                             "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange",
-                             "urn:ietf:params:oauth:grant-type:saml2-bearer", "urn:openid:params:grant-type:ciba"]
+    static let authMethods = [
+        "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+    ]
+    static let grantTypes = [
+        "authorization_code", "implicit", "refresh_token", "password", "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer", "urn:openid:params:grant-type:ciba",
+    ]
 
     static func fail(_ causes: [String]) -> OktaAPIError {
         OktaAPIError(400, "E0000001", "Api validation failed: \(causes[0].split(separator: ":")[0])", causes: causes)
@@ -259,7 +308,9 @@ enum AppInput {
         var mode: SignOnMode
         if let m = body["signOnMode"]?.stringValue {
             guard let sm = SignOnMode(rawValue: m) else {
-                throw fail(["signOnMode: '\(m)' is not supported by mock-okta (OPENID_CONNECT, SAML_2_0 and BOOKMARK are)."])
+                throw fail([
+                    "signOnMode: '\(m)' is not supported by mock-okta (OPENID_CONNECT, SAML_2_0 and BOOKMARK are)."
+                ])
             }
             mode = sm
         } else if name == "bookmark" {
@@ -270,13 +321,18 @@ enum AppInput {
             throw fail(["signOnMode: The field cannot be left blank"])
         }
         if let existing { mode = existing.mode }
-        if mode == .BOOKMARK, let name, name != "bookmark" { causes.append("name: The app name must be 'bookmark' for a BOOKMARK app.") }
+        if mode == .BOOKMARK, let name, name != "bookmark" {
+            causes.append("name: The app name must be 'bookmark' for a BOOKMARK app.")
+        }
         if mode == .OPENID_CONNECT, let name, name != "oidc_client" {
             causes.append("name: The app name must be 'oidc_client' for an OPENID_CONNECT app.")
         }
-        var app = existing ?? App(id: id, label: label, kind: .web, status: "ACTIVE", created: 0, lastUpdated: 0, clientSecret: nil,
-                                  grantTypes: [], redirectURIs: [], postLogoutRedirectURIs: [], tokenEndpointAuthMethod: "none",
-                                  jwks: [], assignedUsers: [], assignedGroups: [], grants: [:], requirePKCE: false)
+        var app =
+            existing
+            ?? App(
+                id: id, label: label, kind: .web, status: "ACTIVE", created: 0, lastUpdated: 0, clientSecret: nil,
+                grantTypes: [], redirectURIs: [], postLogoutRedirectURIs: [], tokenEndpointAuthMethod: "none",
+                jwks: [], assignedUsers: [], assignedGroups: [], grants: [:], requirePKCE: false)
         app.label = label
         app.signOnMode = mode
         switch mode {
@@ -284,16 +340,25 @@ enum AppInput {
             app.name = "bookmark"
             let url = body["settings"]?["app"]?["url"]?.stringValue ?? ""
             if url.isEmpty { causes.append("url: The field cannot be left blank") }
-            app.settingsApp = ["requestIntegration": body["settings"]?["app"]?["requestIntegration"] ?? false, "url": .string(url)]
+            app.settingsApp = [
+                "requestIntegration": body["settings"]?["app"]?["requestIntegration"] ?? false, "url": .string(url),
+            ]
             app.clientSecret = nil
         case .SAML_2_0:
             app.name = existing?.name
             let signOn = body["settings"]?["signOn"]
-            if signOn?["ssoAcsUrl"]?.stringValue?.isEmpty ?? true { causes.append("ssoAcsUrl: The field cannot be left blank") }
-            if signOn?["audience"]?.stringValue?.isEmpty ?? true { causes.append("audience: The field cannot be left blank") }
+            if signOn?["ssoAcsUrl"]?.stringValue?.isEmpty ?? true {
+                causes.append("ssoAcsUrl: The field cannot be left blank")
+            }
+            if signOn?["audience"]?.stringValue?.isEmpty ?? true {
+                causes.append("audience: The field cannot be left blank")
+            }
             var so = signOn?.objectValue ?? []
-            for (k, v) in [("defaultRelayState", JSON.null), ("spIssuer", JSON.null), ("samlSignedRequestEnabled", JSON.bool(false)),
-                           ("inlineHooks", JSON.array([])), ("attributeStatements", JSON.array([]))] where !so.contains(where: { $0.0 == k }) {
+            for (k, v) in [
+                ("defaultRelayState", JSON.null), ("spIssuer", JSON.null),
+                ("samlSignedRequestEnabled", JSON.bool(false)),
+                ("inlineHooks", JSON.array([])), ("attributeStatements", JSON.array([])),
+            ] where !so.contains(where: { $0.0 == k }) {
                 so.append((k, v))
             }
             app.signOn = .object(so)
@@ -318,24 +383,35 @@ enum AppInput {
         app.kind = kind
         let grants = oc?["grant_types"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if grants.isEmpty { causes.append("grant_types: The field cannot be left blank") }
-        for g in grants where !grantTypes.contains(g) { causes.append("grant_types: '\(g)' is not a supported grant type.") }
-        if kind == .service && grants.contains(where: { $0 != "client_credentials" && $0 != "urn:ietf:params:oauth:grant-type:token-exchange" }) {
+        for g in grants where !grantTypes.contains(g) {
+            causes.append("grant_types: '\(g)' is not a supported grant type.")
+        }
+        if kind == .service
+            && grants.contains(where: {
+                $0 != "client_credentials" && $0 != "urn:ietf:params:oauth:grant-type:token-exchange"
+            })
+        {
             causes.append("grant_types: A service application can only use the client_credentials grant type.")
         }
         if kind != .service && grants.contains("client_credentials") && kind != .web {
-            causes.append("grant_types: The client_credentials grant type is only allowed for service and web applications.")
+            causes.append(
+                "grant_types: The client_credentials grant type is only allowed for service and web applications.")
         }
         let redirects = oc?["redirect_uris"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if redirects.isEmpty && (grants.contains("authorization_code") || grants.contains("implicit")) {
-            causes.append("redirect_uris: At least one redirect URI is required for the authorization_code and implicit grant types.")
+            causes.append(
+                "redirect_uris: At least one redirect URI is required for the authorization_code and implicit grant types."
+            )
         }
         let defaultMethod = kind == .browser || kind == .native ? "none" : "client_secret_basic"
         let method = cred?["token_endpoint_auth_method"]?.stringValue ?? defaultMethod
         if !authMethods.contains(method) {
-            causes.append("token_endpoint_auth_method: '\(method)' is not one of \(authMethods.joined(separator: ", "))")
+            causes.append(
+                "token_endpoint_auth_method: '\(method)' is not one of \(authMethods.joined(separator: ", "))")
         }
         if kind == .browser && method != "none" {
-            causes.append("token_endpoint_auth_method: A browser application must use the none token_endpoint_auth_method.")
+            causes.append(
+                "token_endpoint_auth_method: A browser application must use the none token_endpoint_auth_method.")
         }
         if kind == .service && method == "none" {
             causes.append("token_endpoint_auth_method: A service application must authenticate (none is not allowed).")
@@ -344,7 +420,8 @@ enum AppInput {
         if method == "private_key_jwt" {
             for k in oc?["jwks"]?["keys"]?.arrayValue ?? [] {
                 guard k["kty"]?.stringValue == "RSA", let n = k["n"]?.stringValue.flatMap(Base64URL.decode),
-                    let e = k["e"]?.stringValue.flatMap(Base64URL.decode), let key = try? RSAKey(modulus: n, exponent: e)
+                    let e = k["e"]?.stringValue.flatMap(Base64URL.decode),
+                    let key = try? RSAKey(modulus: n, exponent: e)
                 else {
                     causes.append("jwks: Each key must be an RSA public key with 'n' and 'e'.")
                     continue
@@ -352,7 +429,8 @@ enum AppInput {
                 jwks.append(AppClientKey(kid: k["kid"]?.stringValue ?? key.thumbprint, publicKeyPEM: key.publicKeyPEM))
             }
             if jwks.isEmpty && !causes.contains(where: { $0.hasPrefix("jwks") }) {
-                causes.append("jwks: A private_key_jwt client needs at least one public key in settings.oauthClient.jwks.")
+                causes.append(
+                    "jwks: A private_key_jwt client needs at least one public key in settings.oauthClient.jwks.")
             }
         }
         guard causes.isEmpty else { return }
@@ -360,10 +438,13 @@ enum AppInput {
         app.redirectURIs = redirects
         app.postLogoutRedirectURIs = oc?["post_logout_redirect_uris"]?.arrayValue?.compactMap(\.stringValue) ?? []
         app.responseTypesSet = oc?["response_types"]?.arrayValue?.compactMap(\.stringValue)
-        let secretMethod = method == "client_secret_basic" || method == "client_secret_post" || method == "client_secret_jwt"
+        let secretMethod =
+            method == "client_secret_basic" || method == "client_secret_post" || method == "client_secret_jwt"
         if secretMethod {
-            app.clientSecret = cred?["client_secret"]?.stringValue
-                ?? (app.tokenEndpointAuthMethod == method ? app.clientSecret : nil) ?? secrets.string(64, alphabet: RandomSource.b64url)
+            app.clientSecret =
+                cred?["client_secret"]?.stringValue
+                ?? (app.tokenEndpointAuthMethod == method ? app.clientSecret : nil)
+                ?? secrets.string(64, alphabet: RandomSource.b64url)
         } else {
             app.clientSecret = nil
         }
@@ -371,7 +452,9 @@ enum AppInput {
         app.jwks = jwks
         app.requirePKCE = cred?["pkce_required"]?.boolValue ?? (kind == .browser || kind == .native)
         var extra: [(String, JSON)] = []
-        for k in ["client_uri", "logo_uri", "consent_method", "issuer_mode", "initiate_login_uri", "dpop_bound_access_tokens"] {
+        for k in [
+            "client_uri", "logo_uri", "consent_method", "issuer_mode", "initiate_login_uri", "dpop_bound_access_tokens",
+        ] {
             if let v = oc?[k], v != .null { extra.append((k, v)) }
         }
         app.oauthExtra = extra.isEmpty ? nil : .object(extra)

@@ -18,11 +18,19 @@ indirect enum FilterExpr {
     static let maxDepth = 32
 
     static func parse(_ text: String) throws -> FilterExpr {
-        guard text.utf8.count <= maxLength else { throw ParseError(message: "Filter longer than \(maxLength) characters") }
+        guard text.utf8.count <= maxLength else {
+            throw ParseError(message: "Filter longer than \(maxLength) characters")
+        }
         var tokens = try tokenize(text)
         var depth = 0
         for t in tokens {
-            if case .lparen = t { depth += 1 } else if case .rparen = t { depth -= 1 } else if case .word(let w) = t, w.lowercased() == "not" { depth += 1 }
+            if case .lparen = t {
+                depth += 1
+            } else if case .rparen = t {
+                depth -= 1
+            } else if case .word(let w) = t, w.lowercased() == "not" {
+                depth += 1
+            }
             if depth > maxDepth { throw ParseError(message: "Filter nested deeper than \(maxDepth) levels") }
         }
         let e = try parseOr(&tokens)
@@ -31,7 +39,10 @@ indirect enum FilterExpr {
     }
 
     enum Tok: CustomStringConvertible {
-        case word(String), str(String), lparen, rparen
+        case word(String)
+        case str(String)
+        case lparen
+        case rparen
         var description: String {
             switch self {
             case .word(let w): return w
@@ -47,9 +58,20 @@ indirect enum FilterExpr {
         var i = s.startIndex
         while i < s.endIndex {
             let c = s[i]
-            if c == " " || c == "\t" { i = s.index(after: i); continue }
-            if c == "(" { out.append(.lparen); i = s.index(after: i); continue }
-            if c == ")" { out.append(.rparen); i = s.index(after: i); continue }
+            if c == " " || c == "\t" {
+                i = s.index(after: i)
+                continue
+            }
+            if c == "(" {
+                out.append(.lparen)
+                i = s.index(after: i)
+                continue
+            }
+            if c == ")" {
+                out.append(.rparen)
+                i = s.index(after: i)
+                continue
+            }
             if c == "\"" {
                 var j = s.index(after: i)
                 var v = ""
@@ -102,9 +124,13 @@ indirect enum FilterExpr {
             t.removeFirst()
             return .not(try parseAtom(&t))
         }
-        guard case .word(let attr) = first else { throw ParseError(message: "Expected an attribute name, found \(first)") }
+        guard case .word(let attr) = first else {
+            throw ParseError(message: "Expected an attribute name, found \(first)")
+        }
         t.removeFirst()
-        guard case .word(let opRaw)? = t.first else { throw ParseError(message: "Expected an operator after '\(attr)'") }
+        guard case .word(let opRaw)? = t.first else {
+            throw ParseError(message: "Expected an operator after '\(attr)'")
+        }
         let op = opRaw.lowercased()
         guard operators.contains(op) else {
             throw ParseError(message: "Unrecognized attribute operator '\(opRaw)'. Expected: eq,co,sw,pr,gt,ge,lt,le")
@@ -153,7 +179,9 @@ indirect enum FilterExpr {
                 case "ew": return al.hasSuffix(bl)
                 case "co": return al.contains(bl)
                 default:
-                    if let ta = TimeFormat.parseISO(a), let tb = TimeFormat.parseISO(b) { return FilterExpr.cmp(ta, op, tb) }
+                    if let ta = TimeFormat.parseISO(a), let tb = TimeFormat.parseISO(b) {
+                        return FilterExpr.cmp(ta, op, tb)
+                    }
                     return FilterExpr.cmp(a, op, b)
                 }
             case (.number(let a), .number(let b)):

@@ -4,11 +4,19 @@ import Foundation
 extension MockOkta {
     func groupJSON(_ g: Group) -> JSON {
         [
-            "id": .string(g.id), "created": .string(TimeFormat.isoSeconds(g.created)), "lastUpdated": .string(TimeFormat.isoSeconds(g.lastUpdated)),
-            "lastMembershipUpdated": .string(TimeFormat.isoSeconds(g.lastMembershipUpdated)), "objectClass": ["okta:user_group"],
+            "id": .string(g.id), "created": .string(TimeFormat.isoSeconds(g.created)),
+            "lastUpdated": .string(TimeFormat.isoSeconds(g.lastUpdated)),
+            "lastMembershipUpdated": .string(TimeFormat.isoSeconds(g.lastMembershipUpdated)),
+            "objectClass": ["okta:user_group"],
             "type": .string(g.type.rawValue), "profile": ["name": .string(g.name), "description": JSON(g.description)],
             "_links": [
-                "logo": [["name": "medium", "href": "https://op1static.oktacdn.com/assets/img/logos/groups/okta-medium.png", "type": "image/png"]],
+                "logo": [
+                    [
+                        "name": "medium",
+                        "href": "https://op1static.oktacdn.com/assets/img/logos/groups/okta-medium.png",
+                        "type": "image/png",
+                    ]
+                ],
                 "users": ["href": .string("\(baseURL)/api/v1/groups/\(g.id)/users")],
                 "apps": ["href": .string("\(baseURL)/api/v1/groups/\(g.id)/apps")],
             ],
@@ -18,7 +26,9 @@ extension MockOkta {
     // MARK: groups
 
     func requireGroup(_ id: String) throws -> Group {
-        guard let g = read({ $0.groups[id] }) else { throw OktaAPIError.notFound("Resource not found: \(id) (UserGroup)") }
+        guard let g = read({ $0.groups[id] }) else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (UserGroup)")
+        }
         return g
     }
 
@@ -29,7 +39,9 @@ extension MockOkta {
         if let q = ex.req.queryValue("q")?.lowercased() { predicate = { $0.name.lowercased().hasPrefix(q) } }
         if let f = ex.req.queryValue("filter") ?? ex.req.queryValue("search") {
             let expr: FilterExpr
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError.invalidSearch(e.message)
+            }
             predicate = { g in
                 expr.evaluate { a in
                     switch a {
@@ -68,19 +80,24 @@ extension MockOkta {
             throw OktaAPIError.validation("name", "The field cannot be left blank")
         }
         if read({ t in t.groups.values.contains { $0.name.lowercased() == name.lowercased() } }) {
-            throw OktaAPIError(400, "E0000001", "Api validation failed: name",
-                               causes: ["name: An object with this field already exists in the current organization"])
+            throw OktaAPIError(
+                400, "E0000001", "Api validation failed: name",
+                causes: ["name: An object with this field already exists in the current organization"])
         }
-        let g = Group(id: ids.oktaID("00g"), created: ex.now, lastUpdated: ex.now, lastMembershipUpdated: ex.now, type: .OKTA_GROUP,
-                      name: name, description: body["profile"]?["description"]?.stringValue, members: [])
+        let g = Group(
+            id: ids.oktaID("00g"), created: ex.now, lastUpdated: ex.now, lastMembershipUpdated: ex.now,
+            type: .OKTA_GROUP,
+            name: name, description: body["profile"]?["description"]?.stringValue, members: [])
         try mutate { t, d in
             t.groups[g.id] = g
             t.groupOrder.append(g.id)
             d.groups.insert(g.id)
             d.misc = true
         }
-        logEvent(.groupLifecycleCreate, actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
+        logEvent(
+            .groupLifecycleCreate, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex
+        )
         return .json(200, groupJSON(g))
     }
 
@@ -102,8 +119,10 @@ extension MockOkta {
             d.groups.insert(g.id)
             return g
         }
-        logEvent(.groupProfileUpdate, actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
+        logEvent(
+            .groupProfileUpdate, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex
+        )
         return .json(200, groupJSON(g))
     }
 
@@ -121,8 +140,10 @@ extension MockOkta {
             d.groups.insert(id)
             d.misc = true
         }
-        logEvent(.groupLifecycleDelete, actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
+        logEvent(
+            .groupLifecycleDelete, actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex
+        )
         return .empty(204)
     }
 
@@ -132,7 +153,8 @@ extension MockOkta {
         let limit = try limitParam(ex, default: 1000, max: 10000)
         let members = read { t in g.members.compactMap { t.users[$0] } }
         let (page, next) = try pageOf(members, ex, limit: limit, id: \.id)
-        return .json(200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
+        return .json(
+            200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
     }
 
     func groupMembership(_ ex: Exchange, _ gid: String, _ uid: String, add: Bool) throws -> HTTPReply {
@@ -140,12 +162,15 @@ extension MockOkta {
         let g = try requireGroup(gid)
         let u = try requireUser(uid)
         guard g.type == .OKTA_GROUP else {
-            throw OktaAPIError(403, "E0000006", "You do not have permission to perform the requested action",
-                               causes: ["Only OKTA_GROUP memberships can be changed."])
+            throw OktaAPIError(
+                403, "E0000006", "You do not have permission to perform the requested action",
+                causes: ["Only OKTA_GROUP memberships can be changed."])
         }
         try mutate { t, d in
             // The group may have been deleted since it was looked up: checked again under the lock.
-            guard var cur = t.groups[g.id] else { throw OktaAPIError.notFound("Resource not found: \(gid) (UserGroup)") }
+            guard var cur = t.groups[g.id] else {
+                throw OktaAPIError.notFound("Resource not found: \(gid) (UserGroup)")
+            }
             guard t.users[u.id] != nil else { throw OktaAPIError.notFound("Resource not found: \(uid) (User)") }
             if add {
                 if !cur.members.contains(u.id) { cur.members.append(u.id) }
@@ -156,8 +181,13 @@ extension MockOkta {
             t.groups[g.id] = cur
             d.groups.insert(g.id)
         }
-        logEvent(add ? .groupUserMembershipAdd : .groupUserMembershipRemove, actor: caller.user.map(actor(user:)) ?? .unknown,
-                 targets: [actor(user: u), SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name)], ex: ex)
+        logEvent(
+            add ? .groupUserMembershipAdd : .groupUserMembershipRemove,
+            actor: caller.user.map(actor(user:)) ?? .unknown,
+            targets: [
+                actor(user: u),
+                SystemLog.Actor(id: g.id, type: "UserGroup", alternateId: "unknown", displayName: g.name),
+            ], ex: ex)
         return .empty(204)
     }
 }

@@ -9,15 +9,30 @@ extension MockOkta {
         let href = "\(baseURL)/api/v1/authorizationServers/\(s.oktaId ?? s.id)"
         return [
             "id": .string(s.oktaId ?? s.id), "name": .string(s.name), "description": .string(s.description),
-            "audiences": [.string(audience(s))], "issuer": .string(issuer(s.id)), "issuerMode": "ORG_URL", "status": "ACTIVE",
-            "created": .string(TimeFormat.isoSeconds(s.created)), "lastUpdated": .string(TimeFormat.isoSeconds(s.created)),
-            "credentials": ["signing": ["rotationMode": "AUTO", "lastRotated": .string(TimeFormat.isoSeconds(active?.created ?? s.created)),
-                                        "nextRotation": .string(TimeFormat.isoSeconds((active?.created ?? s.created) + 90 * 86400)),
-                                        "kid": JSON(active?.kid)]],
-            "_links": ["self": ["href": .string(href)],
-                       "metadata": [["name": "openid-configuration", "href": .string("\(issuer(s.id))/.well-known/openid-configuration")],
-                                    ["name": "oauth-authorization-server",
-                                     "href": .string("\(issuer(s.id))/.well-known/oauth-authorization-server")]]],
+            "audiences": [.string(audience(s))], "issuer": .string(issuer(s.id)), "issuerMode": "ORG_URL",
+            "status": "ACTIVE",
+            "created": .string(TimeFormat.isoSeconds(s.created)),
+            "lastUpdated": .string(TimeFormat.isoSeconds(s.created)),
+            "credentials": [
+                "signing": [
+                    "rotationMode": "AUTO", "lastRotated": .string(TimeFormat.isoSeconds(active?.created ?? s.created)),
+                    "nextRotation": .string(TimeFormat.isoSeconds((active?.created ?? s.created) + 90 * 86400)),
+                    "kid": JSON(active?.kid),
+                ]
+            ],
+            "_links": [
+                "self": ["href": .string(href)],
+                "metadata": [
+                    [
+                        "name": "openid-configuration",
+                        "href": .string("\(issuer(s.id))/.well-known/openid-configuration"),
+                    ],
+                    [
+                        "name": "oauth-authorization-server",
+                        "href": .string("\(issuer(s.id))/.well-known/oauth-authorization-server"),
+                    ],
+                ],
+            ],
         ]
     }
 
@@ -47,7 +62,9 @@ extension MockOkta {
             guard let real = EventType.notInCatalogue[v] else { return }
             let first = hintedEventTypes.withLock { $0.insert(v).inserted }
             if first {
-                logger.warning("System Log filter names '\(v)', which is in no Okta event-type catalogue, so it matches nothing (as in Okta). Use: \(real)")
+                logger.warning(
+                    "System Log filter names '\(v)', which is in no Okta event-type catalogue, so it matches nothing (as in Okta). Use: \(real)"
+                )
             }
         case .compare: return
         case .and(let a, let b), .or(let a, let b):
@@ -65,13 +82,19 @@ extension MockOkta {
         var until: Double? = nil
         if let s = q("since") {
             guard let t = TimeFormat.parseISO(s) else {
-                throw OktaAPIError(400, "E0000001", "Api validation failed: 'since': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'since'")
+                throw OktaAPIError(
+                    400, "E0000001",
+                    "Api validation failed: 'since': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'since'"
+                )
             }
             since = t
         }
         if let s = q("until") {
             guard let t = TimeFormat.parseISO(s) else {
-                throw OktaAPIError(400, "E0000001", "Api validation failed: 'until': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'until'")
+                throw OktaAPIError(
+                    400, "E0000001",
+                    "Api validation failed: 'until': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'until'"
+                )
             }
             until = t
         }
@@ -84,7 +107,9 @@ extension MockOkta {
         }
         let keywords = (q("q") ?? "").split(separator: " ").map { $0.lowercased() }
         if let long = keywords.first(where: { $0.count > 40 }) {
-            throw OktaAPIError(400, "E0000001", "Api validation failed: 'q': Freeform search cannot contain items longer than 40 characters. '\(long)'")
+            throw OktaAPIError(
+                400, "E0000001",
+                "Api validation failed: 'q': Freeform search cannot contain items longer than 40 characters. '\(long)'")
         }
         let descending = q("sortOrder")?.uppercased() == "DESCENDING"
         let after = q("after").flatMap(Int.init)
@@ -92,14 +117,18 @@ extension MockOkta {
         var events = systemLog.all().filter { e in
             if e.published < (since ?? sinceDefault) { return false }
             if let u = until, e.published >= u { return false }
-            if let expr, !expr.evaluate({ attr in
-                var cur: JSON? = e.json
-                if attr == "target.id" {
-                    return e.json["target"]?.arrayValue?.first?["id"]
-                }
-                for part in attr.split(separator: ".") { cur = cur?[String(part)] }
-                return cur
-            }) { return false }
+            if let expr,
+                !expr.evaluate({ attr in
+                    var cur: JSON? = e.json
+                    if attr == "target.id" {
+                        return e.json["target"]?.arrayValue?.first?["id"]
+                    }
+                    for part in attr.split(separator: ".") { cur = cur?[String(part)] }
+                    return cur
+                })
+            {
+                return false
+            }
             if !keywords.isEmpty {
                 let text = e.json.serialized().lowercased()
                 if !keywords.allSatisfy({ text.contains($0) }) { return false }
@@ -115,8 +144,11 @@ extension MockOkta {
         // Polling mode (no until, ascending): always a next link, even on an empty page.
         let polling = until == nil && !descending
         var nextCursor: String? = nil
-        if more { nextCursor = page.last.map { String($0.seq) } } else if polling {
-            nextCursor = page.last.map { String($0.seq) } ?? after.map(String.init) ?? String((systemLog.all().last?.seq ?? -1))
+        if more {
+            nextCursor = page.last.map { String($0.seq) }
+        } else if polling {
+            nextCursor =
+                page.last.map { String($0.seq) } ?? after.map(String.init) ?? String((systemLog.all().last?.seq ?? -1))
         }
         return .json(200, .array(page.map(\.json)), headers: linkHeaders(ex, next: nextCursor, limit: limit))
     }

@@ -17,7 +17,8 @@ public struct TrustedOrigin: Codable, Sendable {
 
     /// `scheme://host[:port]`, lowercased, default ports dropped: how browsers send `Origin`.
     static func normalize(_ s: String) -> String? {
-        guard let u = URLComponents(string: s.trimmingCharacters(in: .whitespaces)), let scheme = u.scheme?.lowercased(),
+        guard let u = URLComponents(string: s.trimmingCharacters(in: .whitespaces)),
+            let scheme = u.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = u.host?.lowercased(), !host.isEmpty,
             u.path.isEmpty || u.path == "/", u.query == nil, u.fragment == nil, u.user == nil
         else { return nil }
@@ -32,7 +33,9 @@ extension MockOkta {
     /// The trusted origin a browser's `Origin` header names, if it is trusted for CORS.
     func corsOrigin(_ req: HTTPRequestInfo) -> String? {
         guard let raw = req.header("origin"), let origin = TrustedOrigin.normalize(raw) else { return nil }
-        let trusted = read { t in t.trustedOriginOrder.contains { t.trustedOrigins[$0].map { $0.allowsCORS && $0.origin == origin } ?? false } }
+        let trusted = read { t in
+            t.trustedOriginOrder.contains { t.trustedOrigins[$0].map { $0.allowsCORS && $0.origin == origin } ?? false }
+        }
         return trusted ? raw : nil
     }
 
@@ -46,7 +49,8 @@ extension MockOkta {
         reply.setHeader("Access-Control-Expose-Headers", MockOkta.corsExposed)
     }
 
-    static let corsExposed = "Link, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset, WWW-Authenticate, DPoP-Nonce"
+    static let corsExposed =
+        "Link, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset, WWW-Authenticate, DPoP-Nonce"
 
     /// A CORS preflight (`OPTIONS` with `Origin`): 204 with the allowed methods for a trusted origin; 204 without
     /// any `Access-Control-*` header for an untrusted one, so the browser refuses the real request.
@@ -64,7 +68,10 @@ extension MockOkta {
         r.headers += [
             ("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"),
             ("Access-Control-Allow-Methods", (methods + ["OPTIONS"]).joined(separator: ", ")),
-            ("Access-Control-Allow-Headers", requested ?? "Accept, Authorization, Content-Type, DPoP, X-Okta-User-Agent-Extended, X-Requested-With"),
+            (
+                "Access-Control-Allow-Headers",
+                requested ?? "Accept, Authorization, Content-Type, DPoP, X-Okta-User-Agent-Extended, X-Requested-With"
+            ),
             ("Access-Control-Max-Age", "3600"), ("Vary", "Origin"),
         ]
         return r
@@ -76,7 +83,9 @@ extension MockOkta {
         let base = "\(baseURL)/api/v1/trustedOrigins/\(o.id)"
         let toggle = o.status == "ACTIVE" ? "deactivate" : "activate"
         let selfLink: (String, JSON) = ("self", ["href": .string(base), "hints": ["allow": ["GET", "PUT", "DELETE"]]])
-        let toggleLink: (String, JSON) = (toggle, ["href": .string("\(base)/lifecycle/\(toggle)"), "hints": ["allow": ["POST"]]])
+        let toggleLink: (String, JSON) = (
+            toggle, ["href": .string("\(base)/lifecycle/\(toggle)"), "hints": ["allow": ["POST"]]]
+        )
         return [
             "id": .string(o.id), "name": .string(o.name), "origin": .string(o.origin),
             "scopes": .array(o.scopes.map { ["type": .string($0)] }), "status": .string(o.status),
@@ -88,7 +97,9 @@ extension MockOkta {
     }
 
     func requireTrustedOrigin(_ id: String) throws -> TrustedOrigin {
-        guard let o = read({ $0.trustedOrigins[id] }) else { throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)") }
+        guard let o = read({ $0.trustedOrigins[id] }) else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
+        }
         return o
     }
 
@@ -111,7 +122,8 @@ extension MockOkta {
             causes.append("scopes: '\(t)' is not a valid scope type (CORS, REDIRECT, IFRAME_EMBED).")
         }
         if let first = causes.first {
-            throw OktaAPIError(400, "E0000001", "Api validation failed: \(first.split(separator: ":")[0])", causes: causes)
+            throw OktaAPIError(
+                400, "E0000001", "Api validation failed: \(first.split(separator: ":")[0])", causes: causes)
         }
         return (name, origin!, Array(Set(types)).sorted())
     }
@@ -125,7 +137,9 @@ extension MockOkta {
         }
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError.invalidSearch(e.message)
+            }
             all = all.filter { o in
                 expr.evaluate { attr in
                     switch attr {
@@ -151,8 +165,9 @@ extension MockOkta {
         let caller = try authorizeAPI(ex, write: true)
         let input = try trustedOriginInput(ex)
         let who = caller.user?.id ?? "unknown"
-        let o = TrustedOrigin(id: ids.oktaID("tos"), name: input.name, origin: input.origin, scopes: input.scopes, status: "ACTIVE",
-                              created: ex.now, createdBy: who, lastUpdated: ex.now, lastUpdatedBy: who)
+        let o = TrustedOrigin(
+            id: ids.oktaID("tos"), name: input.name, origin: input.origin, scopes: input.scopes, status: "ACTIVE",
+            created: ex.now, createdBy: who, lastUpdated: ex.now, lastUpdatedBy: who)
         try mutate { t, d in
             if t.trustedOrigins.values.contains(where: { $0.origin == o.origin }) { throw MockOkta.duplicateOrigin }
             t.trustedOrigins[o.id] = o
@@ -160,12 +175,14 @@ extension MockOkta {
             d.origins.insert(o.id)
             d.misc = true
         }
-        logEvent(.trustedOriginCreate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
+        logEvent(
+            .trustedOriginCreate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
         return .json(200, trustedOriginJSON(o))
     }
 
-    static let duplicateOrigin = OktaAPIError(400, "E0000001", "Api validation failed: origin",
-                                              causes: ["origin: An object with this field already exists in the current organization"])
+    static let duplicateOrigin = OktaAPIError(
+        400, "E0000001", "Api validation failed: origin",
+        causes: ["origin: An object with this field already exists in the current organization"])
 
     func originActor(_ o: TrustedOrigin) -> SystemLog.Actor {
         SystemLog.Actor(id: o.id, type: "TrustedOrigin", alternateId: o.origin, displayName: o.name)
@@ -176,8 +193,12 @@ extension MockOkta {
         _ = try requireTrustedOrigin(id)
         let input = try trustedOriginInput(ex)
         let o: TrustedOrigin = try mutate { t, d in
-            guard var o = t.trustedOrigins[id] else { throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)") }
-            if t.trustedOrigins.values.contains(where: { $0.id != id && $0.origin == input.origin }) { throw MockOkta.duplicateOrigin }
+            guard var o = t.trustedOrigins[id] else {
+                throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
+            }
+            if t.trustedOrigins.values.contains(where: { $0.id != id && $0.origin == input.origin }) {
+                throw MockOkta.duplicateOrigin
+            }
             o.name = input.name
             o.origin = input.origin
             o.scopes = input.scopes
@@ -187,7 +208,8 @@ extension MockOkta {
             d.origins.insert(id)
             return o
         }
-        logEvent(.trustedOriginUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
+        logEvent(
+            .trustedOriginUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
         return .json(200, trustedOriginJSON(o))
     }
 
@@ -198,7 +220,9 @@ extension MockOkta {
         }
         _ = try requireTrustedOrigin(id)
         let o: TrustedOrigin = try mutate { t, d in
-            guard var o = t.trustedOrigins[id] else { throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)") }
+            guard var o = t.trustedOrigins[id] else {
+                throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
+            }
             o.status = op == "activate" ? "ACTIVE" : "INACTIVE"
             o.lastUpdated = ex.now
             o.lastUpdatedBy = caller.user?.id ?? "unknown"
@@ -206,8 +230,9 @@ extension MockOkta {
             d.origins.insert(id)
             return o
         }
-        logEvent(op == "activate" ? .trustedOriginActivate : .trustedOriginDeactivate,
-                 actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
+        logEvent(
+            op == "activate" ? .trustedOriginActivate : .trustedOriginDeactivate,
+            actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
         return .json(200, trustedOriginJSON(o))
     }
 
@@ -220,7 +245,8 @@ extension MockOkta {
             d.origins.insert(id)
             d.misc = true
         }
-        logEvent(.trustedOriginDelete, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
+        logEvent(
+            .trustedOriginDelete, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
         return .empty(204)
     }
 }

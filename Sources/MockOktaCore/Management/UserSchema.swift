@@ -16,8 +16,11 @@ enum UserSchema {
 
     static let base: [Attribute] = [
         Attribute(name: "login", title: "Username", required: true, minLength: 5, maxLength: 100),
-        Attribute(name: "firstName", title: "First name", required: true, minLength: 1, maxLength: 50, selfAction: "READ_WRITE"),
-        Attribute(name: "lastName", title: "Last name", required: true, minLength: 1, maxLength: 50, selfAction: "READ_WRITE"),
+        Attribute(
+            name: "firstName", title: "First name", required: true, minLength: 1, maxLength: 50,
+            selfAction: "READ_WRITE"),
+        Attribute(
+            name: "lastName", title: "Last name", required: true, minLength: 1, maxLength: 50, selfAction: "READ_WRITE"),
         Attribute(name: "middleName", title: "Middle name"),
         Attribute(name: "honorificPrefix", title: "Honorific prefix"),
         Attribute(name: "honorificSuffix", title: "Honorific suffix"),
@@ -75,7 +78,9 @@ enum UserSchema {
                 if partial { out.append("\(k): The field cannot be left blank") }
                 continue
             }
-            if k == "login" && !s.contains("@") { out.append("login: Username must be in the form of an email address") }
+            if k == "login" && !s.contains("@") {
+                out.append("login: Username must be in the form of an email address")
+            }
             if a.format == "email" && !looksLikeEmail(s) { out.append("\(k): Does not match required pattern") }
             if let m = a.maxLength, s.count > m { out.append("\(k): The field is too long (at most \(m) characters)") }
             if let m = a.minLength, s.count < m, k != "login" || s.contains("@") {
@@ -112,41 +117,71 @@ extension MockOkta {
             return (a.name, .object(p))
         }
         return .object([
-            ("id", .string("\(baseURL)/meta/schemas/user/default")), ("$schema", "http://json-schema.org/draft-04/schema#"),
-            ("name", "user"), ("title", "User"), ("description", "Okta user profile template with default permission settings"),
+            ("id", .string("\(baseURL)/meta/schemas/user/default")),
+            ("$schema", "http://json-schema.org/draft-04/schema#"),
+            ("name", "user"), ("title", "User"),
+            ("description", "Okta user profile template with default permission settings"),
             ("lastUpdated", .string(created)), ("created", .string(created)),
-            ("definitions", [
-                "custom": ["id": "#custom", "type": "object", "properties": [:], "required": []],
-                "base": ["id": "#base", "type": "object", "properties": .object(props),
-                         "required": ["login", "firstName", "lastName", "email"]],
-            ]),
+            (
+                "definitions",
+                [
+                    "custom": ["id": "#custom", "type": "object", "properties": [:], "required": []],
+                    "base": [
+                        "id": "#base", "type": "object", "properties": .object(props),
+                        "required": ["login", "firstName", "lastName", "email"],
+                    ],
+                ]
+            ),
             ("type", "object"),
             ("properties", ["profile": ["allOf": [["$ref": "#/definitions/custom"], ["$ref": "#/definitions/base"]]]]),
-            ("_links", [
-                "self": ["rel": "self", "href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)"), "method": "GET"],
-                "type": ["rel": "type", "href": .string("\(baseURL)/api/v1/meta/types/user/\(userTypeId)"), "method": "GET"],
-            ]),
+            (
+                "_links",
+                [
+                    "self": [
+                        "rel": "self", "href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)"),
+                        "method": "GET",
+                    ],
+                    "type": [
+                        "rel": "type", "href": .string("\(baseURL)/api/v1/meta/types/user/\(userTypeId)"),
+                        "method": "GET",
+                    ],
+                ]
+            ),
         ])
     }
 
     /// `GET /api/v1/meta/schemas/user/{default|osc…}`.
     func getUserSchema(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex, write: false)
-        guard id == "default" || id == userSchemaId else { throw OktaAPIError.notFound("Resource not found: \(id) (UserSchema)") }
+        guard id == "default" || id == userSchemaId else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (UserSchema)")
+        }
         return .json(200, userSchemaJSON())
     }
 
     /// `GET /api/v1/meta/types/user/{default|oty…}`: the default user type.
     func getUserType(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex, write: false)
-        guard id == "default" || id == userTypeId else { throw OktaAPIError.notFound("Resource not found: \(id) (UserType)") }
+        guard id == "default" || id == userTypeId else {
+            throw OktaAPIError.notFound("Resource not found: \(id) (UserType)")
+        }
         let created = TimeFormat.isoSeconds(read { t in t.users.values.lazy.map(\.created).min() } ?? clock.now())
-        return .json(200, .object([
-            ("id", .string(userTypeId)), ("displayName", "User"), ("name", "user"), ("description", "Okta user profile template with default permission settings"),
-            ("createdBy", "system"), ("lastUpdatedBy", "system"), ("default", true), ("created", .string(created)),
-            ("lastUpdated", .string(created)),
-            ("_links", ["self": ["href": .string("\(baseURL)/api/v1/meta/types/user/\(userTypeId)"), "method": "GET"],
-                        "schema": ["href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)"), "method": "GET"]]),
-        ]))
+        return .json(
+            200,
+            .object([
+                ("id", .string(userTypeId)), ("displayName", "User"), ("name", "user"),
+                ("description", "Okta user profile template with default permission settings"),
+                ("createdBy", "system"), ("lastUpdatedBy", "system"), ("default", true), ("created", .string(created)),
+                ("lastUpdated", .string(created)),
+                (
+                    "_links",
+                    [
+                        "self": ["href": .string("\(baseURL)/api/v1/meta/types/user/\(userTypeId)"), "method": "GET"],
+                        "schema": [
+                            "href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)"), "method": "GET",
+                        ],
+                    ]
+                ),
+            ]))
     }
 }

@@ -10,7 +10,8 @@ extension MockOkta {
         func ts(_ t: Double?) -> JSON { t.map { .string(TimeFormat.isoSeconds($0)) } ?? .null }
         var creds: [(String, JSON)] = []
         if u.password != nil { creds.append(("password", [:])) }
-        creds.append(("emails", [["value": JSON(u.profile["email"]?.stringValue), "status": "VERIFIED", "type": "PRIMARY"]]))
+        creds.append(
+            ("emails", [["value": JSON(u.profile["email"]?.stringValue), "status": "VERIFIED", "type": "PRIMARY"]]))
         creds.append(("provider", ["type": "OKTA", "name": "OKTA"]))
         let href = "\(baseURL)/api/v1/users/\(u.id)"
         var links: [(String, JSON)] = []
@@ -20,25 +21,35 @@ extension MockOkta {
             func op(_ name: String, _ path: String) -> (String, JSON) {
                 (name, ["href": .string("\(href)/lifecycle/\(path)"), "method": "POST"])
             }
-            let schema: (String, JSON) = ("schema", ["href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)")])
+            let schema: (String, JSON) = (
+                "schema", ["href": .string("\(baseURL)/api/v1/meta/schemas/user/\(userSchemaId)")]
+            )
             let me: (String, JSON) = ("self", ["href": .string(href)])
             let type: (String, JSON) = ("type", ["href": .string("\(baseURL)/api/v1/meta/types/user/\(userTypeId)")])
             let resetFactors = op("resetFactors", "reset_factors")
             let deactivate = op("deactivate", "deactivate")
             switch u.status {
             case .ACTIVE, .PASSWORD_EXPIRED:
-                links = [op("suspend", "suspend"), schema, op("resetPassword", "reset_password"), op("expirePassword", "expire_password"),
-                         me, resetFactors, type, deactivate]
+                links = [
+                    op("suspend", "suspend"), schema, op("resetPassword", "reset_password"),
+                    op("expirePassword", "expire_password"),
+                    me, resetFactors, type, deactivate,
+                ]
             case .STAGED: links = [schema, op("activate", "activate"), me, resetFactors, type]
             case .SUSPENDED: links = [schema, op("unsuspend", "unsuspend"), me, resetFactors, type, deactivate]
             case .PROVISIONED: links = [schema, op("reactivate", "reactivate"), me, resetFactors, type, deactivate]
-            case .LOCKED_OUT: links = [schema, op("unlock", "unlock"), op("resetPassword", "reset_password"), me, resetFactors, type, deactivate]
+            case .LOCKED_OUT:
+                links = [
+                    schema, op("unlock", "unlock"), op("resetPassword", "reset_password"), me, resetFactors, type,
+                    deactivate,
+                ]
             case .RECOVERY: links = [schema, op("resetPassword", "reset_password"), me, resetFactors, type, deactivate]
             case .DEPROVISIONED: links = [schema, op("activate", "activate"), me, type]
             }
         }
         return [
-            "id": .string(u.id), "status": .string(u.status.rawValue), "created": ts(u.created), "activated": ts(u.activated),
+            "id": .string(u.id), "status": .string(u.status.rawValue), "created": ts(u.created),
+            "activated": ts(u.activated),
             "statusChanged": ts(u.statusChanged), "lastLogin": ts(u.lastLogin), "lastUpdated": ts(u.lastUpdated),
             "passwordChanged": ts(u.passwordChanged), "type": ["id": .string(userTypeId)],
             "profile": u.profile, "credentials": .object(creds), "_links": .object(links),
@@ -72,25 +83,37 @@ extension MockOkta {
         var predicate: ((User) -> Bool)? = nil
         if let f = ex.req.queryValue("filter") {
             let expr: FilterExpr
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
-            let allowed = ["status", "lastUpdated", "id", "profile.login", "profile.email", "profile.firstName", "profile.lastName", "created", "type.id"]
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError.invalidSearch(e.message)
+            }
+            let allowed = [
+                "status", "lastUpdated", "id", "profile.login", "profile.email", "profile.firstName",
+                "profile.lastName", "created", "type.id",
+            ]
             for a in expr.attributes where !allowed.contains(a) {
-                throw OktaAPIError.invalidSearch("Filtering on '\(a)' is not supported; use 'search' for profile attributes.")
+                throw OktaAPIError.invalidSearch(
+                    "Filtering on '\(a)' is not supported; use 'search' for profile attributes.")
             }
             predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let s = ex.req.queryValue("search") {
             let expr: FilterExpr
-            do { expr = try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError { throw OktaAPIError.invalidSearch(e.message) }
+            do { expr = try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError.invalidSearch(e.message)
+            }
             predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
             // `q`: startsWith on names and email, DEPROVISIONED users left out, default limit 10, no paging (§5.1).
             let matches: (User) -> Bool = { u in
                 u.status != .DEPROVISIONED
-                    && ["firstName", "lastName", "email", "login"].contains { u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false }
+                    && ["firstName", "lastName", "email", "login"].contains {
+                        u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false
+                    }
             }
             let qLimit = try limitParam(ex, default: 10, max: 200)
             let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(matches).prefix(qLimit) }
-            return .json(200, .array(all.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: nil, limit: qLimit))
+            return .json(
+                200, .array(all.map { userJSON($0, listItem: true) }),
+                headers: linkHeaders(ex, next: nil, limit: qLimit))
         }
         let after = ex.req.queryValue("after")
         if let a = after, read({ $0.users[a] == nil }) { throw OktaAPIError.badCursor }
@@ -105,12 +128,16 @@ extension MockOkta {
                 // Without a filter, Okta's list omits DEPROVISIONED users.
                 if predicate == nil && u.status == .DEPROVISIONED { continue }
                 if let p = predicate, !p(u) { continue }
-                if out.count == limit { next = out.last?.id; break }
+                if out.count == limit {
+                    next = out.last?.id
+                    break
+                }
                 out.append(u)
             }
             return (out, next)
         }
-        return .json(200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
+        return .json(
+            200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
     }
 
     /// A user by id, login, or login shortname (the part before `@`) when exactly one login has it, as Okta.
@@ -143,28 +170,42 @@ extension MockOkta {
 
     func bodyJSON(_ ex: Exchange) throws -> JSON {
         if ex.req.body.isEmpty { return .object([]) }
-        guard let j = try? JSONParser.parse(bytes: ex.req.body), case .object = j else { throw OktaAPIError.malformedBody }
+        guard let j = try? JSONParser.parse(bytes: ex.req.body), case .object = j else {
+            throw OktaAPIError.malformedBody
+        }
         return j
     }
 
     func createUser(_ ex: Exchange) throws -> HTTPReply {
         let caller = try authorizeAPI(ex)
         let body = try bodyJSON(ex)
-        guard case .object(let profile)? = body["profile"] else { throw OktaAPIError.validation("profile", "The field cannot be left blank") }
+        guard case .object(let profile)? = body["profile"] else {
+            throw OktaAPIError.validation("profile", "The field cannot be left blank")
+        }
         let causes = UserSchema.causes(profile, partial: false)
         if !causes.isEmpty { throw UserSchema.error(causes) }
         let login = body["profile"]!["login"]!.stringValue!
         let activate = (ex.req.queryValue("activate") ?? "true") != "false"
         let password = body["credentials"]?["password"]?["value"]?.stringValue
         let now = ex.now
-        var fullProfile: [(String, JSON)] = [("firstName", nil), ("lastName", nil), ("mobilePhone", nil), ("secondEmail", nil), ("login", nil), ("email", nil)]
+        var fullProfile: [(String, JSON)] = [
+            ("firstName", nil), ("lastName", nil), ("mobilePhone", nil), ("secondEmail", nil), ("login", nil),
+            ("email", nil),
+        ]
         for (k, v) in profile {
-            if let i = fullProfile.firstIndex(where: { $0.0 == k }) { fullProfile[i].1 = v } else { fullProfile.append((k, v)) }
+            if let i = fullProfile.firstIndex(where: { $0.0 == k }) {
+                fullProfile[i].1 = v
+            } else {
+                fullProfile.append((k, v))
+            }
         }
         let status: UserStatus = !activate ? .STAGED : (password == nil ? .PROVISIONED : .ACTIVE)
-        let u = User(id: ids.oktaID("00u"), status: status, created: now, activated: activate ? now : nil, statusChanged: activate ? now : nil,
-                     lastLogin: nil, lastUpdated: now, passwordChanged: password == nil ? nil : now, profile: .object(fullProfile),
-                     password: password, adminRole: nil)
+        let u = User(
+            id: ids.oktaID("00u"), status: status, created: now, activated: activate ? now : nil,
+            statusChanged: activate ? now : nil,
+            lastLogin: nil, lastUpdated: now, passwordChanged: password == nil ? nil : now,
+            profile: .object(fullProfile),
+            password: password, adminRole: nil)
         var groupIds = body["groupIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
         try mutate { t, d in
             // Checked under the same lock as the insert, so two concurrent creates cannot both pass.
@@ -177,10 +218,13 @@ extension MockOkta {
                 d.groups.insert(g)
             }
         }
-        logEvent(.userLifecycleCreate,
-                 actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u)], ex: ex)
+        logEvent(
+            .userLifecycleCreate,
+            actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u)], ex: ex)
         if activate {
-            logEvent(.userLifecycleActivate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u)], ex: ex)
+            logEvent(
+                .userLifecycleActivate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u)],
+                ex: ex)
         }
         return .json(200, userJSON(u))
     }
@@ -196,7 +240,9 @@ extension MockOkta {
             if !causes.isEmpty { throw UserSchema.error(causes) }
         }
         let u: User = try mutate { t, d in
-            guard let existing = t.users[target.id] else { throw OktaAPIError.notFound("Resource not found: \(id) (User)") }
+            guard let existing = t.users[target.id] else {
+                throw OktaAPIError.notFound("Resource not found: \(id) (User)")
+            }
             var u = existing
             if let p = body["profile"]?.objectValue {
                 if replace {
@@ -257,7 +303,8 @@ extension MockOkta {
             log(.userLifecycleActivate)
             if !sendEmail {
                 let tok = tokenValues.string(20)
-                return .json(200, ["activationUrl": .string("\(baseURL)/tokens/\(tok)/verify"), "activationToken": .string(tok)])
+                return .json(
+                    200, ["activationUrl": .string("\(baseURL)/tokens/\(tok)/verify"), "activationToken": .string(tok)])
             }
             return .json(200, [:])
         case "reactivate":
@@ -269,7 +316,9 @@ extension MockOkta {
         case "deactivate":
             try setStatus(u.id, now: ex.now) { u in
                 guard u.status != .DEPROVISIONED else {
-                    throw OktaAPIError(400, "E0000001", "Api validation failed: user", causes: ["user: The user is already deactivated."])
+                    throw OktaAPIError(
+                        400, "E0000001", "Api validation failed: user",
+                        causes: ["user: The user is already deactivated."])
                 }
                 return .DEPROVISIONED
             }
@@ -278,7 +327,9 @@ extension MockOkta {
         case "suspend":
             try setStatus(u.id, now: ex.now) { u in
                 guard u.status == .ACTIVE else {
-                    throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot suspend a user that is not active"])
+                    throw OktaAPIError(
+                        400, "E0000001", "Api validation failed: status",
+                        causes: ["status: Cannot suspend a user that is not active"])
                 }
                 return .SUSPENDED
             }
@@ -287,7 +338,9 @@ extension MockOkta {
         case "unsuspend":
             try setStatus(u.id, now: ex.now) { u in
                 guard u.status == .SUSPENDED else {
-                    throw OktaAPIError(400, "E0000001", "Api validation failed: status", causes: ["status: Cannot unsuspend a user that is not suspended"])
+                    throw OktaAPIError(
+                        400, "E0000001", "Api validation failed: status",
+                        causes: ["status: Cannot unsuspend a user that is not suspended"])
                 }
                 return .ACTIVE
             }
@@ -296,7 +349,9 @@ extension MockOkta {
         case "unlock":
             try setStatus(u.id, now: ex.now) { u in
                 guard u.status == .LOCKED_OUT else {
-                    throw OktaAPIError(403, "E0000032", "Unlock is not allowed for this user.", causes: ["The user is not locked out."])
+                    throw OktaAPIError(
+                        403, "E0000032", "Unlock is not allowed for this user.", causes: ["The user is not locked out."]
+                    )
                 }
                 return .ACTIVE
             }
@@ -366,13 +421,20 @@ extension MockOkta {
         _ = try authorizeAPI(ex)
         let u = try requireUser(id)
         let apps = read { t in t.appOrder.compactMap { t.apps[$0] }.filter { t.isAssigned(userId: u.id, app: $0) } }
-        return .json(200, .array(apps.map { a in
-            ["id": .string("00a" + String(a.id.dropFirst(3))), "label": .string(a.label),
-             "linkUrl": .string("\(baseURL)/home/oidc_client/\(a.id)/aln5z7uhkbM6y7bMy0g7"),
-             "logoUrl": "https://op1static.oktacdn.com/assets/img/logos/default.png", "appName": "oidc_client",
-             "appInstanceId": .string(a.id), "appAssignmentId": .string("0ua" + String(u.id.dropFirst(3))), "credentialsSetup": false,
-             "hidden": false, "sortOrder": 0]
-        }))
+        return .json(
+            200,
+            .array(
+                apps.map { a in
+                    [
+                        "id": .string("00a" + String(a.id.dropFirst(3))), "label": .string(a.label),
+                        "linkUrl": .string("\(baseURL)/home/oidc_client/\(a.id)/aln5z7uhkbM6y7bMy0g7"),
+                        "logoUrl": "https://op1static.oktacdn.com/assets/img/logos/default.png",
+                        "appName": "oidc_client",
+                        "appInstanceId": .string(a.id), "appAssignmentId": .string("0ua" + String(u.id.dropFirst(3))),
+                        "credentialsSetup": false,
+                        "hidden": false, "sortOrder": 0,
+                    ]
+                }))
     }
 
     func clearSessions(_ ex: Exchange, _ id: String) throws -> HTTPReply {

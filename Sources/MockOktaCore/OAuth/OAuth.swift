@@ -13,20 +13,30 @@ extension MockOkta {
     func discovery(_ ex: Exchange, serverId: String, oidc: Bool) throws -> HTTPReply {
         let s = try server(serverId)
         if let cid = ex.req.queryValue("client_id"), read({ $0.client(cid) }) == nil {
-            return HTTPReply.json(400, ["errorCode": "invalid_client", "errorSummary": "Invalid value for 'client_id' parameter.",
-                                        "errorLink": "invalid_client", "errorId": .string(errorId()), "errorCauses": []])
+            return HTTPReply.json(
+                400,
+                [
+                    "errorCode": "invalid_client", "errorSummary": "Invalid value for 'client_id' parameter.",
+                    "errorLink": "invalid_client", "errorId": .string(errorId()), "errorCauses": [],
+                ])
         }
         let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(s.scopes.joined(separator: " "))"
         if let cached = bodyCache.withLock({ $0[cacheKey] }) {
-            return HTTPReply(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
-                             body: cached)
+            return HTTPReply(
+                status: 200,
+                headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
+                body: cached)
         }
         let b = endpointBase(serverId)
         var grants = ["authorization_code", "implicit", "refresh_token", "password"]
         if !oidc || !s.isOrg { grants.append("client_credentials") }
         grants.append("urn:ietf:params:oauth:grant-type:device_code")
-        let authMethods: JSON = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"]
-        var responseTypes: [String] = ["code", "id_token", "code id_token", "code token", "id_token token", "code id_token token"]
+        let authMethods: JSON = [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
+        ]
+        var responseTypes: [String] = [
+            "code", "id_token", "code id_token", "code token", "id_token token", "code id_token token",
+        ]
         if !oidc { responseTypes.append("token") }
         var doc: [(String, JSON)] = [
             ("issuer", .string(issuer(serverId))),
@@ -48,12 +58,19 @@ extension MockOkta {
             // The org server's okta.* scopes are granted to apps but not advertised (OAS-OAUTH OrgASOidcMetadata).
             ("scopes_supported", JSON(s.scopes.filter { !$0.hasPrefix("okta.") })),
             ("token_endpoint_auth_methods_supported", authMethods),
-            ("claims_supported", oidc
-                ? JSON(["iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name", "nickname",
-                        "preferred_username", "given_name", "middle_name", "family_name", "email", "email_verified", "profile",
+            (
+                "claims_supported",
+                oidc
+                    ? JSON([
+                        "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
+                        "nickname",
+                        "preferred_username", "given_name", "middle_name", "family_name", "email", "email_verified",
+                        "profile",
                         "zoneinfo", "locale", "address", "phone_number", "picture", "website", "gender", "birthdate",
-                        "updated_at", "at_hash", "c_hash"])
-                : JSON(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"])),
+                        "updated_at", "at_hash", "c_hash",
+                    ])
+                    : JSON(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"])
+            ),
             ("code_challenge_methods_supported", ["S256"]),
             ("introspection_endpoint", .string("\(b)/introspect")),
             ("introspection_endpoint_auth_methods_supported", authMethods),
@@ -61,16 +78,20 @@ extension MockOkta {
             ("revocation_endpoint_auth_methods_supported", authMethods),
             ("end_session_endpoint", .string("\(b)/logout")),
             ("request_parameter_supported", true),
-            ("request_object_signing_alg_values_supported",
-             ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
+            (
+                "request_object_signing_alg_values_supported",
+                ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+            ),
             ("device_authorization_endpoint", .string("\(b)/device/authorize")),
             ("pushed_authorization_request_endpoint", .string("\(b)/par")),
             ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
         ]
         let bytes = JSON.object(doc).bytes
         bodyCache.withLock { $0[cacheKey] = bytes }
-        return HTTPReply(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
-                         body: bytes)
+        return HTTPReply(
+            status: 200,
+            headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
+            body: bytes)
     }
 
     func keys(_ ex: Exchange, serverId: String) throws -> HTTPReply {
@@ -85,8 +106,12 @@ extension MockOkta {
             body = JSON.object([("keys", .array(keys))]).bytes
             bodyCache.withLock { $0[cacheKey] = body }
         }
-        return HTTPReply(status: 200, headers: [("Content-Type", "application/json;charset=UTF-8"),
-                                                ("Cache-Control", "max-age=3600, must-revalidate"), ("Vary", "Origin")], body: body)
+        return HTTPReply(
+            status: 200,
+            headers: [
+                ("Content-Type", "application/json;charset=UTF-8"),
+                ("Cache-Control", "max-age=3600, must-revalidate"), ("Vary", "Origin"),
+            ], body: body)
     }
 
     // MARK: client authentication
@@ -106,33 +131,45 @@ extension MockOkta {
         if formSecret != nil { methods += 1 }
         if assertion != nil { methods += 1 }
         if methods > 1 {
-            throw OAuthError.invalidRequest("Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.")
+            throw OAuthError.invalidRequest(
+                "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body."
+            )
         }
         func fail(_ e: OAuthError, clientId: String?) -> OAuthError {
             let a = clientId.flatMap { id in read { $0.client(id) } }
-            logEvent(.oauthInvalidClientCredentials, actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
-                     reason: e.description, ex: ex)
+            logEvent(
+                .oauthInvalidClientCredentials, actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
+                reason: e.description, ex: ex)
             return e
         }
         if let basic {
-            guard let d = Data(base64Encoded: basic), let s = String(data: d, encoding: .utf8), let colon = s.firstIndex(of: ":") else {
+            guard let d = Data(base64Encoded: basic), let s = String(data: d, encoding: .utf8),
+                let colon = s.firstIndex(of: ":")
+            else {
                 throw fail(.invalidClient(), clientId: nil)
             }
             let id = String(s[..<colon]).removingPercentEncoding ?? String(s[..<colon])
-            let secret = String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
+            let secret =
+                String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
             ex.auth.clientId = id
-            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
+            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else {
+                throw fail(.invalidClient(), clientId: id)
+            }
             guard let expected = app.clientSecret, expected == secret else {
-                throw fail(.invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
+                throw fail(
+                    .invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
             }
             return ClientAuth(app: app, method: "client_secret_basic")
         }
         if let formSecret {
             guard let id = formId else { throw fail(.invalidClient("No client credentials found."), clientId: nil) }
             ex.auth.clientId = id
-            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else { throw fail(.invalidClient(), clientId: id) }
+            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else {
+                throw fail(.invalidClient(), clientId: id)
+            }
             guard app.clientSecret == formSecret else {
-                throw fail(.invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
+                throw fail(
+                    .invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
             }
             return ClientAuth(app: app, method: "client_secret_post")
         }
@@ -140,7 +177,8 @@ extension MockOkta {
             guard ex.param("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
                 throw OAuthError.invalidRequest("The client_assertion_type is invalid.")
             }
-            let app = try verifyClientAssertion(ex, assertion: assertion, formClientId: formId, serverId: serverId, fail: fail)
+            let app = try verifyClientAssertion(
+                ex, assertion: assertion, formClientId: formId, serverId: serverId, fail: fail)
             return ClientAuth(app: app, method: "private_key_jwt")
         }
         if let id = formId, let app = read({ $0.client(id) }), app.clientSecret == nil, app.jwks.isEmpty {
@@ -149,11 +187,18 @@ extension MockOkta {
         }
         if let id = formId { ex.auth.clientId = id }
         if !required, let id = formId, let app = read({ $0.client(id) }) { return ClientAuth(app: app, method: "none") }
-        throw fail(.invalidClient(formId == nil ? "No client credentials found." : "Client authentication failed. Either the client or the client credentials are invalid."), clientId: formId)
+        throw fail(
+            .invalidClient(
+                formId == nil
+                    ? "No client credentials found."
+                    : "Client authentication failed. Either the client or the client credentials are invalid."),
+            clientId: formId)
     }
 
-    func verifyClientAssertion(_ ex: Exchange, assertion: String, formClientId: String?, serverId: String,
-                               fail: (OAuthError, String?) -> OAuthError) throws -> App {
+    func verifyClientAssertion(
+        _ ex: Exchange, assertion: String, formClientId: String?, serverId: String,
+        fail: (OAuthError, String?) -> OAuthError
+    ) throws -> App {
         guard let jwt = DecodedJWT(assertion) else {
             throw fail(.invalidClient("The client_assertion is not a valid JWT."), formClientId)
         }
@@ -164,13 +209,22 @@ extension MockOkta {
         guard let app = read({ $0.client(clientId) }), app.status == "ACTIVE" else {
             throw fail(.invalidClient("The client_assertion token has an invalid client identifier."), clientId)
         }
-        guard iss == clientId else { throw fail(.invalidClient("The issuer claim (iss) must be the client_id."), clientId) }
-        guard sub == clientId else { throw fail(.invalidClient("The subject claim (sub) must be the client_id."), clientId) }
+        guard iss == clientId else {
+            throw fail(.invalidClient("The issuer claim (iss) must be the client_id."), clientId)
+        }
+        guard sub == clientId else {
+            throw fail(.invalidClient("The subject claim (sub) must be the client_id."), clientId)
+        }
         let candidates = app.jwks.filter { jwt.kid == nil || $0.kid == jwt.kid }
         guard !candidates.isEmpty else {
-            throw fail(.invalidClient("The client_assertion signature is invalid: no key in the client's JWKS has kid '\(jwt.kid ?? "")'."), clientId)
+            throw fail(
+                .invalidClient(
+                    "The client_assertion signature is invalid: no key in the client's JWKS has kid '\(jwt.kid ?? "")'."
+                ), clientId)
         }
-        let verified = candidates.contains { k in (try? RSAKey(pem: k.publicKeyPEM)).map { jwt.verify(with: $0) } ?? false }
+        let verified = candidates.contains { k in
+            (try? RSAKey(pem: k.publicKeyPEM)).map { jwt.verify(with: $0) } ?? false
+        }
         guard verified else { throw fail(.invalidClient("The client_assertion signature is invalid."), clientId) }
         // Okta burns the jti as soon as it sees a validly signed assertion, even if the request then fails.
         if let jti = jwt.claims["jti"]?.stringValue {
@@ -178,13 +232,17 @@ extension MockOkta {
                 d.misc = true
                 return t.usedAssertionIDs.insert("\(clientId)|\(jti)").inserted
             }
-            guard fresh else { throw fail(.invalidClient("The client_assertion token has already been used."), clientId) }
+            guard fresh else {
+                throw fail(.invalidClient("The client_assertion token has already been used."), clientId)
+            }
         }
         let tokenURL = "\(endpointBase(serverId))/token"
         let invoked = baseURL + ex.req.path
         let aud = jwt.claims["aud"]?.stringValue ?? jwt.claims["aud"]?.arrayValue?.first?.stringValue
         guard aud == invoked || aud == tokenURL else {
-            throw fail(.invalidClient("The audience claim for client_assertion must be the endpoint invoked for the request."), clientId)
+            throw fail(
+                .invalidClient("The audience claim for client_assertion must be the endpoint invoked for the request."),
+                clientId)
         }
         guard let exp = jwt.claims["exp"]?.doubleValue else {
             throw fail(.invalidClient("The client_assertion token must have an expiration claim (exp)."), clientId)
@@ -192,10 +250,12 @@ extension MockOkta {
         let now = ex.now
         guard exp > now - 60 else { throw fail(.invalidClient("The client_assertion token is expired."), clientId) }
         guard exp <= now + 3600 + 60 else {
-            throw fail(.invalidClient("The client_assertion token has an expiration too far into the future."), clientId)
+            throw fail(
+                .invalidClient("The client_assertion token has an expiration too far into the future."), clientId)
         }
         if let iat = jwt.claims["iat"]?.doubleValue, iat > now + 60 {
-            throw fail(.invalidClient("The client_assertion token has an issued at time (iat) in the future."), clientId)
+            throw fail(
+                .invalidClient("The client_assertion token has an issued at time (iat) in the future."), clientId)
         }
         return app
     }
@@ -212,8 +272,10 @@ extension MockOkta {
     func newJTI(_ prefix: String) -> String { prefix + "." + jtis.string(43, alphabet: RandomSource.b64url) }
 
     /// Mints an access token as Okta would (claims in Okta's order), honouring a token fault if one fired.
-    func mintAccessToken(server s: AuthServer, clientId: String, user: User?, scopes: [String], now: Double, authTime: Double?,
-                         fault: FaultKind?, extraClaims: [(String, JSON)] = [], lifetimeOverride: Int? = nil) throws -> IssuedAccessToken {
+    func mintAccessToken(
+        server s: AuthServer, clientId: String, user: User?, scopes: [String], now: Double, authTime: Double?,
+        fault: FaultKind?, extraClaims: [(String, JSON)] = [], lifetimeOverride: Int? = nil
+    ) throws -> IssuedAccessToken {
         var lifetime = lifetimeOverride ?? s.accessTokenLifetime
         var iat = Int(now)
         var scopes = scopes
@@ -222,12 +284,17 @@ extension MockOkta {
         var corrupt = false
         var signer = activeKey(s)
         switch fault {
-        case .expiredToken?: iat = Int(now) - lifetime - 600  // beyond any verifier's leeway (okta-auth-js allows 300 s)
+        case .expiredToken?:
+            // Beyond any verifier's leeway (okta-auth-js allows 300 s).
+            iat = Int(now) - lifetime - 600
         case .shortLivedToken(let secs)?: lifetime = secs
         case .wrongIssuer?: iss = s.isOrg ? issuer("default") : "\(baseURL)/oauth2/ausWrongIssuer00000"
         case .wrongAudience?: aud = "api://wrong-audience"
         case .badSignature?: corrupt = true
-        case .unknownKid?: if let (kid, key) = strayKey { signer = (SigningKey(kid: kid, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), key) }
+        case .unknownKid?:
+            if let (kid, key) = strayKey {
+                signer = (SigningKey(kid: kid, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), key)
+            }
         case .missingScope(let scope)?:
             if let scope { scopes.removeAll { $0 == scope } } else if !scopes.isEmpty { scopes.removeLast() }
         default: break
@@ -251,8 +318,10 @@ extension MockOkta {
         return IssuedAccessToken(token: token, claims: cj, scopes: scopes, lifetime: expiresIn)
     }
 
-    func mintIDToken(server s: AuthServer, clientId: String, user: User, scopes: [String], now: Double, authTime: Double,
-                     nonce: String?, accessToken: String?, fault: FaultKind?) throws -> String {
+    func mintIDToken(
+        server s: AuthServer, clientId: String, user: User, scopes: [String], now: Double, authTime: Double,
+        nonce: String?, accessToken: String?, fault: FaultKind?
+    ) throws -> String {
         var iat = Int(now)
         let lifetime = s.idTokenLifetime
         var iss = issuer(s.id)
@@ -264,7 +333,10 @@ extension MockOkta {
         case .wrongIssuer?: iss = s.isOrg ? issuer("default") : "\(baseURL)/oauth2/ausWrongIssuer00000"
         case .wrongAudience?: aud = "wrong-client-id"
         case .badSignature?: corrupt = true
-        case .unknownKid?: if let (kid, key) = strayKey { signer = (SigningKey(kid: kid, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), key) }
+        case .unknownKid?:
+            if let (kid, key) = strayKey {
+                signer = (SigningKey(kid: kid, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), key)
+            }
         default: break
         }
         guard let (key, rsa) = signer else { throw OktaAPIError.serverError }
@@ -288,11 +360,14 @@ extension MockOkta {
         return try JWT.sign(claims: .object(claims), key: rsa, kid: key.kid, corruptSignature: corrupt)
     }
 
-    func newRefreshToken(server s: AuthServer, clientId: String, userId: String?, scopes: [String], now: Double, authTime: Double) throws -> String {
+    func newRefreshToken(
+        server s: AuthServer, clientId: String, userId: String?, scopes: [String], now: Double, authTime: Double
+    ) throws -> String {
         let value = tokenValues.string(43, alphabet: RandomSource.b64url)
-        let rec = RefreshTokenRecord(id: "rt" + ids.string(18), valueHash: hashSecret(value), clientId: clientId, userId: userId,
-                                     serverId: s.id, scopes: scopes, issuedAt: now, expiresAt: now + Double(s.refreshTokenLifetime),
-                                     revoked: false, authTime: authTime)
+        let rec = RefreshTokenRecord(
+            id: "rt" + ids.string(18), valueHash: hashSecret(value), clientId: clientId, userId: userId,
+            serverId: s.id, scopes: scopes, issuedAt: now, expiresAt: now + Double(s.refreshTokenLifetime),
+            revoked: false, authTime: authTime)
         try mutate { t, d in
             t.refreshTokens[rec.valueHash] = rec
             d.refresh.insert(rec.valueHash)
@@ -308,15 +383,19 @@ extension MockOkta {
         let grantEvent: EventType = isOrg ? .oauthTokenGrant : .oauthASTokenGrant
         do {
             guard let grant = ex.param("grant_type"), !grant.isEmpty else {
-                throw OAuthError.invalidRequest("The token request must specify a 'grant_type'. Valid values: [authorization_code, password, refresh_token, client_credentials]")
+                throw OAuthError.invalidRequest(
+                    "The token request must specify a 'grant_type'. Valid values: [authorization_code, password, refresh_token, client_credentials]"
+                )
             }
             try checkBrowserOrigin(ex)
             let client = try authenticateClient(ex, serverId: serverId)
             let app = client.app
             let supported = ["authorization_code", "refresh_token", "password", "client_credentials"]
             guard supported.contains(grant) else {
-                throw OAuthError(400, "unsupported_grant_type",
-                                 "The authorization grant type is not supported by the authorization server. Configured grant types: [\(supported.joined(separator: ", "))].")
+                throw OAuthError(
+                    400, "unsupported_grant_type",
+                    "The authorization grant type is not supported by the authorization server. Configured grant types: [\(supported.joined(separator: ", "))]."
+                )
             }
             guard app.grantTypes.contains(grant) else { throw OAuthError.unauthorizedClient(app.grantTypes) }
             var result: [(String, JSON)]
@@ -333,10 +412,13 @@ extension MockOkta {
         } catch var e as OAuthError {
             if e.error != "invalid_client" {
                 let a = ex.auth.clientId.flatMap { id in read { $0.client(id) } }
-                logEvent(grantEvent, "OAuth2 token request failed",
-                         actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE", reason: e.reason ?? e.error, ex: ex,
-                         debug: [("grantType", JSON(ex.param("grant_type"))), ("error", .string(e.error)),
-                                 ("errorDescription", .string(e.description))])
+                logEvent(
+                    grantEvent, "OAuth2 token request failed",
+                    actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE", reason: e.reason ?? e.error, ex: ex,
+                    debug: [
+                        ("grantType", JSON(ex.param("grant_type"))), ("error", .string(e.error)),
+                        ("errorDescription", .string(e.description)),
+                    ])
             }
             e.reason = nil
             throw e
@@ -351,12 +433,15 @@ extension MockOkta {
     func checkScopes(_ requested: [String], _ s: AuthServer, _ app: App) throws -> [String] {
         let unknown = requested.filter { !s.scopes.contains($0) }
         if !unknown.isEmpty {
-            throw OAuthError.invalidScope("One or more scopes are not configured for the authorization server resource.")
+            throw OAuthError.invalidScope(
+                "One or more scopes are not configured for the authorization server resource.")
         }
         let granted = app.grants[s.id] ?? []
         let missing = requested.filter { !granted.contains($0) }
         if !missing.isEmpty {
-            throw OAuthError.invalidScope("The requested scope is invalid, unknown, or malformed: the client is not granted \(missing.joined(separator: ", ")).")
+            throw OAuthError.invalidScope(
+                "The requested scope is invalid, unknown, or malformed: the client is not granted \(missing.joined(separator: ", "))."
+            )
         }
         return requested
     }
@@ -368,40 +453,64 @@ extension MockOkta {
         case "refresh_token": type = s.isOrg ? .oauthTokenGrantRefreshToken : .oauthASTokenGrantRefreshToken
         default: type = s.isOrg ? .oauthTokenGrantAccessToken : .oauthASTokenGrantAccessToken
         }
-        logEvent(type,
-                 actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], ex: ex,
-                 debug: [("grantedScopes", .string(scopes.joined(separator: " "))), ("grantType", JSON(ex.param("grant_type")))])
+        logEvent(
+            type,
+            actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], ex: ex,
+            debug: [
+                ("grantedScopes", .string(scopes.joined(separator: " "))), ("grantType", JSON(ex.param("grant_type"))),
+            ])
     }
 
-    func clientCredentials(_ ex: Exchange, _ s: AuthServer, _ app: App, _ client: ClientAuth) throws -> [(String, JSON)] {
+    func clientCredentials(_ ex: Exchange, _ s: AuthServer, _ app: App, _ client: ClientAuth) throws -> [(String, JSON)]
+    {
         if s.isOrg && client.method != "private_key_jwt" {
-            throw OAuthError.invalidClient("Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.")
+            throw OAuthError.invalidClient(
+                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."
+            )
         }
         let requested = requestedScopes(ex)
-        guard !requested.isEmpty else { throw OAuthError.invalidScope("The authorization server resource does not have any configured default scopes, 'scope' must be provided.") }
-        if requested.contains("openid") { throw OAuthError.invalidScope("Cannot request 'openid' scopes using client credentials.") }
+        guard !requested.isEmpty else {
+            throw OAuthError.invalidScope(
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
+            )
+        }
+        if requested.contains("openid") {
+            throw OAuthError.invalidScope("Cannot request 'openid' scopes using client credentials.")
+        }
         let scopes = try checkScopes(requested, s, app)
-        let at = try mintAccessToken(server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
         grantSuccessLog(ex, s, app, user: nil, scopes: at.scopes, kind: "access_token")
-        return [("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
-                ("scope", .string(at.scopes.joined(separator: " ")))]
+        return [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))),
+        ]
     }
 
-    func userTokens(_ ex: Exchange, _ s: AuthServer, _ app: App, user: User, scopes: [String], authTime: Double, nonce: String?,
-                    refresh: String? = nil) throws -> [(String, JSON)] {
-        let at = try mintAccessToken(server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
-                                     fault: ex.tokenFault)
-        var out: [(String, JSON)] = [("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
-                                     ("scope", .string(at.scopes.joined(separator: " ")))]
+    func userTokens(
+        _ ex: Exchange, _ s: AuthServer, _ app: App, user: User, scopes: [String], authTime: Double, nonce: String?,
+        refresh: String? = nil
+    ) throws -> [(String, JSON)] {
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
+            fault: ex.tokenFault)
+        var out: [(String, JSON)] = [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))),
+        ]
         grantSuccessLog(ex, s, app, user: user, scopes: at.scopes, kind: "access_token")
         if scopes.contains("offline_access") && app.grantTypes.contains("refresh_token") {
-            let rt = try refresh ?? newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: scopes, now: ex.now, authTime: authTime)
+            let rt =
+                try refresh
+                ?? newRefreshToken(
+                    server: s, clientId: app.id, userId: user.id, scopes: scopes, now: ex.now, authTime: authTime)
             out.append(("refresh_token", .string(rt)))
             grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "refresh_token")
         }
         if scopes.contains("openid") {
-            let id = try mintIDToken(server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
-                                     nonce: nonce, accessToken: at.token, fault: ex.tokenFault)
+            let id = try mintIDToken(
+                server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
+                nonce: nonce, accessToken: at.token, fault: ex.tokenFault)
             out.append(("id_token", .string(id)))
             grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "id_token")
         }
@@ -424,13 +533,17 @@ extension MockOkta {
             return rec
         }
         guard ex.param("redirect_uri") == rec.redirectURI else {
-            throw OAuthError.invalidGrant("The 'redirect_uri' does not match the redirection URI used in the authorization request.")
+            throw OAuthError.invalidGrant(
+                "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
         }
         if let challenge = rec.codeChallenge {
             guard let verifier = ex.param("code_verifier") else {
-                throw OAuthError.invalidRequest("PKCE code verifier is required when the parameter code_challenge is included in the authorization request.")
+                throw OAuthError.invalidRequest(
+                    "PKCE code verifier is required when the parameter code_challenge is included in the authorization request."
+                )
             }
-            let computed = rec.codeChallengeMethod == "S256" ? Base64URL.encode(Digest.sha256(Array(verifier.utf8))) : verifier
+            let computed =
+                rec.codeChallengeMethod == "S256" ? Base64URL.encode(Digest.sha256(Array(verifier.utf8))) : verifier
             guard computed == challenge else { throw OAuthError.invalidGrant("PKCE verification failed.") }
         } else if app.requirePKCE {
             throw OAuthError.invalidRequest("PKCE code verifier is required by the application.")
@@ -442,7 +555,9 @@ extension MockOkta {
     }
 
     func refreshGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
-        guard let value = ex.param("refresh_token") else { throw OAuthError.invalidRequest("The 'refresh_token' parameter is required.") }
+        guard let value = ex.param("refresh_token") else {
+            throw OAuthError.invalidRequest("The 'refresh_token' parameter is required.")
+        }
         let hash = hashSecret(value)
         guard let rec = read({ $0.refreshTokens[hash] }), rec.clientId == app.id, rec.serverId == s.id, !rec.revoked,
             rec.expiresAt > ex.now
@@ -450,16 +565,22 @@ extension MockOkta {
         var scopes = rec.scopes
         if let requested = ex.param("scope").map({ $0.split(separator: " ").map(String.init) }), !requested.isEmpty {
             guard requested.allSatisfy(rec.scopes.contains) else {
-                throw OAuthError.invalidScope("The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.")
+                throw OAuthError.invalidScope(
+                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner."
+                )
             }
             scopes = requested
         }
         // Lost grants and assignments apply at the next refresh.
         let granted = app.grants[s.id] ?? []
-        if !scopes.allSatisfy(granted.contains) { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
+        if !scopes.allSatisfy(granted.contains) {
+            throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+        }
         var user: User? = nil
         if let uid = rec.userId {
-            guard let u = read({ $0.users[uid] }), u.canSignIn else { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
+            guard let u = read({ $0.users[uid] }), u.canSignIn else {
+                throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+            }
             guard read({ $0.isAssigned(userId: uid, app: app) }) else { throw OAuthError.notAssigned }
             user = u
         }
@@ -467,22 +588,35 @@ extension MockOkta {
         if s.rotateRefreshTokens {
             try mutate { t, d in
                 // Spent under the lock: of two concurrent uses of one rotating token only one wins.
-                guard t.refreshTokens[hash]?.revoked == false else { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
+                guard t.refreshTokens[hash]?.revoked == false else {
+                    throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+                }
                 t.refreshTokens[hash]?.revoked = true
                 d.refresh.insert(hash)
             }
             keep = nil
         }
         if let user {
-            var out = try userTokens(ex, s, app, user: user, scopes: scopes, authTime: rec.authTime, nonce: nil, refresh: keep)
+            var out = try userTokens(
+                ex, s, app, user: user, scopes: scopes, authTime: rec.authTime, nonce: nil, refresh: keep)
             if keep == nil && !out.contains(where: { $0.0 == "refresh_token" }) {
-                out.append(("refresh_token", .string(try newRefreshToken(server: s, clientId: app.id, userId: user.id, scopes: rec.scopes, now: ex.now, authTime: rec.authTime))))
+                out.append(
+                    (
+                        "refresh_token",
+                        .string(
+                            try newRefreshToken(
+                                server: s, clientId: app.id, userId: user.id, scopes: rec.scopes, now: ex.now,
+                                authTime: rec.authTime))
+                    ))
             }
             return out
         }
-        let at = try mintAccessToken(server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
-        return [("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
-                ("scope", .string(at.scopes.joined(separator: " "))), ("refresh_token", .string(keep ?? value))]
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+        return [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))), ("refresh_token", .string(keep ?? value)),
+        ]
     }
 
     func passwordGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
@@ -492,9 +626,13 @@ extension MockOkta {
         let scopes = try checkScopes(requestedScopes(ex), s, app)
         guard let user = read({ $0.user(idOrLogin: username) }), user.password == password, user.canSignIn else {
             let u = read { $0.user(idOrLogin: username) }
-            logEvent(.userSessionStart,
-                     actor: u.map(actor(user:)) ?? SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
-                     result: "FAILURE", reason: u == nil ? "VERIFICATION_ERROR" : (u!.canSignIn ? "INVALID_CREDENTIALS" : "USER_NOT_ACTIVE"), ex: ex)
+            logEvent(
+                .userSessionStart,
+                actor: u.map(actor(user:))
+                    ?? SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
+                result: "FAILURE",
+                reason: u == nil ? "VERIFICATION_ERROR" : (u!.canSignIn ? "INVALID_CREDENTIALS" : "USER_NOT_ACTIVE"),
+                ex: ex)
             var e = OAuthError.invalidGrant("The credentials provided were invalid.")
             e.reason = "INVALID_CREDENTIALS"
             throw e
@@ -523,33 +661,46 @@ extension MockOkta {
         }
         ex.auth.clientId = clientId
         guard let redirect = p("redirect_uri"), app.redirectURIs.contains(redirect) else {
-            return htmlError(400, "invalid_request", "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
+            return htmlError(
+                400, "invalid_request",
+                "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
         }
         let state = p("state")
         // Token response types answer in the fragment unless the client asks otherwise (OIDC Core 3.2.2.5).
-        let mode = p("response_mode") ?? ((p("response_type") ?? "").split(separator: " ").contains { $0 == "token" || $0 == "id_token" } ? "fragment" : "query")
+        let mode =
+            p("response_mode")
+            ?? ((p("response_type") ?? "").split(separator: " ").contains { $0 == "token" || $0 == "id_token" }
+                ? "fragment" : "query")
         func back(_ params: [(String, String)]) -> HTTPReply {
             var all = params
             if let state { all.append(("state", state)) }
             return redirectReply(redirect, all, mode: mode)
         }
         func deny(_ error: String, _ desc: String, user: User? = nil) -> HTTPReply {
-            logEvent(s.isOrg ? .oauthAuthorize : .oauthASAuthorize, "OAuth2 authorization request denied",
-                     actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], result: "FAILURE",
-                     reason: desc, ex: ex)
+            logEvent(
+                s.isOrg ? .oauthAuthorize : .oauthASAuthorize, "OAuth2 authorization request denied",
+                actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], result: "FAILURE",
+                reason: desc, ex: ex)
             return back([("error", error), ("error_description", desc)])
         }
         guard p("response_type") == "code" else {
-            return deny("unsupported_response_type", "The response type is not supported by the authorization server. Configured response types: [code].")
+            return deny(
+                "unsupported_response_type",
+                "The response type is not supported by the authorization server. Configured response types: [code].")
         }
         guard app.grantTypes.contains("authorization_code") else {
-            return deny("unauthorized_client", "The client is not authorized to use the provided grant type. Configured grant types: [\(app.grantTypes.joined(separator: ", "))].")
+            return deny(
+                "unauthorized_client",
+                "The client is not authorized to use the provided grant type. Configured grant types: [\(app.grantTypes.joined(separator: ", "))]."
+            )
         }
         guard state != nil, !(state ?? "").isEmpty else {
             return deny("invalid_request", "The authentication request has an invalid 'state' parameter.")
         }
         let scopes = (p("scope") ?? "").split(separator: " ").map(String.init)
-        if scopes.isEmpty { return deny("invalid_scope", "The authentication request has an invalid 'scope' parameter.") }
+        if scopes.isEmpty {
+            return deny("invalid_scope", "The authentication request has an invalid 'scope' parameter.")
+        }
         do { _ = try checkScopes(scopes, s, app) } catch let e as OAuthError { return deny(e.error, e.description) }
         let challenge = p("code_challenge")
         let method = p("code_challenge_method") ?? (challenge != nil ? "plain" : nil)
@@ -560,34 +711,43 @@ extension MockOkta {
         var user: User?
         if ex.req.method == "POST", let username = p("username") {
             guard let u = read({ $0.user(idOrLogin: username) }), u.password == p("password") else {
-                logEvent(.userSessionStart,
-                         actor: SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
-                         result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
+                logEvent(
+                    .userSessionStart,
+                    actor: SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
+                    result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
                 return signInPage(ex, error: "Unable to sign in")
             }
             user = u
-        } else if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }), u.password == read({ $0.defaultPassword }) {
+        } else if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
+            u.password == read({ $0.defaultPassword })
+        {
             user = u
         }
         guard let user else {
-            if p("prompt") == "none" { return deny("login_required", "The client specified not to prompt, but the user is not logged in.") }
+            if p("prompt") == "none" {
+                return deny("login_required", "The client specified not to prompt, but the user is not logged in.")
+            }
             return signInPage(ex, error: nil)
         }
         guard user.canSignIn else {
-            logEvent(.userSessionStart, actor: actor(user: user),
-                     result: "FAILURE", reason: "USER_NOT_ACTIVE", ex: ex)
-            return deny("access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
+            logEvent(
+                .userSessionStart, actor: actor(user: user),
+                result: "FAILURE", reason: "USER_NOT_ACTIVE", ex: ex)
+            return deny(
+                "access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
         }
         try signedIn(user, ex: ex)
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
             return deny("access_denied", "User is not assigned to the client application.", user: user)
         }
-        logEvent(.userAuthenticationSSO, actor: actor(user: user),
-                 targets: [actor(app: app)], ex: ex)
+        logEvent(
+            .userAuthenticationSSO, actor: actor(user: user),
+            targets: [actor(app: app)], ex: ex)
         let code = tokenValues.string(43, alphabet: RandomSource.b64url)
-        let rec = AuthCodeRecord(valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
-                                 scopes: scopes, nonce: p("nonce"), codeChallenge: challenge, codeChallengeMethod: method,
-                                 expiresAt: ex.now + 300, used: false, authTime: ex.now)
+        let rec = AuthCodeRecord(
+            valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
+            scopes: scopes, nonce: p("nonce"), codeChallenge: challenge, codeChallengeMethod: method,
+            expiresAt: ex.now + 300, used: false, authTime: ex.now)
         try mutate { t, d in
             // Drop expired codes so the table stays small.
             for (k, c) in t.codes where c.expiresAt < ex.now - 600 {
@@ -608,9 +768,12 @@ extension MockOkta {
         }
         let q = params.map { "\(enc($0.0))=\(enc($0.1))" }.joined(separator: "&")
         if mode == "form_post" {
-            let inputs = params.map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }.joined()
-            let page = "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"\(html(uri))\">\(inputs)<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>"
-            return HTTPReply(status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
+            let inputs = params.map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }
+                .joined()
+            let page =
+                "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"\(html(uri))\">\(inputs)<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>"
+            return HTTPReply(
+                status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
         }
         let sep = mode == "fragment" ? "#" : (uri.contains("?") ? "&" : "?")
         return HTTPReply(status: 302, headers: [("Location", uri + sep + q), ("Cache-Control", "no-cache, no-store")])
@@ -622,7 +785,8 @@ extension MockOkta {
     }
 
     func htmlError(_ status: Int, _ error: String, _ desc: String) -> HTTPReply {
-        let page = "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>\(html(error))</h1><p id=\"error-description\">\(html(desc))</p></body></html>"
+        let page =
+            "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>\(html(error))</h1><p id=\"error-description\">\(html(desc))</p></body></html>"
         return HTTPReply(status: status, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
     }
 
@@ -647,7 +811,8 @@ extension MockOkta {
     // MARK: token validation (introspect, userinfo, /api/v1 Bearer)
 
     enum TokenProblem: Error {
-        case malformed, badAlg, unknownKid, badSignature, expired, notYetValid, notAccessToken, wrongIssuer, wrongAudience, revoked, inactiveUser
+        case malformed, badAlg, unknownKid, badSignature, expired, notYetValid, notAccessToken, wrongIssuer,
+            wrongAudience, revoked, inactiveUser
 
         var description: String {
             switch self {
@@ -667,7 +832,9 @@ extension MockOkta {
     }
 
     /// Validates a JWT issued by `serverId`, as Okta would for a resource request.
-    func validateAccessToken(_ token: String, serverId: String, now: Double, allowIDToken: Bool = false) -> Result<DecodedJWT, TokenProblem> {
+    func validateAccessToken(_ token: String, serverId: String, now: Double, allowIDToken: Bool = false) -> Result<
+        DecodedJWT, TokenProblem
+    > {
         guard let jwt = DecodedJWT(token) else { return .failure(.malformed) }
         guard jwt.alg == "RS256" else { return .failure(.badAlg) }
         guard let s = read({ $0.servers[serverId] }) else { return .failure(.wrongIssuer) }
@@ -694,7 +861,8 @@ extension MockOkta {
         let uid = jwt.claims["uid"]?.stringValue
         let (revoked, cut, userOK) = read { t -> (Bool, Bool, Bool) in
             let cut = t.accessTokenCutoffs.contains { c in
-                recentMints.mintedBefore(c.before, iat: iat, jti: jti) && (c.serverId == nil || c.serverId == serverId) && (c.clientId == nil || c.clientId == cid)
+                recentMints.mintedBefore(c.before, iat: iat, jti: jti) && (c.serverId == nil || c.serverId == serverId)
+                    && (c.clientId == nil || c.clientId == cid)
                     && (c.userId == nil || c.userId == uid)
             }
             let userOK = uid.map { t.users[$0]?.canSignIn ?? false } ?? true
@@ -718,10 +886,14 @@ extension MockOkta {
                 return .json(200, ["active": false])
             }
             let user = rec.userId.flatMap { uid in read { $0.users[uid] } }
-            return .json(200, ["active": true, "token_type": "Bearer", "scope": .string(rec.scopes.joined(separator: " ")),
-                               "client_id": .string(rec.clientId), "username": JSON(user?.login), "exp": JSON(Int(rec.expiresAt)),
-                               "iat": JSON(Int(rec.issuedAt)), "sub": JSON(user?.login), "aud": .string(audience(s)),
-                               "iss": .string(issuer(s.id)), "uid": JSON(user?.id), "device_id": nil])
+            return .json(
+                200,
+                [
+                    "active": true, "token_type": "Bearer", "scope": .string(rec.scopes.joined(separator: " ")),
+                    "client_id": .string(rec.clientId), "username": JSON(user?.login), "exp": JSON(Int(rec.expiresAt)),
+                    "iat": JSON(Int(rec.issuedAt)), "sub": JSON(user?.login), "aud": .string(audience(s)),
+                    "iss": .string(issuer(s.id)), "uid": JSON(user?.id), "device_id": nil,
+                ])
         }
         switch validateAccessToken(token, serverId: serverId, now: ex.now, allowIDToken: true) {
         case .failure: return .json(200, ["active": false])
@@ -729,15 +901,23 @@ extension MockOkta {
             let c = jwt.claims
             if c["cid"] == nil {
                 // ID token
-                return .json(200, ["active": true, "token_type": "Bearer", "client_id": JSON(c["aud"]?.stringValue),
-                                   "exp": c["exp"] ?? .null, "iat": c["iat"] ?? .null, "sub": c["sub"] ?? .null,
-                                   "aud": c["aud"] ?? .null, "iss": c["iss"] ?? .null, "jti": c["jti"] ?? .null])
+                return .json(
+                    200,
+                    [
+                        "active": true, "token_type": "Bearer", "client_id": JSON(c["aud"]?.stringValue),
+                        "exp": c["exp"] ?? .null, "iat": c["iat"] ?? .null, "sub": c["sub"] ?? .null,
+                        "aud": c["aud"] ?? .null, "iss": c["iss"] ?? .null, "jti": c["jti"] ?? .null,
+                    ])
             }
             let scp = c["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            return .json(200, ["active": true, "token_type": "Bearer", "scope": .string(scp.joined(separator: " ")),
-                               "client_id": c["cid"] ?? .null, "username": c["sub"] ?? .null, "exp": c["exp"] ?? .null,
-                               "iat": c["iat"] ?? .null, "sub": c["sub"] ?? .null, "aud": c["aud"] ?? .null,
-                               "iss": c["iss"] ?? .null, "jti": c["jti"] ?? .null, "uid": c["uid"] ?? .null])
+            return .json(
+                200,
+                [
+                    "active": true, "token_type": "Bearer", "scope": .string(scp.joined(separator: " ")),
+                    "client_id": c["cid"] ?? .null, "username": c["sub"] ?? .null, "exp": c["exp"] ?? .null,
+                    "iat": c["iat"] ?? .null, "sub": c["sub"] ?? .null, "aud": c["aud"] ?? .null,
+                    "iss": c["iss"] ?? .null, "jti": c["jti"] ?? .null, "uid": c["uid"] ?? .null,
+                ])
         }
     }
 
@@ -764,8 +944,9 @@ extension MockOkta {
             revokedSomething = true
         }
         if revokedSomething {
-            logEvent(s.isOrg ? .oauthTokenRevoke : .oauthASTokenRevoke,
-                     actor: actor(app: client.app), ex: ex)
+            logEvent(
+                s.isOrg ? .oauthTokenRevoke : .oauthASTokenRevoke,
+                actor: actor(app: client.app), ex: ex)
         }
         return HTTPReply(status: 200, headers: [("Cache-Control", "no-cache, no-store")])
     }
@@ -773,25 +954,50 @@ extension MockOkta {
     func userinfo(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         _ = try server(serverId)
         let header = ex.req.header("authorization")
-        guard let token = header.flatMap({ MockOkta.credential($0, scheme: "Bearer") ?? MockOkta.credential($0, scheme: "DPoP") }),
+        guard
+            let token = header.flatMap({
+                MockOkta.credential($0, scheme: "Bearer") ?? MockOkta.credential($0, scheme: "DPoP")
+            }),
             !token.isEmpty
         else {
-            return HTTPReply(status: 401, headers: [("WWW-Authenticate", "Bearer error=\"invalid_request\", error_description=\"The access token is missing.\"")])
+            return HTTPReply(
+                status: 401,
+                headers: [
+                    (
+                        "WWW-Authenticate",
+                        "Bearer error=\"invalid_request\", error_description=\"The access token is missing.\""
+                    )
+                ])
         }
         switch validateAccessToken(token, serverId: serverId, now: ex.now) {
         case .failure(let p):
-            return HTTPReply(status: 401, headers: [("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"\(p.description)\"")])
+            return HTTPReply(
+                status: 401,
+                headers: [
+                    ("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"\(p.description)\"")
+                ])
         case .success(let jwt):
             let scp = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            guard scp.contains("openid"), let uid = jwt.claims["uid"]?.stringValue, let user = read({ $0.users[uid] }) else {
-                return HTTPReply(status: 403, headers: [("WWW-Authenticate", "Bearer error=\"insufficient_scope\", error_description=\"The access token must provide access to at least one of these scopes - profile, email, address or phone\"")])
+            guard scp.contains("openid"), let uid = jwt.claims["uid"]?.stringValue, let user = read({ $0.users[uid] })
+            else {
+                return HTTPReply(
+                    status: 403,
+                    headers: [
+                        (
+                            "WWW-Authenticate",
+                            "Bearer error=\"insufficient_scope\", error_description=\"The access token must provide access to at least one of these scopes - profile, email, address or phone\""
+                        )
+                    ])
             }
             var claims: [(String, JSON)] = [("sub", .string(user.id))]
             if scp.contains("profile") {
-                claims += [("name", .string(user.displayName)), ("locale", "en_US"), ("preferred_username", .string(user.login)),
-                           ("given_name", JSON(user.profile["firstName"]?.stringValue)),
-                           ("family_name", JSON(user.profile["lastName"]?.stringValue)), ("zoneinfo", "America/Los_Angeles"),
-                           ("updated_at", JSON(Int(user.lastUpdated)))]
+                claims += [
+                    ("name", .string(user.displayName)), ("locale", "en_US"),
+                    ("preferred_username", .string(user.login)),
+                    ("given_name", JSON(user.profile["firstName"]?.stringValue)),
+                    ("family_name", JSON(user.profile["lastName"]?.stringValue)), ("zoneinfo", "America/Los_Angeles"),
+                    ("updated_at", JSON(Int(user.lastUpdated))),
+                ]
             }
             if scp.contains("email") {
                 claims += [("email", JSON(user.profile["email"]?.stringValue)), ("email_verified", true)]
@@ -808,19 +1014,26 @@ extension MockOkta {
         // and shows an error page otherwise.
         if let hint {
             guard let jwt = DecodedJWT(hint), jwt.alg == "RS256",
-                let k = publishedKeys(s, now: ex.now).first(where: { $0.kid == jwt.kid }), let key = rsaKey(k), jwt.verify(with: key),
+                let k = publishedKeys(s, now: ex.now).first(where: { $0.kid == jwt.kid }), let key = rsaKey(k),
+                jwt.verify(with: key),
                 jwt.claims["iss"]?.stringValue == issuer(serverId)
             else {
-                return htmlError(400, "invalid_request", "The 'id_token_hint' parameter is not a valid ID token issued by this authorization server.")
+                return htmlError(
+                    400, "invalid_request",
+                    "The 'id_token_hint' parameter is not a valid ID token issued by this authorization server.")
             }
         }
         if let post {
             let clientId = hint.flatMap { DecodedJWT($0)?.claims["aud"]?.stringValue }
             let allowed = read { t in
-                clientId.flatMap { t.apps[$0]?.postLogoutRedirectURIs.contains(post) } ?? t.apps.values.contains { $0.postLogoutRedirectURIs.contains(post) }
+                clientId.flatMap { t.apps[$0]?.postLogoutRedirectURIs.contains(post) }
+                    ?? t.apps.values.contains { $0.postLogoutRedirectURIs.contains(post) }
             }
             guard allowed else {
-                return htmlError(400, "invalid_request", "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings.")
+                return htmlError(
+                    400, "invalid_request",
+                    "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings."
+                )
             }
             var params: [(String, String)] = []
             if let st = ex.param("state") { params.append(("state", st)) }

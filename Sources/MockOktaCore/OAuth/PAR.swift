@@ -26,25 +26,31 @@ extension MockOkta {
             throw OAuthError.invalidRequest("The 'response_type' parameter is required.")
         }
         guard rt == "code" else {
-            throw OAuthError(400, "unsupported_response_type", "The response type contained in the request isn't supported.")
+            throw OAuthError(
+                400, "unsupported_response_type", "The response type contained in the request isn't supported.")
         }
         guard let redirect = ex.param("redirect_uri"), client.app.redirectURIs.contains(redirect) else {
-            throw OAuthError.invalidRequest("The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
+            throw OAuthError.invalidRequest(
+                "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
         }
         let scopes = requestedScopes(ex)
         if scopes.isEmpty { throw OAuthError.invalidScope("No scopes were requested.") }
         _ = try checkScopes(scopes, s, client.app)
         let uri = "urn:okta:" + tokenValues.string(43, alphabet: RandomSource.b64url)
         let keep = ex.params.filter { !["client_secret", "client_assertion", "client_assertion_type"].contains($0.0) }
-        let req = PushedRequest(clientId: client.app.id, serverId: s.id, params: keep, expiresAt: ex.now + MockOkta.pushedRequestLifetime)
+        let req = PushedRequest(
+            clientId: client.app.id, serverId: s.id, params: keep, expiresAt: ex.now + MockOkta.pushedRequestLifetime)
         pushedRequests.withLock { all in
             all = all.filter { $0.value.expiresAt > ex.now }
-            if all.count >= MockOkta.pushedRequestLimit, let oldest = all.min(by: { $0.value.expiresAt < $1.value.expiresAt })?.key {
+            if all.count >= MockOkta.pushedRequestLimit,
+                let oldest = all.min(by: { $0.value.expiresAt < $1.value.expiresAt })?.key
+            {
                 all[oldest] = nil
             }
             all[uri] = req
         }
-        var r = HTTPReply.json(200, ["request_uri": .string(uri), "expires_in": JSON(Int(MockOkta.pushedRequestLifetime))])
+        var r = HTTPReply.json(
+            200, ["request_uri": .string(uri), "expires_in": JSON(Int(MockOkta.pushedRequestLifetime))])
         r.setHeader("Cache-Control", "no-cache, no-store")
         r.setHeader("Pragma", "no-cache")
         return r
@@ -59,7 +65,9 @@ extension MockOkta {
             return htmlError(400, "invalid_request_uri", "The authorize request_uri is invalid.")
         }
         if let cid = ex.params.first(where: { $0.0 == "client_id" })?.1, cid != pushed.clientId {
-            return htmlError(401, "invalid_client", "The 'client_id' parameter does not match the expected value for the provided request_uri.")
+            return htmlError(
+                401, "invalid_client",
+                "The 'client_id' parameter does not match the expected value for the provided request_uri.")
         }
         guard pushed.serverId == serverId else {
             return htmlError(400, "invalid_request_uri", "The request_uri was issued for another authorization server.")
@@ -76,6 +84,7 @@ extension MockOkta {
     /// `not_trusted_origin_browser_request`).
     func checkBrowserOrigin(_ ex: Exchange) throws {
         guard ex.req.header("origin") != nil, corsOrigin(ex.req) == nil else { return }
-        throw OAuthError.invalidRequest("Browser requests to the token endpoint must be made from one of the registered Trusted Origins.")
+        throw OAuthError.invalidRequest(
+            "Browser requests to the token endpoint must be made from one of the registered Trusted Origins.")
     }
 }

@@ -1,4 +1,3 @@
-
 /// When recent access tokens were minted, to the sub-second, by `jti`.
 ///
 /// `iat` is whole seconds, so it cannot say whether a token minted in the same second as an

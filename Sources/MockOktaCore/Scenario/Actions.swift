@@ -42,8 +42,10 @@ extension MockOkta {
             logger.info("timeline action \(action.name)", metadata: ["result": "\(result.serialized())"])
             runtime.withLock { rt in
                 if i < rt.timelineDone.count { rt.timelineDone[i] = true }
-                rt.actionLog.append(["timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
-                                     "result": result])
+                rt.actionLog.append([
+                    "timeline": JSON(i), "action": .string(action.name), "at": .number((now * 1000).rounded()),
+                    "result": result,
+                ])
             }
         }
     }
@@ -62,26 +64,31 @@ extension MockOkta {
 
     private func performThrowing(_ action: Action, ex: Exchange?, fromTimeline: Bool) throws -> JSON {
         let now = clock.now()
-        let system = SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
+        let system = SystemLog.Actor(
+            id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario")
         switch action {
         case .revokeApiToken(let ref):
             let target: String? = try mutate { t, d in
                 let hash = hashSecret(ref)
-                let tok = t.apiTokens.values.first { $0.name.lowercased() == ref.lowercased() || $0.valueHash == hash || $0.id == ref }
+                let tok = t.apiTokens.values.first {
+                    $0.name.lowercased() == ref.lowercased() || $0.valueHash == hash || $0.id == ref
+                }
                 guard let tok else { return nil }
                 t.apiTokens[tok.id]?.revoked = true
                 d.apiTokens.insert(tok.id)
                 return tok.id
             }
             guard let target else { return ["ok": false, "error": .string("no API token named \(ref)")] }
-            logEvent(.apiTokenRevoke, actor: system,
-                     targets: [SystemLog.Actor(id: target, type: "Token", alternateId: target, displayName: ref)], ex: ex)
+            logEvent(
+                .apiTokenRevoke, actor: system,
+                targets: [SystemLog.Actor(id: target, type: "Token", alternateId: target, displayName: ref)], ex: ex)
             return ["ok": true, "tokenId": .string(target)]
         case .expireAccessTokens(let server, let clientId, let user):
             let uid = user.flatMap { u in read { userRef($0, u)?.id } }
             let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
             try mutate { t, d in
-                t.accessTokenCutoffs.append(AccessTokenCutoff(before: now, serverId: server, clientId: cid, userId: uid))
+                t.accessTokenCutoffs.append(
+                    AccessTokenCutoff(before: now, serverId: server, clientId: cid, userId: uid))
                 d.misc = true
             }
             logEvent(.oauthASTokenRevoke, "Access tokens expired by scenario", actor: system, ex: ex)
@@ -91,7 +98,8 @@ extension MockOkta {
             let cid = clientId.flatMap { c in read { $0.app(idOrLabel: c)?.id } } ?? clientId
             let n = try mutate { t, d -> Int in
                 var n = 0
-                for (k, r) in t.refreshTokens where !r.revoked && (cid == nil || r.clientId == cid) && (uid == nil || r.userId == uid) {
+                for (k, r) in t.refreshTokens
+                where !r.revoked && (cid == nil || r.clientId == cid) && (uid == nil || r.userId == uid) {
                     t.refreshTokens[k]?.revoked = true
                     d.refresh.insert(k)
                     n += 1
@@ -114,7 +122,8 @@ extension MockOkta {
             for (sid, key) in keys {
                 let count = read { $0.servers[sid]?.keys.count ?? 0 }
                 rotationKeys.prepare(server: sid, index: count + 1)  // a spare for the next rotation
-                let rec = SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
+                let rec = SigningKey(
+                    kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil)
                 keyCache.withLock { $0[rec.kid] = key }
                 try mutate { t, d in
                     guard var s = t.servers[sid] else { return }
@@ -127,8 +136,11 @@ extension MockOkta {
                     d.servers.insert(sid)
                 }
                 newKids.append((sid, .string(rec.kid)))
-                logEvent(sid == "org" ? .oauthKeyRollover : .oauthASKeyRollover, actor: system,
-                         targets: [SystemLog.Actor(id: sid, type: "AuthorizationServer", alternateId: sid, displayName: sid)], ex: ex)
+                logEvent(
+                    sid == "org" ? .oauthKeyRollover : .oauthASKeyRollover, actor: system,
+                    targets: [
+                        SystemLog.Actor(id: sid, type: "AuthorizationServer", alternateId: sid, displayName: sid)
+                    ], ex: ex)
             }
             return ["ok": true, "newKids": .object(newKids)]
         case .unassignUser(let user, let app), .assignUser(let user, let app):
@@ -141,7 +153,8 @@ extension MockOkta {
                 } else {
                     t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
                     // A group assignment would still grant access; remove the user from the app's groups too.
-                    for gid in a.assignedGroups where t.groups[gid]?.members.contains(u.id) == true && t.groups[gid]?.type != .BUILT_IN {
+                    for gid in a.assignedGroups
+                    where t.groups[gid]?.members.contains(u.id) == true && t.groups[gid]?.type != .BUILT_IN {
                         t.groups[gid]!.members.removeAll { $0 == u.id }
                         d.groups.insert(gid)
                     }
@@ -150,13 +163,16 @@ extension MockOkta {
                 return (u, t.apps[a.id]!)
             }
             guard let (u, a) = r else { return ["ok": false, "error": .string("unknown user or app")] }
-            logEvent(assign ? .applicationUserMembershipAdd : .applicationUserMembershipRemove, actor: system,
-                     targets: [actor(user: u), actor(app: a)], ex: ex)
+            logEvent(
+                assign ? .applicationUserMembershipAdd : .applicationUserMembershipRemove, actor: system,
+                targets: [actor(user: u), actor(app: a)], ex: ex)
             return ["ok": true]
         case .removeScopeGrant(let app, let scope, let server):
             let ok = try mutate { t, d -> Bool in
                 guard let a = t.app(idOrLabel: app) else { return false }
-                for sid in server.map({ [$0] }) ?? Array(a.grants.keys) { t.apps[a.id]!.grants[sid]?.removeAll { $0 == scope } }
+                for sid in server.map({ [$0] }) ?? Array(a.grants.keys) {
+                    t.apps[a.id]!.grants[sid]?.removeAll { $0 == scope }
+                }
                 d.apps.insert(a.id)
                 return true
             }
@@ -175,7 +191,9 @@ extension MockOkta {
                 return u
             }
             guard let u else { return ["ok": false, "error": .string("no user \(user)")] }
-            logEvent(suspend ? .userLifecycleSuspend : .userLifecycleDeactivate, actor: system, targets: [actor(user: u)], ex: ex)
+            logEvent(
+                suspend ? .userLifecycleSuspend : .userLifecycleDeactivate, actor: system, targets: [actor(user: u)],
+                ex: ex)
             return ["ok": true, "userId": .string(u.id)]
         case .setRateLimit(let bucket, let limit):
             rateLimiter.setLimit(bucket, limit)
@@ -186,7 +204,9 @@ extension MockOkta {
             return ["ok": true]
         case .advanceClock(let seconds):
             guard clock.advance(seconds) else {
-                return ["ok": false, "error": "the clock may move at most 3,153,600,000 seconds (100 years) from real time"]
+                return [
+                    "ok": false, "error": "the clock may move at most 3,153,600,000 seconds (100 years) from real time",
+                ]
             }
             return ["ok": true, "now": .number(clock.now().rounded(.down))]
         }

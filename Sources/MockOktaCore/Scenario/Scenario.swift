@@ -54,13 +54,15 @@ public struct When: Sendable {
 
 /// The fault vocabulary of the scenario format (`fault.type`), closed: the schema lists the same names.
 public enum FaultType: String, CaseIterable, Sendable {
-    case status, rateLimit, concurrencyLimit, serverError, unavailable, delay, hang, reset, close, emptyBody, malformedBody, slowBody,
+    case status, rateLimit, concurrencyLimit, serverError, unavailable, delay, hang, reset, close, emptyBody,
+        malformedBody, slowBody,
         expiredToken, shortLivedToken, wrongIssuer, wrongAudience, unknownKid, badSignature, missingScope
 }
 
 /// The action vocabulary (`action.type`), closed like `FaultType`.
 public enum ActionType: String, CaseIterable, Sendable {
-    case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser, removeScopeGrant,
+    case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser,
+        removeScopeGrant,
         deactivateUser, suspendUser, setRateLimit, advanceClock
 }
 
@@ -111,8 +113,10 @@ public enum FaultKind: Sendable, Equatable {
 
     public var isTokenFault: Bool {
         switch self {
-        case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope: return true
-        case .status, .rateLimit, .concurrencyLimit, .serverError, .unavailable, .delay, .hang, .reset, .close, .emptyBody, .malformedBody,
+        case .expiredToken, .shortLivedToken, .wrongIssuer, .wrongAudience, .unknownKid, .badSignature, .missingScope:
+            return true
+        case .status, .rateLimit, .concurrencyLimit, .serverError, .unavailable, .delay, .hang, .reset, .close,
+            .emptyBody, .malformedBody,
             .slowBody:
             return false
         }
@@ -192,8 +196,10 @@ public struct Scenario: Sendable {
     public var source: JSON
 
     public static func empty() -> Scenario {
-        Scenario(name: "adhoc", description: "Rules added at run time", seed: nil, tenant: TenantFixture(), rules: [], timeline: [],
-                 expect: [], source: ["version": 1, "name": "adhoc", "description": "Rules added at run time"])
+        Scenario(
+            name: "adhoc", description: "Rules added at run time", seed: nil, tenant: TenantFixture(), rules: [],
+            timeline: [],
+            expect: [], source: ["version": 1, "name": "adhoc", "description": "Rules added at run time"])
     }
 }
 
@@ -206,14 +212,23 @@ public enum ScenarioLoader {
             issues.map { "\(file.map { "\($0): " } ?? "")\($0)" }.joined(separator: "\n")
         }
         public var json: JSON {
-            ["errorCode": "E0000001", "errorSummary": .string("Api validation failed: scenario"),
-             "errorCauses": .array(issues.map { ["errorSummary": .string($0.description), "path": .string($0.path),
-                                                 "line": JSON($0.line), "column": JSON($0.column), "message": .string($0.message)] })]
+            [
+                "errorCode": "E0000001", "errorSummary": .string("Api validation failed: scenario"),
+                "errorCauses": .array(
+                    issues.map {
+                        [
+                            "errorSummary": .string($0.description), "path": .string($0.path),
+                            "line": JSON($0.line), "column": JSON($0.column), "message": .string($0.message),
+                        ]
+                    }),
+            ]
         }
     }
 
     /// Headers that frame the HTTP message; a fault that overrides them would break keep-alive.
-    static let serverOwnedHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "upgrade", "keep-alive"]
+    static let serverOwnedHeaders: Set<String> = [
+        "content-length", "transfer-encoding", "connection", "upgrade", "keep-alive",
+    ]
 
     public static let schema: JSON = (try? JSONParser.parse(embeddedScenarioSchema)) ?? .object([])
 
@@ -221,15 +236,23 @@ public enum ScenarioLoader {
         var parser = JSONParser(text, recordPositions: true)
         let doc: JSON
         do { doc = try parser.parseDocument() } catch let e as JSONParseError {
-            throw Invalid(file: file, issues: [ValidationIssue(path: "$", line: e.position.line, column: e.position.column,
-                                                               message: "not valid JSON: \(e.message)")])
+            throw Invalid(
+                file: file,
+                issues: [
+                    ValidationIssue(
+                        path: "$", line: e.position.line, column: e.position.column,
+                        message: "not valid JSON: \(e.message)")
+                ])
         } catch {
-            throw Invalid(file: file, issues: [ValidationIssue(path: "$", line: 1, column: 1, message: "not valid JSON")])
+            throw Invalid(
+                file: file, issues: [ValidationIssue(path: "$", line: 1, column: 1, message: "not valid JSON")])
         }
         return try load(json: doc, positions: parser.positions, file: file)
     }
 
-    public static func load(json doc: JSON, positions: [String: JSONPosition] = [:], file: String? = nil) throws(Invalid) -> Scenario {
+    public static func load(json doc: JSON, positions: [String: JSONPosition] = [:], file: String? = nil)
+        throws(Invalid) -> Scenario
+    {
         var issues = SchemaValidator(schema: schema).validate(doc, positions: positions)
         // Semantic checks the schema cannot express.
         func add(_ p: String, _ m: String) {
@@ -238,8 +261,12 @@ public enum ScenarioLoader {
         }
         var ids = Set<String>()
         for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
-            if let id = r["id"]?.stringValue, !ids.insert(id).inserted { add("$.rules[\(i)].id", "duplicate rule id \"\(id)\"") }
-            if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue, let c = b[1].doubleValue, a > c {
+            if let id = r["id"]?.stringValue, !ids.insert(id).inserted {
+                add("$.rules[\(i)].id", "duplicate rule id \"\(id)\"")
+            }
+            if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue,
+                let c = b[1].doubleValue, a > c
+            {
                 add("$.rules[\(i)].when.betweenSeconds", "start must not be after end")
             }
             if let f = r["when"]?["nth"]?["from"]?.intValue, let t = r["when"]?["nth"]?["to"]?.intValue, f > t {
@@ -249,15 +276,23 @@ public enum ScenarioLoader {
         for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
             guard let f = r["fault"] else { continue }
             if let st = f["status"]?.intValue, st < 200 || st == 304 {
-                add("$.rules[\(i)].fault.status", "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use 200–599 except 304")
+                add(
+                    "$.rules[\(i)].fault.status",
+                    "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use 200–599 except 304"
+                )
             }
-            for (name, _) in f["headers"]?.objectValue ?? [] where ScenarioLoader.serverOwnedHeaders.contains(name.lowercased()) {
-                add("$.rules[\(i)].fault.headers", "\(name) is set by the server from the body it sends and cannot be overridden")
+            for (name, _) in f["headers"]?.objectValue ?? []
+            where ScenarioLoader.serverOwnedHeaders.contains(name.lowercased()) {
+                add(
+                    "$.rules[\(i)].fault.headers",
+                    "\(name) is set by the server from the body it sends and cannot be overridden")
             }
         }
         for (i, a) in (doc["tenant"]?["apps"]?.arrayValue ?? []).enumerated() {
             do {
-                _ = try AppInput.parse(DefaultTenant.appBody(a), id: "0oafixture", existing: nil, secrets: RandomSource(seed: 0, purpose: "check"))
+                _ = try AppInput.parse(
+                    DefaultTenant.appBody(a), id: "0oafixture", existing: nil,
+                    secrets: RandomSource(seed: 0, purpose: "check"))
             } catch let e as OktaAPIError {
                 add("$.tenant.apps[\(i)]", e.causes.joined(separator: "; "))
             } catch {
@@ -269,13 +304,19 @@ public enum ScenarioLoader {
             add("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path")
         }
         for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
-            if let r = e["rule"]?.stringValue, !ids.contains(r) { add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"") }
+            if let r = e["rule"]?.stringValue, !ids.contains(r) {
+                add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"")
+            }
         }
         for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
             if let a = t["action"], a["dropOld"]?.boolValue == true, a["keepOldSeconds"] != nil {
-                add("$.timeline[\(i)].action", "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one")
+                add(
+                    "$.timeline[\(i)].action", "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one"
+                )
             }
-            if let r = t["afterRule"]?.stringValue, !ids.contains(r) { add("$.timeline[\(i)].afterRule", "no rule has the id \"\(r)\"") }
+            if let r = t["afterRule"]?.stringValue, !ids.contains(r) {
+                add("$.timeline[\(i)].afterRule", "no rule has the id \"\(r)\"")
+            }
         }
         if !issues.isEmpty { throw Invalid(file: file, issues: issues) }
         return build(doc)
@@ -299,7 +340,9 @@ public enum ScenarioLoader {
             }
             fixture.generateUsers = t["generateUsers"]?.intValue ?? 0
             if let rl = t["rateLimits"] {
-                if let s = rl.stringValue { fixture.rateLimitsOff = s == "off" } else {
+                if let s = rl.stringValue {
+                    fixture.rateLimitsOff = s == "off"
+                } else {
                     for (k, v) in rl.objectValue ?? [] { fixture.rateLimits[k] = v.intValue ?? 0 }
                 }
             }
@@ -312,16 +355,19 @@ public enum ScenarioLoader {
         let rules = (doc["rules"]?.arrayValue ?? []).compactMap(buildRule)
         let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in
             guard let a = t["action"], let action = buildAction(a) else { return nil }
-            return TimelineEntry(atSeconds: t["atSeconds"]?.doubleValue, afterRule: t["afterRule"]?.stringValue,
-                                 delaySeconds: t["delaySeconds"]?.doubleValue ?? 0, action: action)
+            return TimelineEntry(
+                atSeconds: t["atSeconds"]?.doubleValue, afterRule: t["afterRule"]?.stringValue,
+                delaySeconds: t["delaySeconds"]?.doubleValue ?? 0, action: action)
         }
         let expect = (doc["expect"]?.arrayValue ?? []).map { e in
-            Expectation(type: e["type"]?.stringValue ?? "", path: e["path"]?.stringValue.map(PathPattern.init),
-                        pathText: e["path"]?.stringValue, method: e["method"]?.stringValue?.uppercased(), params: e)
+            Expectation(
+                type: e["type"]?.stringValue ?? "", path: e["path"]?.stringValue.map(PathPattern.init),
+                pathText: e["path"]?.stringValue, method: e["method"]?.stringValue?.uppercased(), params: e)
         }
-        return Scenario(name: doc["name"]?.stringValue ?? "scenario", description: doc["description"]?.stringValue ?? "",
-                        seed: doc["seed"]?.intValue.map { UInt64(bitPattern: Int64($0)) }, tenant: fixture, rules: rules,
-                        timeline: timeline, expect: expect, source: doc)
+        return Scenario(
+            name: doc["name"]?.stringValue ?? "scenario", description: doc["description"]?.stringValue ?? "",
+            seed: doc["seed"]?.intValue.map { UInt64(bitPattern: Int64($0)) }, tenant: fixture, rules: rules,
+            timeline: timeline, expect: expect, source: doc)
     }
 
     public static func buildRule(_ r: JSON) -> Rule? {
@@ -337,7 +383,9 @@ public enum ScenarioLoader {
         var w = When()
         if let wj = r["when"] {
             if let nth = wj["nth"] {
-                if let arr = nth.arrayValue { w.nth = arr.compactMap(\.intValue).map { $0...$0 } } else if let from = nth["from"]?.intValue,
+                if let arr = nth.arrayValue {
+                    w.nth = arr.compactMap(\.intValue).map { $0...$0 }
+                } else if let from = nth["from"]?.intValue,
                     let to = nth["to"]?.intValue, from <= to
                 {
                     w.nth = [from...to]
@@ -347,12 +395,15 @@ public enum ScenarioLoader {
             w.after = wj["after"]?.intValue
             w.every = wj["every"]?.intValue
             w.probability = wj["probability"]?.doubleValue
-            if let b = wj["betweenSeconds"]?.arrayValue, b.count == 2 { w.betweenSeconds = (b[0].doubleValue ?? 0, b[1].doubleValue ?? 0) }
+            if let b = wj["betweenSeconds"]?.arrayValue, b.count == 2 {
+                w.betweenSeconds = (b[0].doubleValue ?? 0, b[1].doubleValue ?? 0)
+            }
             w.times = wj["times"]?.intValue
         }
         guard let fault = r["fault"].flatMap(buildFault) else { return nil }
-        return Rule(id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue,
-                    optional: r["optional"]?.boolValue ?? false, match: m, when: w, fault: fault)
+        return Rule(
+            id: r["id"]?.stringValue ?? "rule", description: r["description"]?.stringValue,
+            optional: r["optional"]?.boolValue ?? false, match: m, when: w, fault: fault)
     }
 
     /// The fault a validated document describes; nil for a `type` outside the vocabulary (the schema refuses it first).
@@ -362,9 +413,10 @@ public enum ScenarioLoader {
         switch type {
         case .status: kind = .status(f["status"]?.intValue ?? 500)
         case .rateLimit:
-            kind = .rateLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60, omitDate: f["omitDate"]?.boolValue ?? false,
-                              omitResetHeader: f["omitResetHeader"]?.boolValue ?? false,
-                              duplicateResetHeader: f["duplicateResetHeader"]?.boolValue ?? false)
+            kind = .rateLimit(
+                resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60, omitDate: f["omitDate"]?.boolValue ?? false,
+                omitResetHeader: f["omitResetHeader"]?.boolValue ?? false,
+                duplicateResetHeader: f["duplicateResetHeader"]?.boolValue ?? false)
         case .concurrencyLimit: kind = .concurrencyLimit(resetAfterSeconds: f["resetAfterSeconds"]?.intValue ?? 60)
         case .serverError: kind = .serverError
         case .unavailable: kind = .unavailable
@@ -394,14 +446,17 @@ public enum ScenarioLoader {
         guard let type = ActionType(rawValue: s("type") ?? "") else { return nil }
         switch type {
         case .revokeApiToken: return .revokeApiToken(token: s("token") ?? "admin")
-        case .expireAccessTokens: return .expireAccessTokens(server: s("server"), clientId: s("clientId"), user: s("user"))
+        case .expireAccessTokens:
+            return .expireAccessTokens(server: s("server"), clientId: s("clientId"), user: s("user"))
         case .revokeRefreshTokens: return .revokeRefreshTokens(clientId: s("clientId"), user: s("user"))
         case .rotateSigningKey:
-            return .rotateSigningKey(server: s("server"), dropOld: a["dropOld"]?.boolValue ?? false,
-                                     keepOldSeconds: a["keepOldSeconds"]?.doubleValue)
+            return .rotateSigningKey(
+                server: s("server"), dropOld: a["dropOld"]?.boolValue ?? false,
+                keepOldSeconds: a["keepOldSeconds"]?.doubleValue)
         case .unassignUser: return .unassignUser(user: s("user") ?? "", app: s("app") ?? "")
         case .assignUser: return .assignUser(user: s("user") ?? "", app: s("app") ?? "")
-        case .removeScopeGrant: return .removeScopeGrant(app: s("app") ?? "", scope: s("scope") ?? "", server: s("server"))
+        case .removeScopeGrant:
+            return .removeScopeGrant(app: s("app") ?? "", scope: s("scope") ?? "", server: s("server"))
         case .deactivateUser: return .deactivateUser(user: s("user") ?? "")
         case .suspendUser: return .suspendUser(user: s("user") ?? "")
         case .setRateLimit: return .setRateLimit(bucket: s("bucket") ?? "api", limit: a["limit"]?.intValue ?? 0)

@@ -49,7 +49,8 @@ extension MockOkta {
             if v != "*" && v != actual { return false }
         }
         if let c = m.clientId {
-            let cid = ex.auth.clientId ?? ex.req.formBody.first { $0.0 == "client_id" }?.1 ?? ex.req.queryValue("client_id")
+            let cid =
+                ex.auth.clientId ?? ex.req.formBody.first { $0.0 == "client_id" }?.1 ?? ex.req.queryValue("client_id")
             if cid != c { return false }
         }
         if let s = m.authorizationServer, ex.serverId != s { return false }
@@ -116,10 +117,13 @@ extension MockOkta {
         case .status(let code):
             let body: JSON
             if isOAuth {
-                body = ["error": code == 401 ? "invalid_client" : (code == 403 ? "access_denied" : "server_error"),
-                        "error_description": .string("Injected \(code) by mock-okta rule '\(f.rule)'.")]
+                body = [
+                    "error": code == 401 ? "invalid_client" : (code == 403 ? "access_denied" : "server_error"),
+                    "error_description": .string("Injected \(code) by mock-okta rule '\(f.rule)'."),
+                ]
             } else {
-                body = OktaAPIError(code, MockOkta.defaultCode(code), MockOkta.defaultSummary(code)).body(errorId: errorId())
+                body = OktaAPIError(code, MockOkta.defaultCode(code), MockOkta.defaultSummary(code)).body(
+                    errorId: errorId())
             }
             reply = custom(code, body)
             event = (.faultInjected, "Injected HTTP \(code)")
@@ -143,12 +147,21 @@ extension MockOkta {
             reply.setHeader("X-Rate-Limit-Reset", String(Int(now.rounded(.down)) + after))
             event = (.concurrencyLimitViolation, "Concurrency limit violation")
         case .serverError:
-            reply = custom(500, isOAuth ? ["error": "server_error", "error_description": "The server encountered an internal error."]
-                                        : OktaAPIError.serverError.body(errorId: errorId()))
+            reply = custom(
+                500,
+                isOAuth
+                    ? ["error": "server_error", "error_description": "The server encountered an internal error."]
+                    : OktaAPIError.serverError.body(errorId: errorId()))
             event = (.faultInjected, "Injected server error")
         case .unavailable:
-            reply = custom(503, isOAuth ? ["error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable."]
-                                        : OktaAPIError.unavailable.body(errorId: errorId()))
+            reply = custom(
+                503,
+                isOAuth
+                    ? [
+                        "error": "temporarily_unavailable",
+                        "error_description": "The service is temporarily unavailable.",
+                    ]
+                    : OktaAPIError.unavailable.body(errorId: errorId()))
             event = (.faultInjected, "Injected service unavailable")
         case .hang(let secs, let close):
             reply = custom(200, nil)
@@ -177,7 +190,9 @@ extension MockOkta {
             event = (.faultInjected, "Injected empty body")
         case .malformedBody(let status):
             var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
-            let text = normal.body.isEmpty ? Array("{\"errorCode\":\"E00000".utf8) : Array(normal.body.prefix(max(1, normal.body.count / 2)))
+            let text =
+                normal.body.isEmpty
+                ? Array("{\"errorCode\":\"E00000".utf8) : Array(normal.body.prefix(max(1, normal.body.count / 2)))
             normal.body = text
             if let s = status { normal.status = s }
             if normal.header("Content-Type") == nil { normal.setHeader("Content-Type", "application/json") }
@@ -190,9 +205,13 @@ extension MockOkta {
             return nil  // token faults change the token minted by the normal answer
         }
         if let (type, msg) = event {
-            logEvent(type, msg, actor: SystemLog.Actor(id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta", displayName: "mock-okta scenario"),
-                     result: "FAILURE", reason: "Injected by rule '\(f.rule)' (\(fault.kind.name))", ex: ex,
-                     debug: [("rule", .string(f.rule)), ("fault", .string(fault.kind.name))])
+            logEvent(
+                type, msg,
+                actor: SystemLog.Actor(
+                    id: "mock-okta", type: "SystemPrincipal", alternateId: "mock-okta",
+                    displayName: "mock-okta scenario"),
+                result: "FAILURE", reason: "Injected by rule '\(f.rule)' (\(fault.kind.name))", ex: ex,
+                debug: [("rule", .string(f.rule)), ("fault", .string(fault.kind.name))])
         }
         return reply
     }
@@ -226,23 +245,36 @@ extension MockOkta {
     }
 
     func rateLimitedReply(_ ex: Exchange, decision d: RateLimiter.Decision) -> HTTPReply {
-        logEvent(.orgRateLimitViolation, actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token",
-                                                                 alternateId: ex.auth.clientId ?? "unknown", displayName: "caller"),
-                 result: "DENY", reason: "Rate limit bucket '\(d.bucket)' (\(d.limit)/min) exceeded", ex: ex,
-                 debug: [("bucket", .string(d.bucket)), ("limit", JSON(d.limit))])
+        logEvent(
+            .orgRateLimitViolation,
+            actor: SystemLog.Actor(
+                id: ex.auth.tokenId ?? "unknown", type: "Token",
+                alternateId: ex.auth.clientId ?? "unknown", displayName: "caller"),
+            result: "DENY", reason: "Rate limit bucket '\(d.bucket)' (\(d.limit)/min) exceeded", ex: ex,
+            debug: [("bucket", .string(d.bucket)), ("limit", JSON(d.limit))])
         let body: JSON = OktaAPIError.rateLimited.body(errorId: errorId())
-        return HTTPReply.json(429, body, headers: [("X-Rate-Limit-Limit", String(d.limit)), ("X-Rate-Limit-Remaining", "0"),
-                                                   ("X-Rate-Limit-Reset", String(d.reset))])
+        return HTTPReply.json(
+            429, body,
+            headers: [
+                ("X-Rate-Limit-Limit", String(d.limit)), ("X-Rate-Limit-Remaining", "0"),
+                ("X-Rate-Limit-Reset", String(d.reset)),
+            ])
     }
 
     func concurrencyReply(_ ex: Exchange, decision d: RateLimiter.Decision, resetAfter: Int) -> HTTPReply {
         if rateLimiter.shouldLogConcurrencyViolation(now: ex.now) {
-            logEvent(.concurrencyLimitViolation, actor: SystemLog.Actor(id: ex.auth.tokenId ?? "unknown", type: "Token", alternateId: "caller", displayName: "caller"),
-                     result: "DENY", reason: "Too many concurrent requests", ex: ex)
+            logEvent(
+                .concurrencyLimitViolation,
+                actor: SystemLog.Actor(
+                    id: ex.auth.tokenId ?? "unknown", type: "Token", alternateId: "caller", displayName: "caller"),
+                result: "DENY", reason: "Too many concurrent requests", ex: ex)
         }
-        return HTTPReply.json(429, OktaAPIError.rateLimited.body(errorId: errorId()),
-                              headers: [("X-Rate-Limit-Limit", "0"), ("X-Rate-Limit-Remaining", "0"),
-                                        ("X-Rate-Limit-Reset", String(Int(ex.now) + resetAfter))])
+        return HTTPReply.json(
+            429, OktaAPIError.rateLimited.body(errorId: errorId()),
+            headers: [
+                ("X-Rate-Limit-Limit", "0"), ("X-Rate-Limit-Remaining", "0"),
+                ("X-Rate-Limit-Reset", String(Int(ex.now) + resetAfter)),
+            ])
     }
 
     // MARK: loading
@@ -305,7 +337,9 @@ extension MockOkta {
         rateLimiter.reset(overrides: b.rateLimitOverrides)
         runtime.withLock { rt in rt.restart(at: realClock.now()) }
         let scenarioSeed = runtime.withLock { $0.scenario?.seed }
-        faultRandom.withLock { $0 = MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed) }
+        faultRandom.withLock {
+            $0 = MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed)
+        }
         jtis.reset()
         journal.clear()
         systemLog.clear()
@@ -315,16 +349,23 @@ extension MockOkta {
         runtime.withLock { rt in
             guard let sc = rt.scenario else { return .null }
             let rules: [JSON] = sc.rules.enumerated().map { (i, r) in
-                ["id": .string(r.id), "fault": .string(r.fault.kind.name), "matched": JSON(rt.matchCounts[i]),
-                 "fired": JSON(rt.fireCounts[i])]
+                [
+                    "id": .string(r.id), "fault": .string(r.fault.kind.name), "matched": JSON(rt.matchCounts[i]),
+                    "fired": JSON(rt.fireCounts[i]),
+                ]
             }
             let timeline: [JSON] = sc.timeline.enumerated().map { (i, t) in
-                ["action": .string(t.action.name), "atSeconds": t.atSeconds.map { .number($0) } ?? .null,
-                 "afterRule": JSON(t.afterRule), "done": .bool(rt.timelineDone[i])]
+                [
+                    "action": .string(t.action.name), "atSeconds": t.atSeconds.map { .number($0) } ?? .null,
+                    "afterRule": JSON(t.afterRule), "done": .bool(rt.timelineDone[i]),
+                ]
             }
-            return ["name": .string(sc.name), "description": .string(sc.description),
-                    "loadedAt": .number((rt.loadedAt * 1000).rounded()), "rules": .array(rules), "timeline": .array(timeline),
-                    "actionsRun": .array(rt.actionLog), "expect": .array(sc.expect.map(\.params)), "source": sc.source]
+            return [
+                "name": .string(sc.name), "description": .string(sc.description),
+                "loadedAt": .number((rt.loadedAt * 1000).rounded()), "rules": .array(rules),
+                "timeline": .array(timeline),
+                "actionsRun": .array(rt.actionLog), "expect": .array(sc.expect.map(\.params)), "source": sc.source,
+            ]
         }
     }
 

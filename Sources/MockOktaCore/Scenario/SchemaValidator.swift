@@ -7,7 +7,9 @@ public struct ValidationIssue: Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     public var message: String
     public var description: String { "\(path) (line \(line), column \(column)): \(message)" }
-    public var json: JSON { ["path": .string(path), "line": JSON(line), "column": JSON(column), "message": .string(message)] }
+    public var json: JSON {
+        ["path": .string(path), "line": JSON(line), "column": JSON(column), "message": .string(message)]
+    }
 }
 
 /// A JSON Schema (2020-12) validator for the subset of keywords `scenarios/schema.json` uses.
@@ -33,7 +35,9 @@ public struct SchemaValidator: Sendable {
         var p = path
         while true {
             if let pos = positions[p] { return pos }
-            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { return JSONPosition(line: 1, column: 1) }
+            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else {
+                return JSONPosition(line: 1, column: 1)
+            }
             p = String(p[..<cut])
         }
     }
@@ -54,7 +58,8 @@ public struct SchemaValidator: Sendable {
 
     func typeMatches(_ v: JSON, _ t: String) -> Bool {
         switch (t, v) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null): return true
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null):
+            return true
         case ("number", .number): return true
         case ("integer", .number(let n)): return n.rounded() == n
         default: return false
@@ -63,7 +68,10 @@ public struct SchemaValidator: Sendable {
 
     func check(_ v: JSON, _ rawSchema: JSON, _ path: String, _ out: inout [(String, String)]) {
         let s = resolve(rawSchema)
-        if case .bool(let b) = s { if !b { out.append((path, "is not allowed here")) }; return }
+        if case .bool(let b) = s {
+            if !b { out.append((path, "is not allowed here")) }
+            return
+        }
         if let t = s["type"] {
             let types = t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]
             if !types.contains(where: { typeMatches(v, $0) }) {
@@ -71,32 +79,53 @@ public struct SchemaValidator: Sendable {
                 return
             }
         }
-        if let c = s["const"], c != v { out.append((path, "expected \(SchemaValidator.describe(c)), found \(SchemaValidator.describe(v))")) }
+        if let c = s["const"], c != v {
+            out.append((path, "expected \(SchemaValidator.describe(c)), found \(SchemaValidator.describe(v))"))
+        }
         if let e = s["enum"]?.arrayValue, !e.contains(v) {
-            out.append((path, "expected one of \(e.map(SchemaValidator.describe).joined(separator: ", ")), found \(SchemaValidator.describe(v))"))
+            out.append(
+                (
+                    path,
+                    "expected one of \(e.map(SchemaValidator.describe).joined(separator: ", ")), found \(SchemaValidator.describe(v))"
+                ))
         }
         if case .number(let n) = v {
-            if let m = s["minimum"]?.doubleValue, n < m { out.append((path, "must be at least \(fmt(m)), found \(fmt(n))")) }
-            if let m = s["maximum"]?.doubleValue, n > m { out.append((path, "must be at most \(fmt(m)), found \(fmt(n))")) }
-            if let m = s["exclusiveMinimum"]?.doubleValue, n <= m { out.append((path, "must be greater than \(fmt(m)), found \(fmt(n))")) }
+            if let m = s["minimum"]?.doubleValue, n < m {
+                out.append((path, "must be at least \(fmt(m)), found \(fmt(n))"))
+            }
+            if let m = s["maximum"]?.doubleValue, n > m {
+                out.append((path, "must be at most \(fmt(m)), found \(fmt(n))"))
+            }
+            if let m = s["exclusiveMinimum"]?.doubleValue, n <= m {
+                out.append((path, "must be greater than \(fmt(m)), found \(fmt(n))"))
+            }
         }
         if case .string(let str) = v {
-            if let m = s["minLength"]?.intValue, str.count < m { out.append((path, "must be at least \(m) characters long")) }
-            if let m = s["maxLength"]?.intValue, str.count > m { out.append((path, "must be at most \(m) characters long")) }
+            if let m = s["minLength"]?.intValue, str.count < m {
+                out.append((path, "must be at least \(m) characters long"))
+            }
+            if let m = s["maxLength"]?.intValue, str.count > m {
+                out.append((path, "must be at most \(m) characters long"))
+            }
             if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
                 out.append((path, "must match the pattern \(p)"))
             }
         }
         if case .array(let items) = v {
-            if let m = s["minItems"]?.intValue, items.count < m { out.append((path, "must have at least \(m) items, found \(items.count)")) }
-            if let m = s["maxItems"]?.intValue, items.count > m { out.append((path, "must have at most \(m) items, found \(items.count)")) }
+            if let m = s["minItems"]?.intValue, items.count < m {
+                out.append((path, "must have at least \(m) items, found \(items.count)"))
+            }
+            if let m = s["maxItems"]?.intValue, items.count > m {
+                out.append((path, "must have at most \(m) items, found \(items.count)"))
+            }
             if let itemSchema = s["items"] {
                 for (i, item) in items.enumerated() { check(item, itemSchema, "\(path)[\(i)]", &out) }
             }
         }
         if case .object(let members) = v {
             let props = s["properties"]?.objectValue ?? []
-            for req in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where !members.contains(where: { $0.0 == req }) {
+            for req in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            where !members.contains(where: { $0.0 == req }) {
                 out.append((path, "missing required member \"\(req)\""))
             }
             for (k, mv) in members {
@@ -106,7 +135,12 @@ public struct SchemaValidator: Sendable {
                 } else if let ap = s["additionalProperties"] {
                     if case .bool(false) = ap {
                         let allowed = props.map(\.0)
-                        out.append((childPath, "unknown member \"\(k)\"" + (allowed.isEmpty ? "" : "; expected one of: \(allowed.joined(separator: ", "))")))
+                        out.append(
+                            (
+                                childPath,
+                                "unknown member \"\(k)\""
+                                    + (allowed.isEmpty ? "" : "; expected one of: \(allowed.joined(separator: ", "))")
+                            ))
                     } else if case .object = ap {
                         check(mv, ap, childPath, &out)
                     }
@@ -120,7 +154,10 @@ public struct SchemaValidator: Sendable {
             for sub in any {
                 var o: [(String, String)] = []
                 check(v, sub, path, &o)
-                if o.isEmpty { ok = true; break }
+                if o.isEmpty {
+                    ok = true
+                    break
+                }
                 if best == nil || o.count < best!.count { best = o }
             }
             if !ok { out.append(contentsOf: best ?? [(path, "does not match any allowed form")]) }
@@ -141,12 +178,19 @@ public struct SchemaValidator: Sendable {
         let discriminators = resolved.compactMap { $0["properties"]?["type"]?["const"]?.stringValue }
         if discriminators.count == resolved.count, case .object = v {
             guard let t = v["type"] else {
-                out.append((path, "missing required member \"type\"; expected one of: \(discriminators.joined(separator: ", "))"))
+                out.append(
+                    (
+                        path,
+                        "missing required member \"type\"; expected one of: \(discriminators.joined(separator: ", "))"
+                    ))
                 return
             }
             guard let i = discriminators.firstIndex(where: { .string($0) == t }) else {
-                out.append((JSONParser.childPath(path, "type"),
-                            "unknown type \(SchemaValidator.describe(t)); expected one of: \(discriminators.joined(separator: ", "))"))
+                out.append(
+                    (
+                        JSONParser.childPath(path, "type"),
+                        "unknown type \(SchemaValidator.describe(t)); expected one of: \(discriminators.joined(separator: ", "))"
+                    ))
                 return
             }
             check(v, resolved[i], path, &out)
@@ -159,10 +203,15 @@ public struct SchemaValidator: Sendable {
             var o: [(String, String)] = []
             check(v, b, path, &o)
             // A branch of the value's own type explains the problem better than one of another type.
-            let typeMatched = b["type"].map { t in (t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]).contains { typeMatches(v, $0) } } ?? true
+            let typeMatched =
+                b["type"].map { t in
+                    (t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue ?? ""]).contains { typeMatches(v, $0) }
+                } ?? true
             if o.isEmpty {
                 matches += 1
-            } else if best == nil || (typeMatched && !bestTypeMatched) || (typeMatched == bestTypeMatched && o.count < best!.count) {
+            } else if best == nil || (typeMatched && !bestTypeMatched)
+                || (typeMatched == bestTypeMatched && o.count < best!.count)
+            {
                 best = o
                 bestTypeMatched = typeMatched
             }

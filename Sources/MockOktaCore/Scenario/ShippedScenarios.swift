@@ -13,6 +13,7 @@ public enum ShippedScenarios {
     public static func suggestions(for name: String) -> [String] {
         let n = name.lowercased()
         let parts = n.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { $0.count > 2 }
-        return embeddedScenarios.map(\.name).filter { cand in cand.contains(n) || parts.contains { cand.contains($0) } }.prefix(3).map { $0 }
+        return embeddedScenarios.map(\.name).filter { cand in cand.contains(n) || parts.contains { cand.contains($0) } }
+            .prefix(3).map { $0 }
     }
 }

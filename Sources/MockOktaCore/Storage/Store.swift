@@ -15,7 +15,8 @@ public final class Store: Sendable {
         case writeFailed(String)
         public var description: String {
             switch self {
-            case .inUse(let p): return "the database \(p) is in use by another mock-okta server; stop it or pick another --db file"
+            case .inUse(let p):
+                return "the database \(p) is in use by another mock-okta server; stop it or pick another --db file"
             case .writeFailed(let why): return "could not save to the database: \(why)"
             }
         }
@@ -25,7 +26,9 @@ public final class Store: Sendable {
         self.path = path
         if path != ":memory:" {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw StoreError.writeFailed("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw StoreError.writeFailed("cannot open \(path): \(String(cString: strerror(errno)))")
+            }
             // flock is independent of SQLite's own fcntl locks, so it cannot interfere with them.
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)
@@ -45,7 +48,9 @@ public final class Store: Sendable {
                 try db.execute(sql: "PRAGMA synchronous=NORMAL")
             }
         }
-        db = path == ":memory:" ? try DatabaseQueue(configuration: config) : try DatabaseQueue(path: path, configuration: config)
+        db =
+            path == ":memory:"
+            ? try DatabaseQueue(configuration: config) : try DatabaseQueue(path: path, configuration: config)
         try Store.migrator.migrate(db)
     }
 
@@ -59,12 +64,13 @@ public final class Store: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: entities, meta, journal, system log") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE entities (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
-                CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
-                CREATE TABLE system_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL, json TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE entities (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+                    CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+                    CREATE TABLE system_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL, json TEXT NOT NULL);
+                    """)
         }
         return m
     }
@@ -79,27 +85,35 @@ public final class Store: Sendable {
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try write { try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value]) }
+        try write {
+            try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
     }
 
     public func put(kind: String, id: String, json: String) throws {
         try write {
-            try $0.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [kind, id, json])
+            try $0.execute(
+                sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [kind, id, json])
         }
     }
 
     public func apply(puts: [(String, String, String)], deletes: [(String, String)]) throws {
         guard !puts.isEmpty || !deletes.isEmpty else { return }
         try write { db in
-            for (k, i) in deletes { try db.execute(sql: "DELETE FROM entities WHERE kind = ? AND id = ?", arguments: [k, i]) }
+            for (k, i) in deletes {
+                try db.execute(sql: "DELETE FROM entities WHERE kind = ? AND id = ?", arguments: [k, i])
+            }
             for (k, i, j) in puts {
-                try db.execute(sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [k, i, j])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [k, i, j])
             }
         }
     }
 
     public func all(kind: String) -> [String] {
-        (try? db.read { try String.fetchAll($0, sql: "SELECT json FROM entities WHERE kind = ? ORDER BY id", arguments: [kind]) }) ?? []
+        (try? db.read {
+            try String.fetchAll($0, sql: "SELECT json FROM entities WHERE kind = ? ORDER BY id", arguments: [kind])
+        }) ?? []
     }
 
     /// Replaces every entity at once (reset to baseline, first start).
@@ -115,7 +129,8 @@ public final class Store: Sendable {
 
     public func upsertJournal(_ rows: [(String, String)], limit: Int) throws {
         try write { db in
-            let stmt = try db.makeStatement(sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
+            let stmt = try db.makeStatement(
+                sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
             for (id, json) in rows { try stmt.execute(arguments: [id, json]) }
             try Store.trim(db, "journal", keep: limit)
         }
@@ -142,7 +157,9 @@ public final class Store: Sendable {
     /// The newest `limit` rows' JSON, oldest first.
     private func newest(_ table: String, limit: Int) -> [String] {
         (try? db.read {
-            try String.fetchAll($0, sql: "SELECT json FROM (SELECT seq, json FROM \(table) ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+            try String.fetchAll(
+                $0, sql: "SELECT json FROM (SELECT seq, json FROM \(table) ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                arguments: [limit])
         }) ?? []
     }
 

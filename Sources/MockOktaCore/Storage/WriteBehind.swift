@@ -1,4 +1,3 @@
-
 /// Items waiting to be written to SQLite: requests append, the server's ticker drains them in one transaction,
 /// so no request waits on a database write.
 final class WriteBehind<Element: Sendable>: Sendable {

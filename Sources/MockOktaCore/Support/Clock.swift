@@ -22,7 +22,10 @@ public final class ManualWallClock: WallClock {
 /// The tenant's clock: real time plus an offset, optionally frozen. Drives token iat/exp and their
 /// validation, rate-limit windows and the Date header. Scenario timelines use real elapsed time.
 public final class TenantClock: Sendable {
-    struct State { var offset: Double = 0; var frozenAt: Double? = nil }
+    struct State {
+        var offset: Double = 0
+        var frozenAt: Double? = nil
+    }
     public let base: any WallClock
     private let state = Mutex(State())
 
@@ -64,7 +67,9 @@ public final class TenantClock: Sendable {
 
     public func freeze(_ on: Bool) {
         state.withLock { s in
-            if on { if s.frozenAt == nil { s.frozenAt = base.now() + s.offset } } else if let f = s.frozenAt {
+            if on {
+                if s.frozenAt == nil { s.frozenAt = base.now() + s.offset }
+            } else if let f = s.frozenAt {
                 s.offset = f - base.now()
                 s.frozenAt = nil
             }
@@ -75,8 +80,11 @@ public final class TenantClock: Sendable {
 
     public var description: JSON {
         state.withLock { s in
-            ["now": .number((s.frozenAt ?? base.now() + s.offset).rounded(.down)), "offsetSeconds": .number(s.offset),
-             "frozen": .bool(s.frozenAt != nil)]
+            [
+                "now": .number((s.frozenAt ?? base.now() + s.offset).rounded(.down)),
+                "offsetSeconds": .number(s.offset),
+                "frozen": .bool(s.frozenAt != nil),
+            ]
         }
     }
 }
@@ -118,7 +126,8 @@ public enum TimeFormat {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let text = "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
+        let text =
+            "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
             + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) GMT"
         dateCache.withLock { $0 = (secs, text) }
         return text
@@ -139,8 +148,10 @@ public enum TimeFormat {
             }
             return v
         }
-        guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116 || b[10] == 32, b[13] == 58, b[16] == 58,
-            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2),
+        guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116 || b[10] == 32, b[13] == 58,
+            b[16] == 58,
+            let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
+            let se = num(17, 2),
             (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61
         else { return nil }
         var i = 19
@@ -161,7 +172,15 @@ public enum TimeFormat {
             } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2) {
                 let sign = b[i] == 43 ? 1 : -1
                 var om = 0
-                if i + 3 < b.count, b[i + 3] == 58, let m = num(i + 4, 2) { om = m; i += 6 } else if let m = num(i + 3, 2) { om = m; i += 5 } else { i += 3 }
+                if i + 3 < b.count, b[i + 3] == 58, let m = num(i + 4, 2) {
+                    om = m
+                    i += 6
+                } else if let m = num(i + 3, 2) {
+                    om = m
+                    i += 5
+                } else {
+                    i += 3
+                }
                 offset = sign * (oh * 3600 + om * 60)
             } else {
                 return nil

@@ -14,7 +14,8 @@ public enum FuzzEntryPoints {
         }
         precondition(again == v, "JSON round trip changed the value: \(compact.prefix(200))")
         let pretty = v.serialized(pretty: true)
-        precondition((try? JSONParser.parse(pretty)) == v, "JSON pretty round trip changed the value: \(pretty.prefix(200))")
+        precondition(
+            (try? JSONParser.parse(pretty)) == v, "JSON pretty round trip changed the value: \(pretty.prefix(200))")
     }
 
     /// `ScenarioLoader.load(text:)` (JSON with positions, schema validation, semantic checks, model
@@ -43,12 +44,19 @@ public enum FuzzEntryPoints {
     }
 
     static let filterUsers: [[String: JSON]] = [
-        ["status": "ACTIVE", "id": "00u1ab2cd3EF4gh5i6j7", "profile.login": "ann@example.com", "profile.email": "ann@example.com",
-         "profile.firstName": "Ann", "profile.lastName": "Lee", "lastUpdated": "2024-03-01T10:00:00.000Z",
-         "created": "2023-12-31T23:59:59Z", "type.id": "oty1ab2cd3EF4gh5i6j7", "profile.age": 42, "profile.admin": true,
-         "profile.nickName": nil],
-        ["status": "SUSPENDED", "id": "00u9zz", "profile.login": "BOB@EXAMPLE.COM", "lastUpdated": "2024-01-01T00:00:00+02:00",
-         "created": "not a date", "profile.age": 7.5, "profile.admin": false, "profile.tags": ["a", "b"]],
+        [
+            "status": "ACTIVE", "id": "00u1ab2cd3EF4gh5i6j7", "profile.login": "ann@example.com",
+            "profile.email": "ann@example.com",
+            "profile.firstName": "Ann", "profile.lastName": "Lee", "lastUpdated": "2024-03-01T10:00:00.000Z",
+            "created": "2023-12-31T23:59:59Z", "type.id": "oty1ab2cd3EF4gh5i6j7", "profile.age": 42,
+            "profile.admin": true,
+            "profile.nickName": nil,
+        ],
+        [
+            "status": "SUSPENDED", "id": "00u9zz", "profile.login": "BOB@EXAMPLE.COM",
+            "lastUpdated": "2024-01-01T00:00:00+02:00",
+            "created": "not a date", "profile.age": 7.5, "profile.admin": false, "profile.tags": ["a", "b"],
+        ],
         [:],
     ]
 
@@ -98,25 +106,38 @@ public enum FuzzEntryPoints {
         func s(_ k: String) -> String { c[k]?.stringValue ?? "" }
         var out: [String] = []
         func token(_ path: String, _ fields: [(String, String)], _ headers: [(String, String)]) {
-            let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)" }
-                .joined(separator: "&")
-            let r = e.handle(HTTPRequestInfo(method: "POST", path: path,
-                                             headers: [("content-type", "application/x-www-form-urlencoded")] + headers,
-                                             body: Array(body.utf8)))
+            let body = fields.map {
+                "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)"
+            }
+            .joined(separator: "&")
+            let r = e.handle(
+                HTTPRequestInfo(
+                    method: "POST", path: path,
+                    headers: [("content-type", "application/x-www-form-urlencoded")] + headers,
+                    body: Array(body.utf8)))
             if let t = r.bodyJSON?["access_token"]?.stringValue { out.append(t) }
         }
-        let basic = ("authorization", "Basic " + Data("\(s("serviceClientId")):\(s("serviceClientSecret"))".utf8).base64EncodedString())
+        let basic = (
+            "authorization",
+            "Basic " + Data("\(s("serviceClientId")):\(s("serviceClientSecret"))".utf8).base64EncodedString()
+        )
         token("/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")], [basic])
         let id = s("serviceClientId")
-        let claims: JSON = ["iss": .string(id), "sub": .string(id), "aud": .string("\(fuzzBaseURL)/oauth2/v1/token"),
-                            "iat": JSON(Int(fuzzNow)), "exp": JSON(Int(fuzzNow) + 300), "jti": "fuzz-seed-assertion-1"]
+        let claims: JSON = [
+            "iss": .string(id), "sub": .string(id), "aud": .string("\(fuzzBaseURL)/oauth2/v1/token"),
+            "iat": JSON(Int(fuzzNow)), "exp": JSON(Int(fuzzNow) + 300), "jti": "fuzz-seed-assertion-1",
+        ]
         if let key = try? RSAKey(pem: s("servicePrivateKeyPem")),
             let assertion = try? JWT.sign(claims: claims, key: key, kid: s("servicePrivateKeyKid"))
         {
             out.append(assertion)
-            token("/oauth2/v1/token", [("grant_type", "client_credentials"), ("scope", "okta.users.read"),
-                                       ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                                       ("client_assertion", assertion)], [])
+            token(
+                "/oauth2/v1/token",
+                [
+                    ("grant_type", "client_credentials"), ("scope", "okta.users.read"),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                    ("client_assertion", assertion),
+                ], [])
         }
         return out
     }

@@ -37,16 +37,34 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
-    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var doubleValue: Double? { if case .number(let n) = self { return n }; return nil }
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var doubleValue: Double? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
     public var intValue: Int? {
         if case .number(let n) = self, n.rounded() == n, abs(n) < 9e15 { return Int(n) }
         return nil
     }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
-    public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }
-    public var isNull: Bool { if case .null = self { return true }; return false }
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    public var arrayValue: [JSON]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var objectValue: [(String, JSON)]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
 
     public var typeName: String {
         switch self {
@@ -107,10 +125,19 @@ extension JSON {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n):
-            if !n.isFinite { out += "null" } else if n.rounded() == n && abs(n) < 1e15 { out += String(Int64(n)) } else { out += String(n) }
+            if !n.isFinite {
+                out += "null"
+            } else if n.rounded() == n && abs(n) < 1e15 {
+                out += String(Int64(n))
+            } else {
+                out += String(n)
+            }
         case .string(let s): JSON.escape(s, into: &out)
         case .array(let a):
-            if a.isEmpty { out += "[]"; return }
+            if a.isEmpty {
+                out += "[]"
+                return
+            }
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
@@ -120,7 +147,10 @@ extension JSON {
             if pretty { out += "\n" + String(repeating: "  ", count: indent) }
             out += "]"
         case .object(let o):
-            if o.isEmpty { out += "{}"; return }
+            if o.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, (k, v)) in o.enumerated() {
                 if i > 0 { out += "," }
@@ -225,7 +255,15 @@ public struct JSONParser {
     private mutating func skipWS() {
         while i < bytes.count {
             let c = bytes[i]
-            if c == 0x0A { line += 1; i += 1; lineStart = i } else if c == 0x20 || c == 0x09 || c == 0x0D { i += 1 } else { break }
+            if c == 0x0A {
+                line += 1
+                i += 1
+                lineStart = i
+            } else if c == 0x20 || c == 0x09 || c == 0x0D {
+                i += 1
+            } else {
+                break
+            }
         }
     }
 
@@ -237,9 +275,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(path: path)
         case UInt8(ascii: "["): return try parseArray(path: path)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default:
             if c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) { return try parseNumber() }
             throw err("unexpected character '\(Character(UnicodeScalar(c)))'")
@@ -272,12 +316,18 @@ public struct JSONParser {
         var scalars = String.UnicodeScalarView()
         var run = [UInt8]()
         func flush(_ run: inout [UInt8], _ scalars: inout String.UnicodeScalarView) {
-            if !run.isEmpty { scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars); run.removeAll() }
+            if !run.isEmpty {
+                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                run.removeAll()
+            }
         }
         while true {
             guard i < bytes.count else { throw err("unterminated string") }
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { i += 1; break }
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                break
+            }
             if c == 0x0A { throw err("newline inside a string") }
             if c == UInt8(ascii: "\\") {
                 flush(&run, &scalars)
@@ -305,7 +355,8 @@ public struct JSONParser {
                         if low >= 0xDC00 && low < 0xE000 {
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                         } else {
-                            i = next  // not a pair (found by fuzzing: "\ud800\u0041"): a lone high surrogate, then that escape
+                            // Not a pair (found by fuzzing: "\ud800\u0041"): a lone high surrogate, then that escape.
+                            i = next
                         }
                     }
                     scalars.append(UnicodeScalar(code) ?? "\u{FFFD}")
@@ -339,14 +390,23 @@ public struct JSONParser {
         i += 1
         var out = [JSON]()
         skipWS()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(out) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+            i += 1
+            return .array(out)
+        }
         while true {
             skipWS()
             out.append(try parseValue(path: "\(path)[\(out.count)]"))
             skipWS()
             guard i < bytes.count else { throw err("unterminated array") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(out) }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                return .array(out)
+            }
             throw err("expected ',' or ']' in array")
         }
     }
@@ -357,13 +417,18 @@ public struct JSONParser {
         i += 1
         var out = [(String, JSON)]()
         skipWS()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+            i += 1
+            return .object(out)
+        }
         while true {
             skipWS()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw err("expected a member name in quotes") }
             let keyPos = pos
             let key = try parseString()
-            if out.contains(where: { $0.0 == key }) { throw JSONParseError(message: "duplicate member '\(key)'", position: keyPos) }
+            if out.contains(where: { $0.0 == key }) {
+                throw JSONParseError(message: "duplicate member '\(key)'", position: keyPos)
+            }
             skipWS()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw err("expected ':' after member name") }
             i += 1
@@ -371,8 +436,14 @@ public struct JSONParser {
             out.append((key, try parseValue(path: JSONParser.childPath(path, key))))
             skipWS()
             guard i < bytes.count else { throw err("unterminated object") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(out)
+            }
             throw err("expected ',' or '}' in object")
         }
     }

@@ -27,7 +27,8 @@ public struct TenantFixture: Sendable {
 
     public var isEmpty: Bool {
         users.isEmpty && groups.isEmpty && generateUsers == 0 && rateLimits.isEmpty && rateLimitsOff == nil
-            && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty && trustedOrigins.isEmpty
+            && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty
+            && trustedOrigins.isEmpty
             && bearerErrorJSON == nil
     }
 }
@@ -54,7 +55,9 @@ public enum DefaultTenant {
         "okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage",
         "okta.apps.read", "okta.apps.manage", "okta.logs.read", "okta.authorizationServers.read",
     ]
-    public static let defaultServerScopes = ["openid", "profile", "email", "address", "phone", "offline_access", "api.read", "api.write"]
+    public static let defaultServerScopes = [
+        "openid", "profile", "email", "address", "phone", "offline_access", "api.read", "api.write",
+    ]
 
     static func keySeed(_ seed: UInt64, _ purpose: String) -> [UInt8] {
         Digest.sha256(Array("mock-okta/\(seed)/\(purpose)".utf8))
@@ -62,7 +65,10 @@ public enum DefaultTenant {
 
     static func makeKey(seed: UInt64, purpose: String, now: Double) throws -> (SigningKey, RSAKey) {
         let key = try RSAKey.derive(seed: keySeed(seed, purpose))
-        return (SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil), key)
+        return (
+            SigningKey(
+                kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil), key
+        )
     }
 
     /// Builds the default org. Everything random comes from `seed`, so the same seed gives the same tenant.
@@ -80,11 +86,14 @@ public enum DefaultTenant {
         let keys = try deriveKeys(seed: seed, purposes: purposes, now: created)
 
         func user(_ first: String, _ last: String, _ login: String, role: AdminRole? = nil) -> User {
-            User(id: ids.oktaID("00u"), status: .ACTIVE, created: created, activated: created, statusChanged: created,
-                 lastLogin: nil, lastUpdated: created, passwordChanged: created,
-                 profile: ["firstName": .string(first), "lastName": .string(last), "mobilePhone": nil,
-                           "secondEmail": nil, "login": .string(login), "email": .string(login)],
-                 password: password, adminRole: role)
+            User(
+                id: ids.oktaID("00u"), status: .ACTIVE, created: created, activated: created, statusChanged: created,
+                lastLogin: nil, lastUpdated: created, passwordChanged: created,
+                profile: [
+                    "firstName": .string(first), "lastName": .string(last), "mobilePhone": nil,
+                    "secondEmail": nil, "login": .string(login), "email": .string(login),
+                ],
+                password: password, adminRole: role)
         }
         let admin = user("Ada", "Admin", "admin@example.com", role: .superAdmin)
         let readOnly = user("Rita", "Reader", "readonly@example.com", role: .readOnlyAdmin)
@@ -95,10 +104,13 @@ public enum DefaultTenant {
         for u in [admin, readOnly, ann, bob, carol, dave] { t.putUser(u) }
 
         func group(_ name: String, _ desc: String, _ type: GroupType, _ members: [User]) -> Group {
-            Group(id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created, type: type,
-                  name: name, description: desc, members: members.map(\.id))
+            Group(
+                id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
+                type: type,
+                name: name, description: desc, members: members.map(\.id))
         }
-        let everyone = group("Everyone", "All users in your organization", .BUILT_IN, [admin, readOnly, ann, bob, carol, dave])
+        let everyone = group(
+            "Everyone", "All users in your organization", .BUILT_IN, [admin, readOnly, ann, bob, carol, dave])
         let engineering = group("Engineering", "People who build things", .OKTA_GROUP, [ann, bob])
         let admins = group("Admins", "Org administrators", .OKTA_GROUP, [admin, readOnly])
         for g in [everyone, engineering, admins] {
@@ -112,12 +124,17 @@ public enum DefaultTenant {
         let webSecret = secrets.string(40, alphabet: RandomSource.b64url)
         let (serviceKeyRecord, serviceKey) = keys[2]
         let service = App(
-            id: serviceId, label: "Mock Service App", kind: .service, status: "ACTIVE", created: created, lastUpdated: created,
-            clientSecret: serviceSecret, grantTypes: ["client_credentials"], redirectURIs: [], postLogoutRedirectURIs: [],
+            id: serviceId, label: "Mock Service App", kind: .service, status: "ACTIVE", created: created,
+            lastUpdated: created,
+            clientSecret: serviceSecret, grantTypes: ["client_credentials"], redirectURIs: [],
+            postLogoutRedirectURIs: [],
             tokenEndpointAuthMethod: "client_secret_basic",
             jwks: [AppClientKey(kid: serviceKeyRecord.kid, publicKeyPEM: serviceKey.publicKeyPEM)],
             assignedUsers: [], assignedGroups: [],
-            grants: ["org": ["okta.users.read", "okta.users.manage", "okta.groups.read"], "default": ["api.read", "api.write"]],
+            grants: [
+                "org": ["okta.users.read", "okta.users.manage", "okta.groups.read"],
+                "default": ["api.read", "api.write"],
+            ],
             requirePKCE: false)
         let web = App(
             id: webId, label: "Mock Web App", kind: .web, status: "ACTIVE", created: created, lastUpdated: created,
@@ -125,20 +142,24 @@ public enum DefaultTenant {
             redirectURIs: [webRedirectURI], postLogoutRedirectURIs: ["http://localhost:8000/"],
             tokenEndpointAuthMethod: "client_secret_basic", jwks: [], assignedUsers: [ann.id, admin.id],
             assignedGroups: [engineering.id],
-            grants: ["org": ["openid", "profile", "email", "address", "phone", "offline_access", "groups"],
-                     "default": ["openid", "profile", "email", "address", "phone", "offline_access", "api.read"]],
+            grants: [
+                "org": ["openid", "profile", "email", "address", "phone", "offline_access", "groups"],
+                "default": ["openid", "profile", "email", "address", "phone", "offline_access", "api.read"],
+            ],
             requirePKCE: false)
         for a in [service, web] {
             t.apps[a.id] = a
             t.appOrder.append(a.id)
         }
 
-        let org = AuthServer(id: "org", name: "Okta Org Authorization Server", description: "The org authorization server",
-                             audience: nil, scopes: orgScopes, keys: [keys[0].0], accessTokenLifetime: 3600, idTokenLifetime: 3600,
-                             refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: false, created: created)
-        let def = AuthServer(id: "default", name: "default", description: "Default Authorization Server for your Applications",
-                             audience: "api://default", scopes: defaultServerScopes, keys: [keys[1].0], accessTokenLifetime: 3600,
-                             idTokenLifetime: 3600, refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: true, created: created)
+        let org = AuthServer(
+            id: "org", name: "Okta Org Authorization Server", description: "The org authorization server",
+            audience: nil, scopes: orgScopes, keys: [keys[0].0], accessTokenLifetime: 3600, idTokenLifetime: 3600,
+            refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: false, created: created)
+        let def = AuthServer(
+            id: "default", name: "default", description: "Default Authorization Server for your Applications",
+            audience: "api://default", scopes: defaultServerScopes, keys: [keys[1].0], accessTokenLifetime: 3600,
+            idTokenLifetime: 3600, refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: true, created: created)
         var defWithId = def
         // Okta's `default` server has an `aus…` id and is addressed by its name in URLs (own stream: ids above stay as they were).
         defWithId.oktaId = RandomSource(seed: seed, purpose: "tenant.serverIds").oktaID("aus")
@@ -146,32 +167,41 @@ public enum DefaultTenant {
             t.servers[s.id] = s
             t.serverOrder.append(s.id)
         }
-        let origin = TrustedOrigin(id: RandomSource(seed: seed, purpose: "tenant.originIds").oktaID("tos"), name: "Mock Local Origin",
-                                   origin: "http://localhost:8000", scopes: ["CORS", "REDIRECT"], status: "ACTIVE", created: created,
-                                   createdBy: admin.id, lastUpdated: created, lastUpdatedBy: admin.id)
+        let origin = TrustedOrigin(
+            id: RandomSource(seed: seed, purpose: "tenant.originIds").oktaID("tos"), name: "Mock Local Origin",
+            origin: "http://localhost:8000", scopes: ["CORS", "REDIRECT"], status: "ACTIVE", created: created,
+            createdBy: admin.id, lastUpdated: created, lastUpdatedBy: admin.id)
         t.trustedOrigins[origin.id] = origin
         t.trustedOriginOrder.append(origin.id)
 
         let adminToken = "00" + secrets.string(40, alphabet: RandomSource.b64url)
         let readOnlyToken = "00" + secrets.string(40, alphabet: RandomSource.b64url)
         for (name, value, u) in [("admin", adminToken, admin), ("readOnly", readOnlyToken, readOnly)] {
-            let tok = APIToken(id: ids.oktaID("00T"), name: name, valueHash: hashSecret(value), userId: u.id, revoked: false,
-                               created: created)
+            let tok = APIToken(
+                id: ids.oktaID("00T"), name: name, valueHash: hashSecret(value), userId: u.id, revoked: false,
+                created: created)
             t.apiTokens[tok.id] = tok
         }
-        let s = TenantSecrets(apiToken: adminToken, readOnlyApiToken: readOnlyToken, serviceClientSecret: serviceSecret,
-                              servicePrivateKeyPem: serviceKey.privateKeyPEM, servicePrivateKeyKid: serviceKeyRecord.kid,
-                              webClientSecret: webSecret, userLogin: ann.login, unassignedLogin: dave.login, password: password,
-                              serviceClientId: serviceId, webClientId: webId)
+        let s = TenantSecrets(
+            apiToken: adminToken, readOnlyApiToken: readOnlyToken, serviceClientSecret: serviceSecret,
+            servicePrivateKeyPem: serviceKey.privateKeyPEM, servicePrivateKeyKid: serviceKeyRecord.kid,
+            webClientSecret: webSecret, userLogin: ann.login, unassignedLogin: dave.login, password: password,
+            serviceClientId: serviceId, webClientId: webId)
         return (t, s)
     }
 
     /// The tenant's keys come from the pre-generated pool (chosen by the seed), so start-up does no prime search.
     static func deriveKeys(seed: UInt64, purposes: [String], now: Double) throws -> [(SigningKey, RSAKey)] {
-        let slots: [String: KeyPool.Slot] = ["server.org": .orgServer, "server.default": .defaultServer, "app.service": .serviceApp]
+        let slots: [String: KeyPool.Slot] = [
+            "server.org": .orgServer, "server.default": .defaultServer, "app.service": .serviceApp,
+        ]
         return try purposes.map { p in
             let key = try KeyPool.key(seed: seed, slot: slots[p] ?? .serviceApp)
-            return (SigningKey(kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil), key)
+            return (
+                SigningKey(
+                    kid: key.thumbprint, privateKeyPEM: key.privateKeyPEM, status: "ACTIVE", created: now, dropAt: nil),
+                key
+            )
         }
     }
 
@@ -180,8 +210,9 @@ public enum DefaultTenant {
         let ids = RandomSource(seed: seed, purpose: "tenant.fixture.ids")
         let created = (now / 86400).rounded(.down) * 86400 - 86400 * 7
         for g in f.groups where t.group(idOrName: g.name) == nil {
-            let grp = Group(id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                            type: .OKTA_GROUP, name: g.name, description: g.description, members: [])
+            let grp = Group(
+                id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
+                type: .OKTA_GROUP, name: g.name, description: g.description, members: [])
             t.groups[grp.id] = grp
             t.groupOrder.append(grp.id)
         }
@@ -191,8 +222,9 @@ public enum DefaultTenant {
             if let e = everyoneId { t.groups[e]?.members.append(u.id) }
             for name in groups {
                 if t.group(idOrName: name) == nil {
-                    let grp = Group(id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                                    type: .OKTA_GROUP, name: name, description: nil, members: [])
+                    let grp = Group(
+                        id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
+                        type: .OKTA_GROUP, name: name, description: nil, members: [])
                     t.groups[grp.id] = grp
                     t.groupOrder.append(grp.id)
                 }
@@ -207,12 +239,15 @@ public enum DefaultTenant {
                 continue
             }
             let first = fu.firstName ?? String(fu.login.split(separator: "@").first ?? "user").capitalized
-            let u = User(id: ids.oktaID("00u"), status: fu.status, created: created,
-                         activated: fu.status == .ACTIVE ? created : nil, statusChanged: created, lastLogin: nil,
-                         lastUpdated: created, passwordChanged: created,
-                         profile: ["firstName": .string(first), "lastName": .string(fu.lastName ?? "Fixture"), "mobilePhone": nil,
-                                   "secondEmail": nil, "login": .string(fu.login), "email": .string(fu.login)],
-                         password: fu.password ?? t.defaultPassword, adminRole: nil)
+            let u = User(
+                id: ids.oktaID("00u"), status: fu.status, created: created,
+                activated: fu.status == .ACTIVE ? created : nil, statusChanged: created, lastLogin: nil,
+                lastUpdated: created, passwordChanged: created,
+                profile: [
+                    "firstName": .string(first), "lastName": .string(fu.lastName ?? "Fixture"), "mobilePhone": nil,
+                    "secondEmail": nil, "login": .string(fu.login), "email": .string(fu.login),
+                ],
+                password: fu.password ?? t.defaultPassword, adminRole: nil)
             add(u, groups: fu.groups)
         }
         if f.generateUsers > 0 {
@@ -223,12 +258,18 @@ public enum DefaultTenant {
             for n in 0..<f.generateUsers {
                 let login = "user\(n + 1)@example.com"
                 if t.loginIndex[login] != nil { continue }
-                generated.append(User(
-                    id: ids.oktaID("00u"), status: .ACTIVE, created: created + Double(n), activated: created + Double(n),
-                    statusChanged: created, lastLogin: nil, lastUpdated: created + Double(n), passwordChanged: created,
-                    profile: ["firstName": .string(first[n % 10]), "lastName": .string(last[(n / 10) % 10]), "mobilePhone": nil,
-                              "secondEmail": nil, "login": .string(login), "email": .string(login)],
-                    password: t.defaultPassword, adminRole: nil))
+                generated.append(
+                    User(
+                        id: ids.oktaID("00u"), status: .ACTIVE, created: created + Double(n),
+                        activated: created + Double(n),
+                        statusChanged: created, lastLogin: nil, lastUpdated: created + Double(n),
+                        passwordChanged: created,
+                        profile: [
+                            "firstName": .string(first[n % 10]), "lastName": .string(last[(n / 10) % 10]),
+                            "mobilePhone": nil,
+                            "secondEmail": nil, "login": .string(login), "email": .string(login),
+                        ],
+                        password: t.defaultPassword, adminRole: nil))
             }
             // Bulk insert: one sort instead of 100k sorted inserts.
             for u in generated {
@@ -239,8 +280,12 @@ public enum DefaultTenant {
             t.userOrder.sort()
             if let e = everyoneId { t.groups[e]?.members.append(contentsOf: generated.map(\.id)) }
         }
-        if let r = f.refreshTokenRotation { for id in t.serverOrder where id != "org" { t.servers[id]?.rotateRefreshTokens = r } }
-        if let l = f.accessTokenLifetimeSeconds { for id in t.serverOrder where id != "org" { t.servers[id]?.accessTokenLifetime = l } }
+        if let r = f.refreshTokenRotation {
+            for id in t.serverOrder where id != "org" { t.servers[id]?.rotateRefreshTokens = r }
+        }
+        if let l = f.accessTokenLifetimeSeconds {
+            for id in t.serverOrder where id != "org" { t.servers[id]?.accessTokenLifetime = l }
+        }
         for (k, v) in f.rateLimits { t.rateLimitOverrides[k] = v }
         if let b = f.bearerErrorJSON { t.bearerErrorJSON = b }
         applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
@@ -255,9 +300,10 @@ public enum DefaultTenant {
                 !t.trustedOrigins.values.contains(where: { $0.origin == origin })
             else { continue }
             let scopes = o["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? ["CORS", "REDIRECT"]
-            let rec = TrustedOrigin(id: ids.oktaID("tos"), name: o["name"]?.stringValue ?? origin, origin: origin, scopes: scopes,
-                                    status: o["status"]?.stringValue ?? "ACTIVE", created: created, createdBy: adminId,
-                                    lastUpdated: created, lastUpdatedBy: adminId)
+            let rec = TrustedOrigin(
+                id: ids.oktaID("tos"), name: o["name"]?.stringValue ?? origin, origin: origin, scopes: scopes,
+                status: o["status"]?.stringValue ?? "ACTIVE", created: created, createdBy: adminId,
+                lastUpdated: created, lastUpdatedBy: adminId)
             t.trustedOrigins[rec.id] = rec
             t.trustedOriginOrder.append(rec.id)
         }
@@ -268,28 +314,44 @@ public enum DefaultTenant {
         let type = a["type"]?.stringValue ?? "web"
         switch type {
         case "bookmark":
-            return ["label": a["label"] ?? "", "name": "bookmark", "settings": ["app": ["url": a["url"] ?? "", "requestIntegration": false]]]
+            return [
+                "label": a["label"] ?? "", "name": "bookmark",
+                "settings": ["app": ["url": a["url"] ?? "", "requestIntegration": false]],
+            ]
         case "saml":
             let acs = a["ssoAcsUrl"] ?? ""
-            return ["label": a["label"] ?? "", "signOnMode": "SAML_2_0",
-                    "settings": ["signOn": ["ssoAcsUrl": acs, "audience": a["audience"] ?? "", "recipient": acs, "destination": acs,
-                                            "subjectNameIdTemplate": "${user.userName}",
-                                            "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-                                            "responseSigned": true, "assertionSigned": true, "signatureAlgorithm": "RSA_SHA256",
-                                            "digestAlgorithm": "SHA256", "honorForceAuthn": true, "requestCompressed": false,
-                                            "allowMultipleAcsEndpoints": false,
-                                            "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]]]
+            return [
+                "label": a["label"] ?? "", "signOnMode": "SAML_2_0",
+                "settings": [
+                    "signOn": [
+                        "ssoAcsUrl": acs, "audience": a["audience"] ?? "", "recipient": acs, "destination": acs,
+                        "subjectNameIdTemplate": "${user.userName}",
+                        "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+                        "responseSigned": true, "assertionSigned": true, "signatureAlgorithm": "RSA_SHA256",
+                        "digestAlgorithm": "SHA256", "honorForceAuthn": true, "requestCompressed": false,
+                        "allowMultipleAcsEndpoints": false,
+                        "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+                    ]
+                ],
+            ]
         default:
-            let defaultGrants: JSON = type == "service" ? ["client_credentials"] : (type == "web" ? ["authorization_code", "refresh_token"] : ["authorization_code"])
+            let defaultGrants: JSON =
+                type == "service"
+                ? ["client_credentials"]
+                : (type == "web" ? ["authorization_code", "refresh_token"] : ["authorization_code"])
             var cred: [(String, JSON)] = []
             if let m = a["tokenEndpointAuthMethod"] { cred.append(("token_endpoint_auth_method", m)) }
             if let s = a["clientSecret"] { cred.append(("client_secret", s)) }
-            var oc: [(String, JSON)] = [("application_type", .string(type)), ("grant_types", a["grantTypes"] ?? defaultGrants),
-                                        ("redirect_uris", a["redirectUris"] ?? [])]
+            var oc: [(String, JSON)] = [
+                ("application_type", .string(type)), ("grant_types", a["grantTypes"] ?? defaultGrants),
+                ("redirect_uris", a["redirectUris"] ?? []),
+            ]
             if let p = a["postLogoutRedirectUris"] { oc.append(("post_logout_redirect_uris", p)) }
             if let k = a["jwks"] { oc.append(("jwks", k)) }
-            return ["label": a["label"] ?? "", "name": "oidc_client", "signOnMode": "OPENID_CONNECT",
-                    "credentials": ["oauthClient": .object(cred)], "settings": ["oauthClient": .object(oc)]]
+            return [
+                "label": a["label"] ?? "", "name": "oidc_client", "signOnMode": "OPENID_CONNECT",
+                "credentials": ["oauthClient": .object(cred)], "settings": ["oauthClient": .object(oc)],
+            ]
         }
     }
 
@@ -298,16 +360,21 @@ public enum DefaultTenant {
         let secrets = RandomSource(seed: seed, purpose: "tenant.fixture.appSecrets")
         for (i, a) in list.enumerated() {
             let id = a["clientId"]?.stringValue ?? ids.oktaID("0oa")
-            guard t.apps[id] == nil, var app = try? AppInput.parse(appBody(a), id: id, existing: nil, secrets: secrets) else { continue }
+            guard t.apps[id] == nil, var app = try? AppInput.parse(appBody(a), id: id, existing: nil, secrets: secrets)
+            else { continue }
             app.status = a["status"]?.stringValue ?? "ACTIVE"
             app.created = created
             app.lastUpdated = created
             if app.mode == .SAML_2_0 { app.name = "mockokta_fixture_\(i + 1)" }
             for login in a["assignUsers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                if let u = t.user(idOrLogin: login), !app.assignedUsers.contains(u.id) { app.assignedUsers.append(u.id) }
+                if let u = t.user(idOrLogin: login), !app.assignedUsers.contains(u.id) {
+                    app.assignedUsers.append(u.id)
+                }
             }
             for name in a["assignGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                if let g = t.group(idOrName: name), !app.assignedGroups.contains(g.id) { app.assignedGroups.append(g.id) }
+                if let g = t.group(idOrName: name), !app.assignedGroups.contains(g.id) {
+                    app.assignedGroups.append(g.id)
+                }
             }
             for (server, scopes) in a["grants"]?.objectValue ?? [] {
                 app.grants[server] = scopes.arrayValue?.compactMap(\.stringValue) ?? []
@@ -327,4 +394,3 @@ public func hashSecret(_ s: String) -> String {
 public func shortHash(_ s: String) -> String {
     "sha256:" + String(hashSecret(s).prefix(12))
 }
-

@@ -489,7 +489,10 @@ public enum KeyPool {
 
 extension KeyPool {
     /// Slots a tenant takes from the pool.
-    public enum Slot: Int, Sendable { case orgServer = 0, defaultServer, serviceApp, tlsCA, tlsServer, stray }
+    public enum Slot: Int, Sendable {
+        case orgServer = 0
+        case defaultServer, serviceApp, tlsCA, tlsServer, stray
+    }
 
     /// A deterministic permutation of the pool for `seed`: distinct keys per slot, same seed same keys.
     static func order(seed: UInt64) -> [Int] {

@@ -1,7 +1,16 @@
 import Foundation
 
+/// Okta's user statuses; the case names are the wire values.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 public enum UserStatus: String, Codable, Sendable, CaseIterable {
-    case STAGED, PROVISIONED, ACTIVE, RECOVERY, PASSWORD_EXPIRED, LOCKED_OUT, SUSPENDED, DEPROVISIONED
+    case STAGED
+    case PROVISIONED
+    case ACTIVE
+    case RECOVERY
+    case PASSWORD_EXPIRED
+    case LOCKED_OUT
+    case SUSPENDED
+    case DEPROVISIONED
 }
 
 public enum AdminRole: String, Codable, Sendable {
@@ -33,7 +42,13 @@ public struct User: Codable, Sendable {
     public var canSignIn: Bool { status == .ACTIVE || status == .PASSWORD_EXPIRED }
 }
 
-public enum GroupType: String, Codable, Sendable { case OKTA_GROUP, APP_GROUP, BUILT_IN }
+/// Okta's group types; the case names are the wire values.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+public enum GroupType: String, Codable, Sendable {
+    case OKTA_GROUP
+    case APP_GROUP
+    case BUILT_IN
+}
 
 public struct Group: Codable, Sendable {
     public var id: String
@@ -48,8 +63,13 @@ public struct Group: Codable, Sendable {
 
 public enum AppKind: String, Codable, Sendable { case service, web, browser, native }
 
-/// The sign-on modes the app API creates (Okta's `signOnMode`).
-public enum SignOnMode: String, Codable, Sendable { case OPENID_CONNECT, SAML_2_0, BOOKMARK }
+/// The sign-on modes the app API creates (Okta's `signOnMode`); the case names are the wire values.
+// swift-format-ignore: AlwaysUseLowerCamelCase
+public enum SignOnMode: String, Codable, Sendable {
+    case OPENID_CONNECT
+    case SAML_2_0
+    case BOOKMARK
+}
 
 public struct AppClientKey: Codable, Sendable {
     public var kid: String

@@ -19,8 +19,11 @@ public struct EvidenceRequest: Sendable {
     public var retryOf: String?
 
     public var json: JSON {
-        ["id": .string(id), "method": .string(method), "path": .string(path), "status": status.map { JSON($0) } ?? .null,
-         "atMs": JSON(atMs), "rule": JSON(rule), "fault": JSON(fault), "retryOf": JSON(retryOf)]
+        [
+            "id": .string(id), "method": .string(method), "path": .string(path),
+            "status": status.map { JSON($0) } ?? .null,
+            "atMs": JSON(atMs), "rule": JSON(rule), "fault": JSON(fault), "retryOf": JSON(retryOf),
+        ]
     }
 
     /// `GET /api/v1/users → 429 (rule r, rateLimit) at 1.20 s`
@@ -40,8 +43,10 @@ public struct VerdictResult: Sendable {
     public var evidence: [String]
     public var requests: [EvidenceRequest] = []
 
-    public init(type: String, label: String, status: VerdictStatus, optional: Bool = false, reason: String, evidence: [String],
-                requests: [EvidenceRequest] = []) {
+    public init(
+        type: String, label: String, status: VerdictStatus, optional: Bool = false, reason: String, evidence: [String],
+        requests: [EvidenceRequest] = []
+    ) {
         self.type = type
         self.label = label
         self.status = status
@@ -56,8 +61,11 @@ public struct VerdictResult: Sendable {
     public var failsRun: Bool { status == .failed || (status == .notExercised && !optional) }
 
     public var json: JSON {
-        ["type": .string(type), "name": .string(label), "passed": .bool(passed), "status": .string(status.rawValue),
-         "optional": .bool(optional), "reason": .string(reason), "evidence": JSON(evidence), "requests": .array(requests.map(\.json))]
+        [
+            "type": .string(type), "name": .string(label), "passed": .bool(passed), "status": .string(status.rawValue),
+            "optional": .bool(optional), "reason": .string(reason), "evidence": JSON(evidence),
+            "requests": .array(requests.map(\.json)),
+        ]
     }
 }
 
@@ -70,7 +78,10 @@ public struct RuleCoverage: Sendable {
     public var status: VerdictStatus { fired > 0 ? .passed : .notExercised }
     public var failsRun: Bool { fired == 0 && !optional }
     public var json: JSON {
-        ["id": .string(id), "fired": JSON(fired), "matched": JSON(matched), "status": .string(status.rawValue), "optional": .bool(optional)]
+        [
+            "id": .string(id), "fired": JSON(fired), "matched": JSON(matched), "status": .string(status.rawValue),
+            "optional": .bool(optional),
+        ]
     }
 }
 
@@ -87,7 +98,9 @@ public struct VerdictReport: Sendable {
     }
 
     public var noRequests: Bool { requestCount == 0 }
-    public var passed: Bool { !noRequests && !results.contains(where: \.failsRun) && !rules.contains(where: \.failsRun) }
+    public var passed: Bool {
+        !noRequests && !results.contains(where: \.failsRun) && !rules.contains(where: \.failsRun)
+    }
 
     /// The one-line reason a run failed (nil when it passed).
     public var summary: String? {
@@ -103,8 +116,10 @@ public struct VerdictReport: Sendable {
     }
 
     public var json: JSON {
-        ["passed": .bool(passed), "requestCount": JSON(requestCount), "summary": JSON(summary),
-         "results": .array(results.map(\.json)), "rules": .array(rules.map(\.json))]
+        [
+            "passed": .bool(passed), "requestCount": JSON(requestCount), "summary": JSON(summary),
+            "results": .array(results.map(\.json)), "rules": .array(rules.map(\.json)),
+        ]
     }
 }
 
@@ -115,7 +130,8 @@ public enum Verdicts {
     /// What counts as a failed attempt that a client may retry.
     static func failed(_ e: JournalEntry) -> Bool {
         guard let s = e.status else { return true }
-        return s == 429 || s >= 500 || s == 0 || (e.fault.map { ["hang", "reset", "close", "malformedBody", "emptyBody"].contains($0) } ?? false)
+        return s == 429 || s >= 500 || s == 0
+            || (e.fault.map { ["hang", "reset", "close", "malformedBody", "emptyBody"].contains($0) } ?? false)
     }
 
     static func key(_ e: JournalEntry) -> String { "\(e.method) \(e.route ?? e.path) \(e.auth.callerKey)" }
@@ -142,8 +158,10 @@ public enum Verdicts {
     }
 
     /// Judges every expectation and reports rule coverage. `loadedAt` is when judging started (scenario load or reset).
-    public static func evaluate(_ expectations: [Expectation], journal all: [JournalEntry], rules: [RuleCoverage] = [],
-                                loadedAt: Double? = nil) -> VerdictReport {
+    public static func evaluate(
+        _ expectations: [Expectation], journal all: [JournalEntry], rules: [RuleCoverage] = [],
+        loadedAt: Double? = nil
+    ) -> VerdictReport {
         let seen = all.filter { $0.status != nil || $0.finishedAt != nil || $0.fault != nil }
         let start = loadedAt ?? all.first?.receivedAt ?? 0
         var retryOf: [String: String] = [:]
@@ -154,17 +172,25 @@ public enum Verdicts {
             var entries = seen
             if let p = x.path { entries = entries.filter { p.matches($0.path) } }
             if let m = x.method { entries = entries.filter { $0.method == m } }
-            let label = x.type + (x.pathText.map { " \(x.method ?? "")\(x.method == nil ? "" : " ")\($0)" } ?? (x.method.map { " \($0)" } ?? ""))
+            let label =
+                x.type
+                + (x.pathText.map { " \(x.method ?? "")\(x.method == nil ? "" : " ")\($0)" }
+                    ?? (x.method.map { " \($0)" } ?? ""))
             let input = JudgeInput(entries: entries, all: seen, params: x.params)
-            let j = ExpectationKind(rawValue: x.type).map { $0.judge(input) }
+            let j =
+                ExpectationKind(rawValue: x.type).map { $0.judge(input) }
                 ?? Judgement(.failed, "unknown expectation type \"\(x.type)\"")
             let ids = unique(j.evidence)
             let requests = ids.compactMap { byId[$0] }.map { e in
-                EvidenceRequest(id: e.id, method: e.method, path: e.path, status: e.status, atMs: Int(((e.receivedAt - start) * 1000).rounded()),
-                                rule: e.rule, fault: e.fault, retryOf: retryOf[e.id])
+                EvidenceRequest(
+                    id: e.id, method: e.method, path: e.path, status: e.status,
+                    atMs: Int(((e.receivedAt - start) * 1000).rounded()),
+                    rule: e.rule, fault: e.fault, retryOf: retryOf[e.id])
             }
-            results.append(VerdictResult(type: x.type, label: label, status: j.status, optional: x.params["optional"]?.boolValue ?? false,
-                                         reason: j.reason, evidence: ids, requests: requests))
+            results.append(
+                VerdictResult(
+                    type: x.type, label: label, status: j.status, optional: x.params["optional"]?.boolValue ?? false,
+                    reason: j.reason, evidence: ids, requests: requests))
         }
         return VerdictReport(results: results, rules: rules, requestCount: all.count)
     }
@@ -179,7 +205,8 @@ public enum Verdicts {
         var cases: [String] = []
         var failures = 0
         var skipped = 0
-        func add(_ name: String, _ status: VerdictStatus, optional: Bool, type: String, reason: String, detail: String) {
+        func add(_ name: String, _ status: VerdictStatus, optional: Bool, type: String, reason: String, detail: String)
+        {
             var c = "    <testcase classname=\"mock-okta.\(xml(suite))\" name=\"\(xml(name))\">\n"
             switch status {
             case .passed:
@@ -197,20 +224,28 @@ public enum Verdicts {
             cases.append(c + "    </testcase>\n")
         }
         if report.noRequests {
-            add("client sent requests", .failed, optional: false, type: "noRequests", reason: "the client sent no request to the mock", detail: "")
+            add(
+                "client sent requests", .failed, optional: false, type: "noRequests",
+                reason: "the client sent no request to the mock", detail: "")
         }
         for r in report.results {
-            add(r.label, r.status, optional: r.optional, type: r.type, reason: r.reason,
+            add(
+                r.label, r.status, optional: r.optional, type: r.type, reason: r.reason,
                 detail: r.requests.map { "\($0.line)  [\($0.id)]" }.joined(separator: "\n"))
         }
         for rule in report.rules {
-            add("rule \(rule.id) fired", rule.status, optional: rule.optional, type: "ruleCoverage",
-                reason: rule.fired > 0 ? "fired \(rule.fired) time\(rule.fired == 1 ? "" : "s")" : "never fired (matched \(rule.matched) request\(rule.matched == 1 ? "" : "s"))",
+            add(
+                "rule \(rule.id) fired", rule.status, optional: rule.optional, type: "ruleCoverage",
+                reason: rule.fired > 0
+                    ? "fired \(rule.fired) time\(rule.fired == 1 ? "" : "s")"
+                    : "never fired (matched \(rule.matched) request\(rule.matched == 1 ? "" : "s"))",
                 detail: "")
         }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"mock-okta\" tests=\"\(cases.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
-        out += "  <testsuite name=\"\(xml(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
+        out +=
+            "<testsuites name=\"mock-okta\" tests=\"\(cases.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
+        out +=
+            "  <testsuite name=\"\(xml(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
         out += cases.joined()
         out += "  </testsuite>\n</testsuites>\n"
         return out

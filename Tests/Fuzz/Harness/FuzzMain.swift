@@ -19,12 +19,18 @@ let targetName = ProcessInfo.processInfo.environment["MOCK_OKTA_FUZZ_TARGET"] ??
 
 let entry: @Sendable ([UInt8]) -> Void = {
     if let e = targets[targetName] { return e }
-    FileHandle.standardError.write(Data("MockOktaFuzz: set MOCK_OKTA_FUZZ_TARGET to one of \(targets.keys.sorted().joined(separator: ", "))\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "MockOktaFuzz: set MOCK_OKTA_FUZZ_TARGET to one of \(targets.keys.sorted().joined(separator: ", "))\n".utf8)
+    )
     exit(2)
 }()
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     if targetName == "print-jwt-seeds" {
         // Real tokens of the harness's fixed tenant, one per line (regenerates Tests/Fuzz/corpus/jwt/real-*).
         for t in FuzzEntryPoints.sampleTokens() { print(t) }
@@ -36,7 +42,10 @@ public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeM
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { entry([]); return 0 }
+    guard let data else {
+        entry([])
+        return 0
+    }
     entry(Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
 }
@@ -50,7 +59,9 @@ func llvmFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSiz
 /// For `jwt`, two mutations in three edit the base64url-decoded header or claims and encode them again,
 /// so that mutated JSON reaches the claim checks; the rest (and every other target) mutate the raw bytes.
 @_cdecl("LLVMFuzzerCustomMutator")
-public func fuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: CUnsignedInt) -> Int {
+public func fuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int, _ seed: CUnsignedInt)
+    -> Int
+{
     guard targetName == "jwt", seed % 3 != 0 else { return llvmFuzzerMutate(data, size, maxSize) }
     var parts = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
         .split(separator: ".", omittingEmptySubsequences: false).map(String.init)
