@@ -3,8 +3,10 @@ FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev libsqlite3-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 COPY scenarios ./scenarios
+COPY scripts/embed-scenarios.sh ./scripts/embed-scenarios.sh
 RUN swift build -c release --static-swift-stdlib --product mock-okta \
  && install -D .build/release/mock-okta /out/usr/local/bin/mock-okta
 

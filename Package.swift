@@ -51,7 +51,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            // The key pool, embedded in the binary (made by scripts/make-key-pool).
+            resources: [.embedInCode("Resources/keypool.pem")],
+            swiftSettings: swiftSettings,
+            // scenarios/schema.json and the shipped scenarios, embedded at build time.
+            plugins: ["EmbedScenarios"]
         ),
         // HTTP: Hummingbird responder, wire faults on the NIO channel, TLS, ready file, shutdown.
         .target(
@@ -92,6 +96,8 @@ let package = Package(
         ),
         // Writes the git commit into the build for `mock-okta --version`.
         .plugin(name: "VersionStamp", capability: .buildTool()),
+        // Embeds scenarios/ (the schema and the shipped scenarios) into MockOktaCore at build time.
+        .plugin(name: "EmbedScenarios", capability: .buildTool()),
         .testTarget(
             name: "MockOktaCoreTests",
             // GRDB here only to hold SQLite's write lock from a second connection (write-failure tests).

@@ -100,3 +100,19 @@ struct TimeFormatTests {
         #expect(TimeFormat.httpDate(1_598_552_364) == "Thu, 27 Aug 2020 18:19:24 GMT")
     }
 }
+
+@Suite("The key pool resource")
+struct KeyPoolTests {
+    /// Resources/keypool.pem (scripts/make-key-pool) is embedded with `.embedInCode`: 16 distinct RSA keys, and a
+    /// seed picks distinct keys for its slots, the same ones every time.
+    @Test("the embedded pool holds 16 distinct keys; a seed's slots are distinct and stable")
+    func pool() throws {
+        #expect(KeyPool.pems.count == 16)
+        let thumbs = try KeyPool.pems.map { try RSAKey(pem: $0).thumbprint }
+        #expect(Set(thumbs).count == 16)
+        let slots: [KeyPool.Slot] = [.orgServer, .defaultServer, .serviceApp, .tlsCA, .tlsServer, .stray]
+        let a = try slots.map { try KeyPool.key(seed: 5, slot: $0).thumbprint }
+        #expect(Set(a).count == slots.count)
+        #expect(try slots.map { try KeyPool.key(seed: 5, slot: $0).thumbprint } == a)
+    }
+}

@@ -5,13 +5,13 @@ import Testing
 
 @Suite("Scenarios: schema, rules, faults, timeline, verdicts")
 struct ScenarioTests {
-    @Test("the embedded schema is scenarios/schema.json (run scripts/embed-schema.sh after editing it)")
+    @Test("the embedded schema is scenarios/schema.json (the EmbedScenarios plugin embeds it at build time)")
     func embeddedSchema() throws {
         let file = try String(contentsOf: repoRoot.appendingPathComponent("scenarios/schema.json"), encoding: .utf8)
         #expect(try JSONParser.parse(file) == ScenarioLoader.schema)
     }
 
-    @Test("the embedded scenarios are exactly scenarios/*.json (run scripts/embed-schema.sh after editing them)")
+    @Test("the embedded scenarios are exactly scenarios/*.json (embedded at build time)")
     func embeddedScenarios() throws {
         let dir = repoRoot.appendingPathComponent("scenarios")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
