@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+
+/// One request through the engine: journal, scenario rules and faults, rate limits, dispatch, Okta's headers.
+extension MockOkta {
+    // MARK: - Request handling
+
+    func newRequestId() -> String { requestIds.string(27, alphabet: RandomSource.alnum) }
+
+    /// Handles one request. Never throws: every failure becomes an Okta-shaped reply.
+    public func handle(_ req: HTTPRequestInfo) -> HTTPReply {
+        if req.path == "/__mock" || req.path.hasPrefix("/__mock/") {
+            var r = handleControl(req)
+            r.date = TimeFormat.httpDate(clock.now())
+            return r
+        }
+        runDueTimeline()
+        let now = clock.now()
+        let ex = Exchange(req: req, id: newRequestId(), now: now)
+        var matched = Router.match(method: req.method, path: req.path)
+        // A server's Okta id (`aus…`) addresses the same server as its URL name (`default`).
+        if let alias = matched?.params["authServerId"], let s = read({ $0.server(idOrAlias: alias) }), s.id != alias {
+            matched?.params["authServerId"] = s.id
+        }
+        ex.route = matched?.route.template ?? (req.method == "OPTIONS" ? Router.template(for: req.path) : nil)
+        ex.serverId =
+            matched?.params["authServerId"]
+            ?? (req.path.hasPrefix("/oauth2/v1/") || req.path.hasPrefix("/.well-known/") ? "org" : nil)
+        ex.auth = identify(req)
+        let retryFor = req.header("x-okta-retry-for")
+        let retryCount = req.header("x-okta-retry-count").flatMap {
+            Int($0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")
+        }
+        journal.begin { seq in
+            JournalEntry(
+                seq: seq, id: ex.id, receivedAt: realClock.now(), finishedAt: nil, disconnectedAt: nil,
+                method: req.method,
+                path: req.path, route: ex.route, query: MockOkta.redact(query: req.query), status: nil, auth: ex.auth,
+                retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor, retryCount: retryCount, rule: nil, fault: nil,
+                headers: MockOkta.redact(req.headers), resetAt: nil, dateSent: nil, tokenError: nil)
+        }
+
+        var reply: HTTPReply
+        let bucket = RateLimiter.bucket(method: req.method, path: req.path)
+        var decision: RateLimiter.Decision
+        let fired = req.bodyTooLarge ? nil : evaluateRules(ex)
+        var omitDate = false
+        if req.bodyTooLarge || req.body.count > 1 << 20 {
+            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
+            reply =
+                req.path.hasPrefix("/oauth2/")
+                ? HTTPReply.json(
+                    413,
+                    ["error": "invalid_request", "error_description": "The request body is too large (limit 1 MiB)."])
+                : HTTPReply.json(
+                    413,
+                    OktaAPIError(
+                        413, "E0000001", "Api validation failed: request body",
+                        causes: ["The request body is too large (limit 1 MiB)."]
+                    ).body(errorId: errorId()))
+        } else if let fired, !fired.fault.kind.isTokenFault,
+            let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate)
+        {
+            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
+            reply = r
+            if case .rateLimit = fired.fault.kind {
+                decision = RateLimiter.Decision(
+                    bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(now) + 0, allowed: false)
+            }
+        } else if req.method == "OPTIONS" {
+            // A CORS preflight: answered from the trusted origins, never counted against a rate limit.
+            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
+            reply = preflight(ex)
+        } else {
+            if let fired, fired.fault.kind.isTokenFault { ex.tokenFault = fired.fault.kind }
+            decision = rateLimiter.take(bucket: bucket, now: now)
+            if !decision.allowed {
+                reply = rateLimitedReply(ex, decision: decision)
+            } else if !rateLimiter.enter() {
+                reply = concurrencyReply(ex, decision: decision, resetAfter: 60)
+                decision.limit = 0
+                decision.remaining = 0
+            } else {
+                defer { rateLimiter.leave() }
+                reply = dispatch(ex, matched)
+            }
+            if let fired {
+                if case .delay(let ms) = fired.fault.kind { reply.wire = .delay(milliseconds: ms) }
+                if case .slowBody(let secs) = fired.fault.kind { reply.wire = .slowBody(seconds: secs) }
+            }
+        }
+        // Standard headers on every response.
+        if reply.header("X-Rate-Limit-Limit") == nil {
+            reply.headers.append(("X-Rate-Limit-Limit", String(decision.limit)))
+            reply.headers.append(("X-Rate-Limit-Remaining", String(decision.remaining)))
+            reply.headers.append(("X-Rate-Limit-Reset", String(decision.reset)))
+        }
+        reply.setHeader("X-Okta-Request-Id", ex.id)
+        if req.path.hasPrefix("/api/v1/") && reply.header("Cache-Control") == nil {
+            // As on every live /api/v1 answer (okta-sdk-python cassettes).
+            reply.headers += [("Cache-Control", "no-cache, no-store"), ("Pragma", "no-cache"), ("Expires", "0")]
+        }
+        if req.method != "OPTIONS" { applyCORS(req, to: &reply) }
+        reply.date = omitDate ? nil : TimeFormat.httpDate(now)
+        reply.requestId = ex.id
+        reply.firedRule = fired?.rule
+        reply.firedFault = fired?.fault.kind.name
+        // The reset the client was told, as a real-clock deadline (the tenant clock may be offset).
+        let realNow = realClock.now()
+        let resetHeader: Double? =
+            reply.status == 429
+            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map(Double.init)
+            : nil
+        let resetAt = resetHeader.map { realNow + ($0 - now) }
+        // What an SDK computes from the headers: X-Rate-Limit-Reset − Date (both whole seconds).
+        let resetDistance = omitDate ? nil : resetHeader.map { $0 - now.rounded(.down) }
+        let authAfter = ex.auth
+        journal.update(ex.id) { e in
+            e.status = reply.status
+            e.rule = fired?.rule
+            e.fault = fired?.fault.kind.name
+            e.auth = authAfter
+            e.resetAt = resetAt
+            e.resetDistance = resetDistance
+            e.dateSent = omitDate ? nil : now.rounded(.down)
+            if reply.wire == nil { e.finishedAt = realClock.now() }
+        }
+        return reply
+    }
+
+    /// The server calls this when a request with a wire fault ends.
+    public func requestEnded(id: String, disconnectedAt: Double?, answered: Bool = true) {
+        let now = realClock.now()
+        journal.update(id) { e in
+            e.finishedAt = now
+            if let d = disconnectedAt { e.disconnectedAt = d }
+            // The client left (or we closed) before any response: there is no status to record.
+            if !answered { e.status = nil }
+        }
+    }
+
+    /// The Okta error body for a request the HTTP layer could not parse.
+    public func unparseableRequestBody() -> [UInt8] {
+        OktaAPIError(
+            400, "E0000003", "The request body was not well-formed.", causes: ["The HTTP request could not be parsed."]
+        )
+        .body(errorId: errorId()).bytes
+    }
+
+    func errorId() -> String { "oae" + ids.string(22, alphabet: RandomSource.b64url) }
+
+    func oktaError(_ e: OktaAPIError) -> HTTPReply {
+        var r = HTTPReply.json(e.status, e.body(errorId: errorId()))
+        r.headers += e.headers
+        return r
+    }
+
+    func oauthError(_ e: OAuthError) -> HTTPReply {
+        var r = HTTPReply.json(e.status, e.body)
+        r.headers += e.headers
+        r.setHeader("Cache-Control", "no-cache, no-store")
+        r.setHeader("Pragma", "no-cache")
+        return r
+    }
+
+    func dispatch(_ ex: Exchange, _ matched: Router.Matched?) -> HTTPReply {
+        guard let matched else {
+            if Router.pathExists(ex.req.path) { return oktaError(.pathNotFound.with(status: 405)) }
+            return oktaError(
+                OktaAPIError(404, "E0000022", "The endpoint does not support the provided HTTP method")
+                    .with(
+                        status: 404, code: "E0000007", summary: "Not found: Resource not found: \(ex.req.path) (Path)"))
+        }
+        do {
+            if ex.req.path.hasPrefix("/api/v1/") { try MockOkta.checkContentType(ex.req) }
+            return try matched.route.handler(self, ex, matched.params)
+        } catch let e as OktaAPIError {
+            return oktaError(e)
+        } catch let e as OAuthError {
+            return oauthError(e)
+        } catch let e as EmptyBodyRefusal {
+            return HTTPReply(status: e.error.status, headers: e.error.headers)
+        } catch is Store.StoreError {
+            return oktaError(.serverError)  // already logged where the write failed
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(ex.req.path)"])
+            return oktaError(.serverError)
+        }
+    }
+
+    // MARK: - System Log helpers
+
+    func actor(user: User) -> SystemLog.Actor {
+        SystemLog.Actor(id: user.id, type: "User", alternateId: user.login, displayName: user.displayName)
+    }
+
+    func actor(app: App) -> SystemLog.Actor {
+        SystemLog.Actor(id: app.id, type: "PublicClientApp", alternateId: app.id, displayName: app.label)
+    }
+
+    /// Writes a System Log event. The type, its legacy id and default message come from `EventType` (Okta's catalogue).
+    func logEvent(
+        _ type: EventType, _ message: String? = nil, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
+        result: String = "SUCCESS", reason: String? = nil, severity: String? = nil, ex: Exchange?,
+        debug: [(String, JSON)] = []
+    ) {
+        let failed = result == "FAILURE" || result == "DENY"
+        systemLog.write(
+            uuid: ids.uuid(), published: clock.now(), eventType: type.rawValue,
+            legacyEventType: type.legacy(failed: failed),
+            displayMessage: message ?? type.displayMessage,
+            severity: severity ?? (result == "SUCCESS" || result == "ALLOW" ? "INFO" : "WARN"), actor: actor,
+            targets: targets, result: result, reason: reason, context: ex?.logContext,
+            extraDebug: type.mockOnly ? debug + [("mockOnly", true)] : debug)
+    }
+}
+
+extension OktaAPIError {
+    func with(status: Int, code: String? = nil, summary: String? = nil) -> OktaAPIError {
+        var e = self
+        e.status = status
+        if let code { e.code = code }
+        if let summary { e.summary = summary }
+        return e
+    }
+}

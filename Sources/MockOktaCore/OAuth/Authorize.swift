@@ -1,0 +1,160 @@
+import Foundation
+
+/// `/v1/authorize`: the redirect flow, the sign-in form and the error pages.
+extension MockOkta {
+    func authorize(_ ex: Exchange, serverId: String) throws -> HTTPReply {
+        let s = try server(serverId)
+        if let refused = usePushedRequest(ex, serverId: s.id) { return refused }
+        func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
+        guard let clientId = p("client_id"), let app = read({ $0.client(clientId) }), app.status == "ACTIVE" else {
+            return htmlError(400, "invalid_client", "Invalid value for 'client_id' parameter.")
+        }
+        ex.auth.clientId = clientId
+        guard let redirect = p("redirect_uri"), app.redirectURIs.contains(redirect) else {
+            return htmlError(
+                400, "invalid_request",
+                "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings.")
+        }
+        let state = p("state")
+        // Token response types answer in the fragment unless the client asks otherwise (OIDC Core 3.2.2.5).
+        let mode =
+            p("response_mode")
+            ?? ((p("response_type") ?? "").split(separator: " ").contains { $0 == "token" || $0 == "id_token" }
+                ? "fragment" : "query")
+        func back(_ params: [(String, String)]) -> HTTPReply {
+            var all = params
+            if let state { all.append(("state", state)) }
+            return redirectReply(redirect, all, mode: mode)
+        }
+        func deny(_ error: String, _ desc: String, user: User? = nil) -> HTTPReply {
+            logEvent(
+                s.isOrg ? .oauthAuthorize : .oauthASAuthorize, "OAuth2 authorization request denied",
+                actor: user.map(actor(user:)) ?? actor(app: app), targets: [actor(app: app)], result: "FAILURE",
+                reason: desc, ex: ex)
+            return back([("error", error), ("error_description", desc)])
+        }
+        guard p("response_type") == "code" else {
+            return deny(
+                "unsupported_response_type",
+                "The response type is not supported by the authorization server. Configured response types: [code].")
+        }
+        guard app.grantTypes.contains("authorization_code") else {
+            return deny(
+                "unauthorized_client",
+                "The client is not authorized to use the provided grant type. Configured grant types: [\(app.grantTypes.joined(separator: ", "))]."
+            )
+        }
+        guard state != nil, !(state ?? "").isEmpty else {
+            return deny("invalid_request", "The authentication request has an invalid 'state' parameter.")
+        }
+        let scopes = (p("scope") ?? "").split(separator: " ").map(String.init)
+        if scopes.isEmpty {
+            return deny("invalid_scope", "The authentication request has an invalid 'scope' parameter.")
+        }
+        do { _ = try checkScopes(scopes, s, app) } catch let e as OAuthError { return deny(e.error, e.description) }
+        let challenge = p("code_challenge")
+        let method = p("code_challenge_method") ?? (challenge != nil ? "plain" : nil)
+        if let m = method, m != "S256" && m != "plain" {
+            return deny("invalid_request", "The code_challenge_method is not supported.")
+        }
+        // Who signs in: form post, or login_hint for users with the tenant's default password (no person needed).
+        var user: User?
+        if ex.req.method == "POST", let username = p("username") {
+            guard let u = read({ $0.user(idOrLogin: username) }), u.password == p("password") else {
+                logEvent(
+                    .userSessionStart,
+                    actor: SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
+                    result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
+                return signInPage(ex, error: "Unable to sign in")
+            }
+            user = u
+        } else if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
+            u.password == read({ $0.defaultPassword })
+        {
+            user = u
+        }
+        guard let user else {
+            if p("prompt") == "none" {
+                return deny("login_required", "The client specified not to prompt, but the user is not logged in.")
+            }
+            return signInPage(ex, error: nil)
+        }
+        guard user.canSignIn else {
+            logEvent(
+                .userSessionStart, actor: actor(user: user),
+                result: "FAILURE", reason: "USER_NOT_ACTIVE", ex: ex)
+            return deny(
+                "access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
+        }
+        try signedIn(user, ex: ex)
+        guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
+            return deny("access_denied", "User is not assigned to the client application.", user: user)
+        }
+        logEvent(
+            .userAuthenticationSSO, actor: actor(user: user),
+            targets: [actor(app: app)], ex: ex)
+        let code = tokenValues.string(43, alphabet: RandomSource.b64url)
+        let rec = AuthCodeRecord(
+            valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
+            scopes: scopes, nonce: p("nonce"), codeChallenge: challenge, codeChallengeMethod: method,
+            expiresAt: ex.now + 300, used: false, authTime: ex.now)
+        try mutate { t, d in
+            // Drop expired codes so the table stays small.
+            for (k, c) in t.codes where c.expiresAt < ex.now - 600 {
+                t.codes[k] = nil
+                d.codes.insert(k)
+            }
+            t.codes[rec.valueHash] = rec
+            d.codes.insert(rec.valueHash)
+        }
+        return back([("code", code)])
+    }
+
+    func redirectReply(_ uri: String, _ params: [(String, String)], mode: String) -> HTTPReply {
+        func enc(_ s: String) -> String {
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+        }
+        let q = params.map { "\(enc($0.0))=\(enc($0.1))" }.joined(separator: "&")
+        if mode == "form_post" {
+            let inputs = params.map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }
+                .joined()
+            let page =
+                "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"\(html(uri))\">\(inputs)<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>"
+            return HTTPReply(
+                status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
+        }
+        let sep = mode == "fragment" ? "#" : (uri.contains("?") ? "&" : "?")
+        return HTTPReply(status: 302, headers: [("Location", uri + sep + q), ("Cache-Control", "no-cache, no-store")])
+    }
+
+    func html(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    func htmlError(_ status: Int, _ error: String, _ desc: String) -> HTTPReply {
+        let page =
+            "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>\(html(error))</h1><p id=\"error-description\">\(html(desc))</p></body></html>"
+        return HTTPReply(status: status, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
+    }
+
+    /// A minimal sign-in form that posts back to /authorize with the original parameters.
+    func signInPage(_ ex: Exchange, error: String?) -> HTTPReply {
+        let hidden = ex.params.filter { !["username", "password"].contains($0.0) }
+            .map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }.joined(separator: "\n")
+        let err = error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+        let page = """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>mock-okta - Sign In</title></head>
+            <body><h1>Sign In</h1>\(err)
+            <form method="post" action="\(html(ex.req.path))">
+            \(hidden)
+            <label>Username <input name="username" autocomplete="username"/></label>
+            <label>Password <input name="password" type="password" autocomplete="current-password"/></label>
+            <button type="submit">Sign In</button>
+            </form></body></html>
+            """
+        return HTTPReply(status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
+    }
+}

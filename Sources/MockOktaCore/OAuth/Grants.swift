@@ -1,0 +1,193 @@
+import Foundation
+
+/// The grants the token endpoint serves: client_credentials, authorization_code, refresh_token, password.
+extension MockOkta {
+    func clientCredentials(_ ex: Exchange, _ s: AuthServer, _ app: App, _ client: ClientAuth) throws -> [(String, JSON)]
+    {
+        if s.isOrg && client.method != "private_key_jwt" {
+            throw OAuthError.invalidClient(
+                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."
+            )
+        }
+        let requested = requestedScopes(ex)
+        guard !requested.isEmpty else {
+            throw OAuthError.invalidScope(
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
+            )
+        }
+        if requested.contains("openid") {
+            throw OAuthError.invalidScope("Cannot request 'openid' scopes using client credentials.")
+        }
+        let scopes = try checkScopes(requested, s, app)
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+        grantSuccessLog(ex, s, app, user: nil, scopes: at.scopes, kind: "access_token")
+        return [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))),
+        ]
+    }
+
+    func userTokens(
+        _ ex: Exchange, _ s: AuthServer, _ app: App, user: User, scopes: [String], authTime: Double, nonce: String?,
+        refresh: String? = nil
+    ) throws -> [(String, JSON)] {
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
+            fault: ex.tokenFault)
+        var out: [(String, JSON)] = [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))),
+        ]
+        grantSuccessLog(ex, s, app, user: user, scopes: at.scopes, kind: "access_token")
+        if scopes.contains("offline_access") && app.grantTypes.contains("refresh_token") {
+            let rt =
+                try refresh
+                ?? newRefreshToken(
+                    server: s, clientId: app.id, userId: user.id, scopes: scopes, now: ex.now, authTime: authTime)
+            out.append(("refresh_token", .string(rt)))
+            grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "refresh_token")
+        }
+        if scopes.contains("openid") {
+            let id = try mintIDToken(
+                server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
+                nonce: nonce, accessToken: at.token, fault: ex.tokenFault)
+            out.append(("id_token", .string(id)))
+            grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "id_token")
+        }
+        return out
+    }
+
+    func authorizationCode(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
+        guard let code = ex.param("code") else { throw OAuthError.invalidRequest("The 'code' parameter is required.") }
+        let hash = hashSecret(code)
+        let rec = try mutate { t, d -> AuthCodeRecord in
+            guard var rec = t.codes[hash], rec.serverId == s.id, rec.clientId == app.id else {
+                throw OAuthError.invalidGrant("The authorization code is invalid or has expired.")
+            }
+            guard !rec.used, rec.expiresAt > ex.now else {
+                throw OAuthError.invalidGrant("The authorization code is invalid or has expired.")
+            }
+            rec.used = true
+            t.codes[hash] = rec
+            d.codes.insert(hash)
+            return rec
+        }
+        guard ex.param("redirect_uri") == rec.redirectURI else {
+            throw OAuthError.invalidGrant(
+                "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
+        }
+        if let challenge = rec.codeChallenge {
+            guard let verifier = ex.param("code_verifier") else {
+                throw OAuthError.invalidRequest(
+                    "PKCE code verifier is required when the parameter code_challenge is included in the authorization request."
+                )
+            }
+            let computed =
+                rec.codeChallengeMethod == "S256" ? Base64URL.encode(Digest.sha256(Array(verifier.utf8))) : verifier
+            guard computed == challenge else { throw OAuthError.invalidGrant("PKCE verification failed.") }
+        } else if app.requirePKCE {
+            throw OAuthError.invalidRequest("PKCE code verifier is required by the application.")
+        }
+        guard let user = read({ $0.users[rec.userId] }), user.canSignIn else {
+            throw OAuthError.invalidGrant("The authorization code is invalid or has expired.")
+        }
+        return try userTokens(ex, s, app, user: user, scopes: rec.scopes, authTime: rec.authTime, nonce: rec.nonce)
+    }
+
+    func refreshGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
+        guard let value = ex.param("refresh_token") else {
+            throw OAuthError.invalidRequest("The 'refresh_token' parameter is required.")
+        }
+        let hash = hashSecret(value)
+        guard let rec = read({ $0.refreshTokens[hash] }), rec.clientId == app.id, rec.serverId == s.id, !rec.revoked,
+            rec.expiresAt > ex.now
+        else { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
+        var scopes = rec.scopes
+        if let requested = ex.param("scope").map({ $0.split(separator: " ").map(String.init) }), !requested.isEmpty {
+            guard requested.allSatisfy(rec.scopes.contains) else {
+                throw OAuthError.invalidScope(
+                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner."
+                )
+            }
+            scopes = requested
+        }
+        // Lost grants and assignments apply at the next refresh.
+        let granted = app.grants[s.id] ?? []
+        if !scopes.allSatisfy(granted.contains) {
+            throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+        }
+        var user: User? = nil
+        if let uid = rec.userId {
+            guard let u = read({ $0.users[uid] }), u.canSignIn else {
+                throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+            }
+            guard read({ $0.isAssigned(userId: uid, app: app) }) else { throw OAuthError.notAssigned }
+            user = u
+        }
+        var keep: String? = value
+        if s.rotateRefreshTokens {
+            try mutate { t, d in
+                // Spent under the lock: of two concurrent uses of one rotating token only one wins.
+                guard t.refreshTokens[hash]?.revoked == false else {
+                    throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+                }
+                t.refreshTokens[hash]?.revoked = true
+                d.refresh.insert(hash)
+            }
+            keep = nil
+        }
+        if let user {
+            var out = try userTokens(
+                ex, s, app, user: user, scopes: scopes, authTime: rec.authTime, nonce: nil, refresh: keep)
+            if keep == nil && !out.contains(where: { $0.0 == "refresh_token" }) {
+                out.append(
+                    (
+                        "refresh_token",
+                        .string(
+                            try newRefreshToken(
+                                server: s, clientId: app.id, userId: user.id, scopes: rec.scopes, now: ex.now,
+                                authTime: rec.authTime))
+                    ))
+            }
+            return out
+        }
+        let at = try mintAccessToken(
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+        return [
+            ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
+            ("scope", .string(at.scopes.joined(separator: " "))), ("refresh_token", .string(keep ?? value)),
+        ]
+    }
+
+    func passwordGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
+        guard let username = ex.param("username"), let password = ex.param("password") else {
+            throw OAuthError.invalidRequest("The 'username' and 'password' parameters are required.")
+        }
+        let scopes = try checkScopes(requestedScopes(ex), s, app)
+        guard let user = read({ $0.user(idOrLogin: username) }), user.password == password, user.canSignIn else {
+            let u = read { $0.user(idOrLogin: username) }
+            logEvent(
+                .userSessionStart,
+                actor: u.map(actor(user:))
+                    ?? SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
+                result: "FAILURE",
+                reason: u == nil ? "VERIFICATION_ERROR" : (u!.canSignIn ? "INVALID_CREDENTIALS" : "USER_NOT_ACTIVE"),
+                ex: ex)
+            var e = OAuthError.invalidGrant("The credentials provided were invalid.")
+            e.reason = "INVALID_CREDENTIALS"
+            throw e
+        }
+        guard read({ $0.isAssigned(userId: user.id, app: app) }) else { throw OAuthError.notAssigned }
+        try signedIn(user, ex: ex)
+        return try userTokens(ex, s, app, user: user, scopes: scopes, authTime: ex.now, nonce: nil)
+    }
+
+    func signedIn(_ user: User, ex: Exchange) throws {
+        try mutate { t, d in
+            t.users[user.id]?.lastLogin = ex.now
+            d.users.insert(user.id)
+        }
+        logEvent(.userSessionStart, actor: actor(user: user), ex: ex)
+    }
+}
