@@ -9,7 +9,8 @@ struct MockOktaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-okta",
         abstract:
-            "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, verdicts.",
+            "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, "
+            + "verdicts.",
         version: Version.text,
         subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self],
         defaultSubcommand: Serve.self)

@@ -7,7 +7,8 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start on a free port, run CMD against it, then judge the client.",
         discussion:
-            "Exit status: CMD's own status if it failed; else 3 if an expectation failed; else 0. 2 = bad usage or invalid scenario."
+            "Exit status: CMD's own status if it failed; else 3 if an expectation failed; else 0. 2 = bad usage or "
+            + "invalid scenario."
     )
     @OptionGroup var server: ServerOptions
     @Option(help: "Write the verdicts as JSON.") var report: String?

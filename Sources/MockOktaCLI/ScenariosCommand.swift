@@ -42,10 +42,8 @@ struct Scenarios: ParsableCommand {
         func run() throws {
             guard let text = ShippedScenarios.text(named: name) else {
                 let near = ShippedScenarios.suggestions(for: name)
-                FileHandle.standardError.write(
-                    Data(
-                        "mock-okta: no shipped scenario \(name)\(near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)")\n"
-                            .utf8))
+                let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"
+                FileHandle.standardError.write(Data("mock-okta: no shipped scenario \(name)\(hint)\n".utf8))
                 throw ExitCode(2)
             }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

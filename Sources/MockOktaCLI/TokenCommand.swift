@@ -24,9 +24,9 @@ struct TokenCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Judge a token as Okta would for a route (default GET:/api/v1/users).",
             discussion: """
-                Keys come from the tenant given by --seed or --db (or MOCK_OKTA_SEED / MOCK_OKTA_DB); without either, from the token's \
-                issuer (its discovery document, then jwks_uri; MOCK_OKTA_CA_FILE is trusted for https). --offline never fetches. \
-                Exit 0 = accepted, 1 = refused, 2 = bad usage.
+                Keys come from the tenant given by --seed or --db (or MOCK_OKTA_SEED / MOCK_OKTA_DB); without either, \
+                from the token's issuer (its discovery document, then jwks_uri; MOCK_OKTA_CA_FILE is trusted for \
+                https). --offline never fetches. Exit 0 = accepted, 1 = refused, 2 = bad usage.
                 """)
         @Argument(help: "The JWT.") var jwt: String
         @Option(name: .customLong("for"), help: "METHOD:PATH, e.g. GET:/api/v1/users") var route: String =

@@ -20,7 +20,8 @@ struct Validate: ParsableCommand {
             do {
                 let s = try ScenarioLoader.load(text: text, file: f)
                 print(
-                    "\(f): ok (\(s.rules.count) rules, \(s.timeline.count) timeline actions, \(s.expect.count) expectations)"
+                    "\(f): ok (\(s.rules.count) rules, \(s.timeline.count) timeline actions, \(s.expect.count) "
+                        + "expectations)"
                 )
             } catch {
                 bad = true

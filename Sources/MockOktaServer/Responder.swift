@@ -57,9 +57,8 @@ struct MockResponder: HTTPResponder {
                 case .hang(let seconds, _)?:
                     // Nothing is answered yet: say the request is held, and (below) when it ends.
                     meta["ms"] = nil
-                    logger.info(
-                        "\(info.method) \(info.path) held by rule \(rule)\(seconds.map { " for up to \(Int($0)) s" } ?? " until the client leaves")",
-                        metadata: meta)
+                    let until = seconds.map { " for up to \(Int($0)) s" } ?? " until the client leaves"
+                    logger.info("\(info.method) \(info.path) held by rule \(rule)\(until)", metadata: meta)
                 default:
                     logger.info("\(info.method) \(info.path) \(reply.status)", metadata: meta)
                 }
@@ -113,8 +112,9 @@ struct MockResponder: HTTPResponder {
                 return response(reply)
             case .timer:
                 engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
+                let outcome = close || seconds == nil ? "closed" : "answered \(reply.status)"
                 logger.info(
-                    "a held request was \(close || seconds == nil ? "closed" : "answered \(reply.status)") after \(held) s",
+                    "a held request was \(outcome) after \(held) s",
                     metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
                 if close || seconds == nil {
                     await closeChannel(channel, reset: false)
@@ -181,7 +181,8 @@ struct MockResponder: HTTPResponder {
     }
 }
 
-/// Waits without holding a thread: an event-loop timer, the channel's close, or graceful shutdown — whichever comes first.
+/// Waits without holding a thread: an event-loop timer, the channel's close, or graceful shutdown — whichever comes
+/// first.
 enum HangWaiter {
     enum Outcome: Sendable {
         case timer

@@ -59,7 +59,8 @@ public enum RunHarness {
     }
 
     /// Runs CMD with a clean signal mask and default signal dispositions (the server blocks some signals for its
-    /// own handling; the child must still die on SIGTERM/SIGINT). Exit status as a shell reports it: 128+N for signal N.
+    /// own handling; the child must still die on SIGTERM/SIGINT). Exit status as a shell reports it: 128+N for signal
+    /// N.
     public static func runCommand(_ args: [String], env extra: [String: String]) async -> Int32 {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
@@ -115,7 +116,8 @@ public enum RunHarness {
         if report.results.isEmpty && report.rules.isEmpty { out += "  (the scenario has no expectations)\n" }
         for r in report.results {
             out +=
-                "  \(mark(r.status, optional: r.optional))  \(r.label)\(r.optional ? " (optional)" : "")\n        \(r.reason)\n"
+                "  \(mark(r.status, optional: r.optional))  \(r.label)\(r.optional ? " (optional)" : "")\n        "
+                + "\(r.reason)\n"
             guard r.status == .failed else { continue }
             for q in r.requests.prefix(limit) { out += "          \(q.line)  [\(q.id)]\n" }
             if r.requests.count > limit { out += "          +\(r.requests.count - limit) more\n" }
@@ -126,7 +128,8 @@ public enum RunHarness {
                 let status =
                     rule.fired > 0 ? "fired \(rule.fired)×" : (rule.optional ? "never fired (optional)" : "NEVER FIRED")
                 out +=
-                    "    \(rule.id): \(status)\(rule.fired == 0 && rule.matched > 0 ? ", matched \(rule.matched)" : "")\n"
+                    "    \(rule.id): "
+                    + "\(status)\(rule.fired == 0 && rule.matched > 0 ? ", matched \(rule.matched)" : "")\n"
             }
         }
         return out

@@ -36,7 +36,8 @@ struct RunProgress {
             let run = sc["actionsRun"]?.arrayValue ?? []
             for a in run.dropFirst(actions) {
                 lines.append(
-                    "timeline: \(a["action"]?.stringValue ?? "action") ran\(a["result"]?["ok"]?.boolValue == false ? " (failed)" : "")"
+                    "timeline: \(a["action"]?.stringValue ?? "action") "
+                        + "ran\(a["result"]?["ok"]?.boolValue == false ? " (failed)" : "")"
                 )
             }
             actions = run.count
@@ -48,7 +49,8 @@ struct RunProgress {
                 {
                     let oldest = group.map(\.receivedAt).min() ?? now
                     lines.append(
-                        "\(group.count) request\(group.count == 1 ? "" : "s") held by rule \(rule) for \(Int(now - oldest)) s"
+                        "\(group.count) request\(group.count == 1 ? "" : "s") held by rule \(rule) for "
+                            + "\(Int(now - oldest)) s"
                     )
                 }
             }

@@ -164,15 +164,17 @@ public enum MockOktaServer {
         var text = "mock-okta ready \(info["url"]?.stringValue ?? "")\n"
         if !quiet {
             func s(_ k: String) -> String { c[k]?.stringValue ?? "" }
+            let user = "\(c["user"]?["login"]?.stringValue ?? "") / \(c["user"]?["password"]?.stringValue ?? "")"
+            let control = "\(info["url"]?.stringValue ?? "")/__mock/tenant   seed \(info["seed"]?.stringValue ?? "")"
             text += """
                   org issuer       \(info["orgIssuer"]?.stringValue ?? "")
                   default issuer   \(info["defaultIssuer"]?.stringValue ?? "")
                   API token        \(s("apiToken"))   (read-only: \(s("readOnlyApiToken")))
                   service app      \(s("serviceClientId")) / \(s("serviceClientSecret"))
                   web app          \(s("webClientId")) / \(s("webClientSecret"))  redirect \(s("webRedirectUri"))
-                  user             \(c["user"]?["login"]?.stringValue ?? "") / \(c["user"]?["password"]?.stringValue ?? "")
+                  user             \(user)
                   unassigned user  \(c["unassignedUser"]?["login"]?.stringValue ?? "")
-                  control API      \(info["url"]?.stringValue ?? "")/__mock/tenant   seed \(info["seed"]?.stringValue ?? "")
+                  control API      \(control)
 
                 """
             if let ca = info["caFile"]?.stringValue { text += "  CA file          \(ca)\n" }

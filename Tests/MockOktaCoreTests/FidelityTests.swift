@@ -39,7 +39,8 @@ struct FidelityTests {
     }
 
     /// Source: okta/okta-sdk-python tests/integration/cassettes/test_applications_it/
-    /// test_list_applications_pagination_with_after.yaml (400 E0000029 "Invalid paging request.", cause "Invalid cursor.").
+    /// test_list_applications_pagination_with_after.yaml (400 E0000029 "Invalid paging request.", cause "Invalid
+    /// cursor.").
     @Test("an unknown after cursor is 400 E0000029 on every list route; a real one pages on")
     func cursors() throws {
         let org = try TestOrg()

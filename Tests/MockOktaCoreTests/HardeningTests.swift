@@ -269,9 +269,7 @@ struct HardeningTests {
         #expect(org.send("POST", "/api/v1/users", headers: [org.ssws], body: body).status == 200)
     }
 
-    @Test(
-        "expireAccessTokens: a token minted before the action is expired, one minted after is valid, at sub-second spacing"
-    )
+    @Test("expireAccessTokens: a token minted before the action is expired, one minted after is valid (sub-second)")
     func expiryBoundary() throws {
         let org = try TestOrg()
         org.wall.advance(0.2)

@@ -153,7 +153,8 @@ public struct OktaAPIError: Error, Sendable {
         429, "E0000047", "API call exceeded rate limit due to too many requests.")
     public static let serverError = OktaAPIError(500, "E0000009", "Internal Server Error")
     public static let unavailable = OktaAPIError(503, "E0000010", "Service is in read only mode")
-    /// Okta's answer to a JSON endpoint called with another content type (two spaces after "request.", as Okta writes it).
+    /// Okta's answer to a JSON endpoint called with another content type (two spaces after "request.", as Okta writes
+    /// it).
     public static let badContentType = OktaAPIError(
         400, "E0000021", "Bad request.  Accept and/or Content-Type headers likely do not match supported values.")
     public static let badCursor = OktaAPIError(400, "E0000029", "Invalid paging request.", causes: ["Invalid cursor."])
@@ -199,7 +200,8 @@ public struct OAuthError: Error, Sendable {
     public static func unauthorizedClient(_ grants: [String]) -> OAuthError {
         .init(
             400, "unauthorized_client",
-            "The client is not authorized to use the provided grant type. Configured grant types: [\(grants.joined(separator: ", "))]."
+            "The client is not authorized to use the provided grant type. Configured grant types: "
+                + "[\(grants.joined(separator: ", "))]."
         )
     }
     public static let notAssigned = OAuthError(403, "access_denied", "User is not assigned to the client application.")

@@ -44,7 +44,8 @@ public enum TokenExplainer {
             return Explanation(
                 accepted: false,
                 text:
-                    "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): this is not a JWT (expected three base64url parts separated by dots)."
+                    "Okta would answer 401 (invalid_token, empty body; E0000011 for SSWS callers): this is not a "
+                    + "JWT (expected three base64url parts separated by dots)."
             )
         }
         if let issuerKeys {
@@ -160,7 +161,8 @@ public enum TokenExplainer {
         } else {
             check(
                 false,
-                "kid \(jwt.kid ?? "(none)") is not among the issuer's published keys (rotated away, or another issuer's token)",
+                "kid \(jwt.kid ?? "(none)") is not among the issuer's published keys (rotated away, or another "
+                    + "issuer's token)",
                 "The access token is invalid: unknown signing key.")
         }
         if let exp = jwt.claims["exp"]?.doubleValue {
@@ -195,7 +197,8 @@ public enum TokenExplainer {
             check(
                 !custom,
                 custom
-                    ? "the Management API only accepts tokens from the org authorization server; this one is from \(iss)"
+                    ? "the Management API only accepts tokens from the org authorization server; this one is from "
+                        + "\(iss)"
                     : "issued by the org authorization server",
                 "The access token provided has an invalid issuer.")
             if problem == nil {

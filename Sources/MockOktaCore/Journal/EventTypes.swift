@@ -2,7 +2,8 @@ import Foundation
 
 /// Every System Log event type the mock writes, with the display message and the V1 `legacyEventType` Okta writes.
 ///
-/// Ids come from Okta's event-type catalogue (okta/okta-developer-docs `packages/@okta/vuepress-site/data/event-types.json`,
+/// Ids come from Okta's event-type catalogue (okta/okta-developer-docs
+/// `packages/@okta/vuepress-site/data/event-types.json`,
 /// release 2026.08.1); legacy ids from the V1 → V2 `mappings` of the 2020.12.1 catalogue (same file at b5850310).
 /// Two ids are mock-only (`mockOnly`; their `debugContext.debugData.mockOnly` is true): Okta never writes them.
 /// `system.operation.fault_injected` marks a fault a scenario rule injected. `system.operation.request_denied` marks a
@@ -202,7 +203,8 @@ public enum EventType: String, CaseIterable, Sendable {
         "oauth2.token.grant.reject":
             "app.oauth2.as.token.grant or app.oauth2.token.grant with outcome.result eq \"FAILURE\"",
         "api.token.invalid":
-            "none in Okta, which writes no event for a rejected API token; the mock writes the mock-only system.operation.request_denied",
+            "none in Okta, which writes no event for a rejected API token; the mock writes the mock-only "
+            + "system.operation.request_denied",
         "system.api_token.invalid_token": "none in Okta; the mock writes the mock-only system.operation.request_denied",
         "app.generic.unassign_user": "application.user_membership.remove",
         "user.password.expire": "user.account.expire_password",

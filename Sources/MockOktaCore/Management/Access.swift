@@ -91,7 +91,8 @@ extension MockOkta {
             // Okta answers an invalid Bearer token with 401, an empty body and the header (okta-sdk-java issue 879);
             // the tenant setting `bearerErrorBody: "json"` gives the E0000011 body instead.
             let challenge =
-                "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\""
+                "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", "
+                + "error=\"invalid_token\", error_description=\"\(p.description)\", resource=\"\(ex.req.path)\""
             if read({ $0.bearerErrorJSON }) {
                 var e = OktaAPIError.invalidToken
                 e.headers = [("WWW-Authenticate", challenge)]
@@ -115,7 +116,9 @@ extension MockOkta {
                     denyLog(
                         ex, reason: "insufficient_scope: \(need)", actor: clientActor(jwt.claims["cid"]?.stringValue))
                     let challenge =
-                        "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
+                        "Bearer authorization_uri=\"\(baseURL)/oauth2/v1/authorize\", realm=\"\(baseURL)\", "
+                        + "scope=\"\(need)\", error=\"insufficient_scope\", error_description=\"The access "
+                        + "token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
                     throw EmptyBodyRefusal(error: OktaAPIError.forbidden.withHeaders([("WWW-Authenticate", challenge)]))
                 }
                 if let u = user, u.adminRole == nil {

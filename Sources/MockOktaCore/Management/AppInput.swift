@@ -117,7 +117,8 @@ enum AppInput {
         let redirects = oc?["redirect_uris"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if redirects.isEmpty && (grants.contains("authorization_code") || grants.contains("implicit")) {
             causes.append(
-                "redirect_uris: At least one redirect URI is required for the authorization_code and implicit grant types."
+                "redirect_uris: At least one redirect URI is required for the authorization_code and implicit grant "
+                    + "types."
             )
         }
         let defaultMethod = kind == .browser || kind == .native ? "none" : "client_secret_basic"

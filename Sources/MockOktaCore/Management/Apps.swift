@@ -16,6 +16,10 @@ extension MockOkta {
 
     // MARK: shapes
 
+    /// The logo Okta links for an app without its own (okta-sdk-python cassettes, 2026).
+    static let defaultLogo =
+        "https://ok12static.oktacdn.com/assets/img/logos/" + "default.6770228fb0dab49a1695ef440a5279bb.png"
+
     static let notifications: JSON = ["vpn": ["network": ["connection": "DISABLED"], "message": nil, "helpUrl": nil]]
 
     /// The app object in Okta's member order (id, orn, name, label, status, …, _links); no `self` link, as Okta.
@@ -71,8 +75,7 @@ extension MockOkta {
                 [
                     [
                         "name": "medium",
-                        "href":
-                            "https://ok12static.oktacdn.com/assets/img/logos/default.6770228fb0dab49a1695ef440a5279bb.png",
+                        "href": .string(MockOkta.defaultLogo),
                         "type": "image/png",
                     ]
                 ]

@@ -62,9 +62,10 @@ extension MockOkta {
             guard let real = EventType.notInCatalogue[v] else { return }
             let first = hintedEventTypes.withLock { $0.insert(v).inserted }
             if first {
-                logger.warning(
-                    "System Log filter names '\(v)', which is in no Okta event-type catalogue, so it matches nothing (as in Okta). Use: \(real)"
-                )
+                let hint =
+                    "System Log filter names '\(v)', which is in no Okta event-type catalogue, so it matches "
+                    + "nothing (as in Okta). Use: \(real)"
+                logger.warning("\(hint)")
             }
         case .compare: return
         case .and(let a, let b), .or(let a, let b):
@@ -84,7 +85,8 @@ extension MockOkta {
             guard let t = TimeFormat.parseISO(s) else {
                 throw OktaAPIError(
                     400, "E0000001",
-                    "Api validation failed: 'since': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'since'"
+                    "Api validation failed: 'since': The date format in your query is not recognized. Please enter "
+                        + "dates using ISO8601 string format.. 'since'"
                 )
             }
             since = t
@@ -93,7 +95,8 @@ extension MockOkta {
             guard let t = TimeFormat.parseISO(s) else {
                 throw OktaAPIError(
                     400, "E0000001",
-                    "Api validation failed: 'until': The date format in your query is not recognized. Please enter dates using ISO8601 string format.. 'until'"
+                    "Api validation failed: 'until': The date format in your query is not recognized. Please enter "
+                        + "dates using ISO8601 string format.. 'until'"
                 )
             }
             until = t

@@ -50,7 +50,8 @@ extension MockOkta {
     }
 
     static let corsExposed =
-        "Link, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset, WWW-Authenticate, DPoP-Nonce"
+        "Link, X-Okta-Request-Id, X-Rate-Limit-Limit, X-Rate-Limit-Remaining, X-Rate-Limit-Reset, WWW-Authenticate, "
+        + "DPoP-Nonce"
 
     /// A CORS preflight (`OPTIONS` with `Origin`): 204 with the allowed methods for a trusted origin; 204 without
     /// any `Access-Control-*` header for an untrusted one, so the browser refuses the real request.

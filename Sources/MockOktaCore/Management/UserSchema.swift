@@ -1,6 +1,7 @@
 import Foundation
 
-/// Okta's base user profile schema (`GET /api/v1/meta/schemas/user/default`) and the checks every user write gets from it.
+/// Okta's base user profile schema (`GET /api/v1/meta/schemas/user/default`) and the checks every user write gets from
+/// it.
 /// Shape and attributes: okta/okta-sdk-python cassette test_user_schema_it/test_get_user_schema.yaml (live org, 2021).
 enum UserSchema {
     struct Attribute {
@@ -20,7 +21,8 @@ enum UserSchema {
             name: "firstName", title: "First name", required: true, minLength: 1, maxLength: 50,
             selfAction: "READ_WRITE"),
         Attribute(
-            name: "lastName", title: "Last name", required: true, minLength: 1, maxLength: 50, selfAction: "READ_WRITE"),
+            name: "lastName", title: "Last name", required: true, minLength: 1, maxLength: 50,
+            selfAction: "READ_WRITE"),
         Attribute(name: "middleName", title: "Middle name"),
         Attribute(name: "honorificPrefix", title: "Honorific prefix"),
         Attribute(name: "honorificSuffix", title: "Honorific suffix"),

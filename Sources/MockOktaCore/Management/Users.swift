@@ -4,8 +4,10 @@ import Foundation
 extension MockOkta {
     /// The user object. A single user carries the links that apply to its status (okta-sdk-python cassettes, 2025:
     /// ACTIVE `suspend, schema, resetPassword, expirePassword, self, resetFactors, type, deactivate`; STAGED
-    /// `schema, activate, self, resetFactors, type`; SUSPENDED `schema, unsuspend, self, resetFactors, type, deactivate`);
-    /// list items carry only `self`. The credentials links (changePassword, …) are left out: the mock has no credentials API.
+    /// `schema, activate, self, resetFactors, type`; SUSPENDED `schema, unsuspend, self, resetFactors, type,
+    /// deactivate`);
+    /// list items carry only `self`. The credentials links (changePassword, …) are left out: the mock has no
+    /// credentials API.
     func userJSON(_ u: User, listItem: Bool = false) -> JSON {
         func ts(_ t: Double?) -> JSON { t.map { .string(TimeFormat.isoSeconds($0)) } ?? .null }
         var creds: [(String, JSON)] = []

@@ -41,7 +41,8 @@ extension MockOkta {
         guard app.grantTypes.contains("authorization_code") else {
             return deny(
                 "unauthorized_client",
-                "The client is not authorized to use the provided grant type. Configured grant types: [\(app.grantTypes.joined(separator: ", "))]."
+                "The client is not authorized to use the provided grant type. Configured grant types: "
+                    + "[\(app.grantTypes.joined(separator: ", "))]."
             )
         }
         guard state != nil, !(state ?? "").isEmpty else {
@@ -121,7 +122,9 @@ extension MockOkta {
             let inputs = params.map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }
                 .joined()
             let page =
-                "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"\(html(uri))\">\(inputs)<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>"
+                "<!DOCTYPE html><html><body onload=\"document.forms[0].submit()\"><form method=\"post\" "
+                + "action=\"\(html(uri))\">\(inputs)<noscript><button "
+                + "type=\"submit\">Continue</button></noscript></form></body></html>"
             return HTTPReply(
                 status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
         }
@@ -136,7 +139,8 @@ extension MockOkta {
 
     func htmlError(_ status: Int, _ error: String, _ desc: String) -> HTTPReply {
         let page =
-            "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>\(html(error))</h1><p id=\"error-description\">\(html(desc))</p></body></html>"
+            "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>\(html(error))</h1><p "
+            + "id=\"error-description\">\(html(desc))</p></body></html>"
         return HTTPReply(status: status, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
     }
 

@@ -18,7 +18,8 @@ extension MockOkta {
         if assertion != nil { methods += 1 }
         if methods > 1 {
             throw OAuthError.invalidRequest(
-                "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body."
+                "Cannot supply multiple client credentials. Use one of the following: credentials in the "
+                    + "Authorization header, credentials in the post body, or a client_assertion in the post body."
             )
         }
         func fail(_ e: OAuthError, clientId: String?) -> OAuthError {

@@ -6,13 +6,15 @@ extension MockOkta {
     {
         if s.isOrg && client.method != "private_key_jwt" {
             throw OAuthError.invalidClient(
-                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."
+                "Client Credentials requests to the Org Authorization Server must use the private_key_jwt "
+                    + "token_endpoint_auth_method."
             )
         }
         let requested = requestedScopes(ex)
         guard !requested.isEmpty else {
             throw OAuthError.invalidScope(
-                "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
+                "The authorization server resource does not have any configured default scopes, 'scope' must be "
+                    + "provided."
             )
         }
         if requested.contains("openid") {
@@ -80,7 +82,8 @@ extension MockOkta {
         if let challenge = rec.codeChallenge {
             guard let verifier = ex.param("code_verifier") else {
                 throw OAuthError.invalidRequest(
-                    "PKCE code verifier is required when the parameter code_challenge is included in the authorization request."
+                    "PKCE code verifier is required when the parameter code_challenge is included in the "
+                        + "authorization request."
                 )
             }
             let computed =
@@ -107,7 +110,8 @@ extension MockOkta {
         if let requested = ex.param("scope").map({ $0.split(separator: " ").map(String.init) }), !requested.isEmpty {
             guard requested.allSatisfy(rec.scopes.contains) else {
                 throw OAuthError.invalidScope(
-                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner."
+                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the "
+                        + "resource owner."
                 )
             }
             scopes = requested

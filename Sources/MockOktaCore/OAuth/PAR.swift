@@ -14,7 +14,8 @@ extension MockOkta {
     /// At most this many unused pushed requests are kept; the oldest go first.
     static let pushedRequestLimit = 10_000
 
-    /// `POST /oauth2/{as}/v1/par`: checks the client and the authorize parameters, answers 200 `{request_uri, expires_in}`.
+    /// `POST /oauth2/{as}/v1/par`: checks the client and the authorize parameters, answers 200 `{request_uri,
+    /// expires_in}`.
     func par(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)
         try checkBrowserOrigin(ex)

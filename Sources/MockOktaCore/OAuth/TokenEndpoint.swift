@@ -9,7 +9,8 @@ extension MockOkta {
         do {
             guard let grant = ex.param("grant_type"), !grant.isEmpty else {
                 throw OAuthError.invalidRequest(
-                    "The token request must specify a 'grant_type'. Valid values: [authorization_code, password, refresh_token, client_credentials]"
+                    "The token request must specify a 'grant_type'. Valid values: [authorization_code, password, "
+                        + "refresh_token, client_credentials]"
                 )
             }
             try checkBrowserOrigin(ex)
@@ -19,7 +20,8 @@ extension MockOkta {
             guard supported.contains(grant) else {
                 throw OAuthError(
                     400, "unsupported_grant_type",
-                    "The authorization grant type is not supported by the authorization server. Configured grant types: [\(supported.joined(separator: ", "))]."
+                    "The authorization grant type is not supported by the authorization server. Configured grant "
+                        + "types: [\(supported.joined(separator: ", "))]."
                 )
             }
             guard app.grantTypes.contains(grant) else { throw OAuthError.unauthorizedClient(app.grantTypes) }
@@ -65,7 +67,8 @@ extension MockOkta {
         let missing = requested.filter { !granted.contains($0) }
         if !missing.isEmpty {
             throw OAuthError.invalidScope(
-                "The requested scope is invalid, unknown, or malformed: the client is not granted \(missing.joined(separator: ", "))."
+                "The requested scope is invalid, unknown, or malformed: the client is not granted "
+                    + "\(missing.joined(separator: ", "))."
             )
         }
         return requested

@@ -75,7 +75,8 @@ public enum ScenarioLoader {
             if let st = f["status"]?.intValue, st < 200 || st == 304 {
                 add(
                     "$.rules[\(i)].fault.status",
-                    "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use 200–599 except 304"
+                    "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use "
+                        + "200–599 except 304"
                 )
             }
             for (name, _) in f["headers"]?.objectValue ?? []

@@ -182,7 +182,8 @@ extension MockOkta {
         case .emptyBody(let status):
             var normal = dispatch(ex, Router.match(method: ex.req.method, path: ex.req.path))
             normal.body = []
-            // No JSON content type on an empty body: okta 3.4.6 then reads an error status as success (contract §1.2, summary 3).
+            // No JSON content type on an empty body: okta 3.4.6 then reads an error status as success (contract §1.2,
+            // summary 3).
             normal.headers.removeAll { $0.0.lowercased() == "content-type" }
             if let s = status { normal.status = s }
             for (k, v) in fault.headers { normal.setHeader(k, v) }
@@ -281,7 +282,8 @@ extension MockOkta {
 
     /// Replaces the running scenario (tenant fixtures apply to the live tenant and become part of the baseline).
     public func loadScenario(_ sc: Scenario?) {
-        // The baseline is the tenant as it started plus this scenario's fixture: a replaced scenario's users go away at reset.
+        // The baseline is the tenant as it started plus this scenario's fixture: a replaced scenario's users go away at
+        // reset.
         var b = originalBaseline.withLock { $0 }
         if let sc, !sc.tenant.isEmpty {
             DefaultTenant.apply(sc.tenant, to: &b, seed: seed, now: clock.now())

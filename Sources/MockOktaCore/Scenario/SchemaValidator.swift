@@ -86,7 +86,8 @@ public struct SchemaValidator: Sendable {
             out.append(
                 (
                     path,
-                    "expected one of \(e.map(SchemaValidator.describe).joined(separator: ", ")), found \(SchemaValidator.describe(v))"
+                    "expected one of \(e.map(SchemaValidator.describe).joined(separator: ", ")), found "
+                        + "\(SchemaValidator.describe(v))"
                 ))
         }
         if case .number(let n) = v {
@@ -189,7 +190,8 @@ public struct SchemaValidator: Sendable {
                 out.append(
                     (
                         JSONParser.childPath(path, "type"),
-                        "unknown type \(SchemaValidator.describe(t)); expected one of: \(discriminators.joined(separator: ", "))"
+                        "unknown type \(SchemaValidator.describe(t)); expected one of: "
+                            + "\(discriminators.joined(separator: ", "))"
                     ))
                 return
             }

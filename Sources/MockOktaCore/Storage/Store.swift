@@ -67,9 +67,13 @@ public final class Store: Sendable {
             try db.execute(
                 sql: """
                     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                    CREATE TABLE entities (kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
-                    CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
-                    CREATE TABLE system_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL, json TEXT NOT NULL);
+                    CREATE TABLE entities (
+                        kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+                    CREATE TABLE journal (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+                    CREATE TABLE system_log (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL,
+                        json TEXT NOT NULL);
                     """)
         }
         return m

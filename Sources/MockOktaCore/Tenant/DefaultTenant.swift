@@ -161,7 +161,8 @@ public enum DefaultTenant {
             audience: "api://default", scopes: defaultServerScopes, keys: [keys[1].0], accessTokenLifetime: 3600,
             idTokenLifetime: 3600, refreshTokenLifetime: 90 * 86400, rotateRefreshTokens: true, created: created)
         var defWithId = def
-        // Okta's `default` server has an `aus…` id and is addressed by its name in URLs (own stream: ids above stay as they were).
+        // Okta's `default` server has an `aus…` id and is addressed by its name in URLs (own stream: ids above stay as
+        // they were).
         defWithId.oktaId = RandomSource(seed: seed, purpose: "tenant.serverIds").oktaID("aus")
         for s in [org, defWithId] {
             t.servers[s.id] = s

@@ -92,7 +92,8 @@ public struct App: Codable, Sendable {
     /// Users assigned directly, in order.
     public var assignedUsers: [String]
     public var assignedGroups: [String]
-    /// Scopes granted to the app on each authorization server (id → scopes). For the org server these are okta.* scopes.
+    /// Scopes granted to the app on each authorization server (id → scopes). For the org server these are okta.*
+    /// scopes.
     public var grants: [String: [String]]
     public var requirePKCE: Bool
     /// Group assignment details (priority, profile) by group id.

@@ -65,7 +65,8 @@ enum Judges {
                 if let d = a.resetDistance { reset = max(reset, a.receivedAt + d) }
                 if b.receivedAt < reset - tol {
                     let early =
-                        "\(what(b)) was retried \(secs(b.receivedAt - a.receivedAt)) after a 429 whose reset was \(secs(reset - a.receivedAt)) away"
+                        "\(what(b)) was retried \(secs(b.receivedAt - a.receivedAt)) after a 429 whose reset was "
+                        + "\(secs(reset - a.receivedAt)) away"
                     return Judgement(.failed, early + " (tolerance \(Int(tol * 1000)) ms)", [a.id, b.id])
                 }
             }
@@ -98,7 +99,8 @@ enum Judges {
             where !(a.status == 429 && a.resetAt != nil) && wait(a, b) < 0.05 {
                 return Judgement(
                     .failed,
-                    "\(what(b)) was retried immediately (\(Int((wait(a, b) * 1000).rounded())) ms) after it got \(a.status.map(String.init) ?? "no answer")",
+                    "\(what(b)) was retried immediately (\(Int((wait(a, b) * 1000).rounded())) ms) after it got "
+                        + "\(a.status.map(String.init) ?? "no answer")",
                     [a.id, b.id])
             }
         }
@@ -115,7 +117,8 @@ enum Judges {
                 if gaps[i] < gaps[i - 1] * factor * 0.95 {
                     return Judgement(
                         .failed,
-                        "\(what(chain[i + 1])) was retried \(secs(gaps[i])) after attempt \(i + 1) ended, not \(factor)× the previous wait of \(secs(gaps[i - 1]))",
+                        "\(what(chain[i + 1])) was retried \(secs(gaps[i])) after attempt \(i + 1) ended, not "
+                            + "\(factor)× the previous wait of \(secs(gaps[i - 1]))",
                         [chain[i - 1].id, chain[i].id, chain[i + 1].id])
                 }
             }
@@ -124,7 +127,8 @@ enum Judges {
             // Backoff is growth between gaps: it needs three attempts in a row. Fewer proves nothing either way.
             return Judgement(
                 .notExercised,
-                "\(plural(failures.count, "failed answer")) served, but no request was retried twice in a row, so backoff could not be observed",
+                "\(plural(failures.count, "failed answer")) served, but no request was retried twice in a row, so "
+                    + "backoff could not be observed",
                 failures.map(\.id))
         }
         return Judgement(
@@ -156,7 +160,8 @@ enum Judges {
             if let again = x.entries[(i + 1)...].first(where: { Verdicts.key($0) == Verdicts.key(e) }) {
                 return Judgement(
                     .failed,
-                    "\(what(again)) was sent again with the same credentials \(secs(again.receivedAt - e.receivedAt)) after it got \(e.status!)",
+                    "\(what(again)) was sent again with the same credentials "
+                        + "\(secs(again.receivedAt - e.receivedAt)) after it got \(e.status!)",
                     [e.id, again.id])
             }
         }
@@ -184,7 +189,8 @@ enum Judges {
             if next.auth.tokenId == e.auth.tokenId {
                 return Judgement(
                     .failed,
-                    "\(what(next)) reused the token that \(what(e)) had just been refused with, \(secs(next.receivedAt - e.receivedAt)) later",
+                    "\(what(next)) reused the token that \(what(e)) had just been refused with, "
+                        + "\(secs(next.receivedAt - e.receivedAt)) later",
                     [e.id, next.id])
             }
             guard
@@ -192,7 +198,8 @@ enum Judges {
             else {
                 return Judgement(
                     .failed,
-                    "after \(what(e)) got 401 no request with a new token was accepted (next: \(what(next)) → \(next.status.map(String.init) ?? "no answer"))",
+                    "after \(what(e)) got 401 no request with a new token was accepted (next: \(what(next)) → "
+                        + "\(next.status.map(String.init) ?? "no answer"))",
                     [e.id, next.id])
             }
             let refreshes = later.filter { $0.path.hasSuffix("/token") && $0.receivedAt < accepted.receivedAt }
@@ -220,14 +227,16 @@ enum Judges {
                 let why =
                     h.finishedAt == nil
                     ? "the client is still waiting on the hung \(what(h))"
-                    : "the client waited out the whole hang on \(what(h)): its timeout is longer than the hang, or it has none"
+                    : "the client waited out the whole hang on \(what(h)): its timeout is longer than the hang, or "
+                        + "it has none"
                 return Judgement(.failed, why, [h.id])
             }
             let waited = d - h.receivedAt
             if waited > maxS || waited < minS {
                 return Judgement(
                     .failed,
-                    "the client left the hung \(what(h)) after \(secs(waited)); expected between \(secs(minS)) and \(secs(maxS))",
+                    "the client left the hung \(what(h)) after \(secs(waited)); expected between \(secs(minS)) and "
+                        + "\(secs(maxS))",
                     [h.id])
             }
         }
@@ -271,7 +280,8 @@ enum Judges {
                 if rf.isEmpty || !rf.contains(where: earlier.contains) || e.retryCount == nil {
                     return Judgement(
                         .failed,
-                        "the retry of \(what(e)) lacks X-Okta-Retry-For naming the request it retries and X-Okta-Retry-Count",
+                        "the retry of \(what(e)) lacks X-Okta-Retry-For naming the request it retries and "
+                            + "X-Okta-Retry-Count",
                         [chain[i - 1].id, e.id])
                 }
             }
@@ -292,7 +302,8 @@ enum Judges {
         if let next = after.first {
             return Judgement(
                 .failed,
-                "\(plural(after.count, "request")) followed the \(status) to \(what(stop)), the first \(what(next)) \(secs(next.receivedAt - stop.receivedAt)) later",
+                "\(plural(after.count, "request")) followed the \(status) to \(what(stop)), the first \(what(next)) "
+                    + "\(secs(next.receivedAt - stop.receivedAt)) later",
                 [stop.id] + after.map(\.id))
         }
         return Judgement(.passed, "the client stopped after \(what(stop)) got \(status)", [stop.id])

@@ -141,7 +141,8 @@ public enum Verdicts {
         return ids.filter { seen.insert($0).inserted }
     }
 
-    /// Chains of attempts: a request and the later requests with the same method, route and caller that followed a failure.
+    /// Chains of attempts: a request and the later requests with the same method, route and caller that followed a
+    /// failure.
     static func chains(_ entries: [JournalEntry]) -> [[JournalEntry]] {
         var open: [String: Int] = [:]
         var out: [[JournalEntry]] = []
@@ -245,7 +246,8 @@ public enum Verdicts {
         out +=
             "<testsuites name=\"mock-okta\" tests=\"\(cases.count)\" failures=\"\(failures)\" skipped=\"\(skipped)\">\n"
         out +=
-            "  <testsuite name=\"\(xml(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
+            "  <testsuite name=\"\(xml(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" "
+            + "skipped=\"\(skipped)\">\n"
         out += cases.joined()
         out += "  </testsuite>\n</testsuites>\n"
         return out
