@@ -193,3 +193,22 @@ struct ScenarioTests {
         #expect(e.auth.kind == "SSWS" && e.auth.tokenId?.hasPrefix("00T") == true)
     }
 }
+
+@Suite("Control API routes")
+struct ControlRouteTests {
+    /// Every control route answers its method; a known path with another method is 405 with Allow, an unknown one 404.
+    @Test("the control API is a route table: known paths answer, a wrong method is 405 with Allow")
+    func routes() throws {
+        let org = try TestOrg()
+        #expect(org.send("GET", "/__mock/tenant").status == 200)
+        #expect(org.send("GET", "/__mock/clock").status == 200)
+        #expect(org.send("GET", "/__mock/journal").status == 200)
+        #expect(org.send("GET", "/__mock/verify").status == 200)
+        let wrong = org.send("PATCH", "/__mock/clock")
+        #expect(wrong.status == 405 && wrong.header("Allow") == "GET, POST")
+        #expect(wrong.bodyJSON?["errorCode"] == "E0000022")
+        #expect(org.send("GET", "/__mock/nothing").status == 404)
+        #expect(org.send("POST", "/__mock/clock", body: #"{"advance": 60}"#).status == 200)
+        #expect(org.send("POST", "/__mock/clock", body: #"{"sideways": 1}"#).status == 400)
+    }
+}

@@ -6,7 +6,8 @@ extension MockOkta {
         .json(
             status,
             [
-                "errorCode": status == 401 ? "E0000011" : (status == 404 ? "E0000007" : "E0000001"),
+                "errorCode": status == 401
+                    ? "E0000011" : (status == 404 ? "E0000007" : (status == 405 ? "E0000022" : "E0000001")),
                 "errorSummary": .string(message), "errorCauses": .array(causes),
             ])
     }
@@ -29,143 +30,170 @@ extension MockOkta {
         if req.bodyTooLarge || req.body.count > 1 << 20 {
             return controlError(413, "Request body too large (limit 1 MiB).")
         }
-        func body() -> JSON? {
-            if req.body.isEmpty { return .object([]) }
-            return try? JSONParser.parse(bytes: req.body)
-        }
-        switch (req.method, path) {
-        case ("GET", "/__mock/tenant"):
-            return .json(200, tenantJSON())
-        case ("GET", "/__mock/scenario"):
-            return .json(200, scenarioJSON)
-        case ("POST", "/__mock/scenario"), ("PUT", "/__mock/scenario"):
-            do {
-                let sc = try ScenarioLoader.load(text: String(decoding: req.body, as: UTF8.self))
-                loadScenario(sc)
-                return .json(200, scenarioJSON)
-            } catch {
-                return .json(400, error.json)
+        let routes = MockOkta.controlRoutes.filter { $0.path == path }
+        guard let route = routes.first(where: { $0.method == req.method }) else {
+            if !routes.isEmpty {
+                let allowed = routes.map(\.method).joined(separator: ", ")
+                var r = controlError(405, "\(req.method) is not allowed on \(path) (allowed: \(allowed))")
+                r.setHeader("Allow", allowed)
+                return r
             }
-        case ("DELETE", "/__mock/scenario"):
-            loadScenario(nil)
-            return .empty(204)
-        case ("POST", "/__mock/rules"):
-            guard let b = body() else { return controlError(400, "The request body was not well-formed.") }
-            let wrapper: JSON = ["version": 1, "name": "rule", "description": "rule", "rules": [b]]
-            do {
-                _ = try ScenarioLoader.load(json: wrapper)
-            } catch {
-                let causes = error.issues.map { i -> JSON in
-                    let p = i.path.replacingOccurrences(of: "$.rules[0]", with: "$")
-                    return [
-                        "errorSummary": .string("\(p): \(i.message)"), "path": .string(p),
-                        "message": .string(i.message),
-                    ]
-                }
-                return controlError(400, "Api validation failed: rule", causes: causes)
-            }
-            if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false })
-            {
-                return controlError(
-                    400, "Api validation failed: rule",
-                    causes: [
-                        [
-                            "errorSummary": .string("$.id: duplicate rule id \"\(id)\""),
-                            "path": "$.id", "message": .string("duplicate rule id \"\(id)\""),
-                        ]
-                    ])
-            }
-            guard let rule = ScenarioLoader.buildRule(b) else {
-                return controlError(400, "Api validation failed: rule")
-            }
-            addRule(rule)
-            return .json(200, scenarioJSON)
-        case ("POST", "/__mock/actions"):
-            guard let b = body() else { return controlError(400, "The request body was not well-formed.") }
-            let wrapper: JSON = [
-                "version": 1, "name": "action", "description": "action", "timeline": [["atSeconds": 0, "action": b]],
-            ]
-            do { _ = try ScenarioLoader.load(json: wrapper) } catch {
-                let causes = error.issues.map { i -> JSON in
-                    let p = i.path.replacingOccurrences(of: "$.timeline[0].action", with: "$")
-                    return [
-                        "errorSummary": .string("\(p): \(i.message)"), "path": .string(p),
-                        "message": .string(i.message),
-                    ]
-                }
-                return controlError(400, "Api validation failed: action", causes: causes)
-            }
-            guard let action = ScenarioLoader.buildAction(b) else { return controlError(400, "Unknown action") }
-            let result = perform(action, ex: nil)
-            var status = 200
-            if result["ok"]?.boolValue == false {
-                if case .advanceClock = action { status = 400 } else { status = 404 }
-            }
-            return .json(status, result)
-        case ("POST", "/__mock/reset"):
-            reset()
-            return .json(200, ["status": "reset"])
-        case ("GET", "/__mock/journal"):
-            if req.queryValue("format") == "har" {
-                return .json(200, HAR.document(filteredJournal(req), baseURL: baseURL))
-            }
-            return .json(200, ["entries": .array(filteredJournal(req).map(\.json))])
-        case ("DELETE", "/__mock/journal"):
-            journal.clear()
-            return .empty(204)
-        case ("GET", "/__mock/verify"):
-            let report = verify()
-            if let f = req.queryValue("format"), f == "junit" || f == "xml" {
-                return HTTPReply(
-                    status: 200, headers: [("Content-Type", "application/xml")],
-                    body: Array(
-                        Verdicts.junit(report, suite: runtime.withLock { $0.scenario?.name ?? "mock-okta" }).utf8))
-            }
-            return .json(200, report.json)
-        case ("GET", "/__mock/clock"):
-            return .json(200, clock.description)
-        case ("POST", "/__mock/clock"):
-            guard let b = body(), case .object = b else {
-                return controlError(400, "The request body was not well-formed.")
-            }
-            let known = ["advance", "freeze", "offset"]
-            if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
-                return controlError(
-                    400, "Api validation failed: clock",
-                    causes: [
-                        ["errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")]
-                    ])
-            }
-            let limit = "at most \(Int64(TenantClock.maxOffsetSeconds)) seconds (100 years) from real time"
-            if let o = b["offset"] {
-                guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }
-                guard clock.setOffset(v) else {
-                    return controlError(
-                        400, "Api validation failed: clock",
-                        causes: [["errorSummary": .string("$.offset: must be \(limit)")]])
-                }
-            }
-            if let a = b["advance"] {
-                guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }
-                guard clock.advance(v) else {
-                    return controlError(
-                        400, "Api validation failed: clock",
-                        causes: [["errorSummary": .string("$.advance: would move the clock beyond \(limit)")]])
-                }
-            }
-            if let f = b["freeze"] {
-                guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }
-                clock.freeze(v)
-            }
-            return .json(200, clock.description)
-        case ("POST", "/__mock/tokens"):
-            guard let b = body(), case .object = b else {
-                return controlError(400, "The request body was not well-formed.")
-            }
-            return mintForControl(b)
-        default:
             return controlError(404, "Not found: \(req.method) \(path)")
         }
+        return route.handler(self, req)
+    }
+
+    /// The control API, one route per line (PRODUCT.md "Control API").
+    struct ControlRoute: Sendable {
+        let method: String
+        let path: String
+        let handler: @Sendable (MockOkta, HTTPRequestInfo) -> HTTPReply
+    }
+
+    static let controlRoutes: [ControlRoute] = [
+        .init(method: "GET", path: "/__mock/tenant") { m, _ in .json(200, m.tenantJSON()) },
+        .init(method: "GET", path: "/__mock/scenario") { m, _ in .json(200, m.scenarioJSON) },
+        .init(method: "POST", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
+        .init(method: "PUT", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
+        .init(method: "DELETE", path: "/__mock/scenario") { m, _ in
+            m.loadScenario(nil)
+            return .empty(204)
+        },
+        .init(method: "POST", path: "/__mock/rules") { m, req in m.controlAddRule(req) },
+        .init(method: "POST", path: "/__mock/actions") { m, req in m.controlAction(req) },
+        .init(method: "POST", path: "/__mock/reset") { m, _ in
+            m.reset()
+            return .json(200, ["status": "reset"])
+        },
+        .init(method: "GET", path: "/__mock/journal") { m, req in
+            if req.queryValue("format") == "har" {
+                return .json(200, HAR.document(m.filteredJournal(req), baseURL: m.baseURL))
+            }
+            return .json(200, ["entries": .array(m.filteredJournal(req).map(\.json))])
+        },
+        .init(method: "DELETE", path: "/__mock/journal") { m, _ in
+            m.journal.clear()
+            return .empty(204)
+        },
+        .init(method: "GET", path: "/__mock/verify") { m, req in m.controlVerify(req) },
+        .init(method: "GET", path: "/__mock/clock") { m, _ in .json(200, m.clock.description) },
+        .init(method: "POST", path: "/__mock/clock") { m, req in m.controlClock(req) },
+        .init(method: "POST", path: "/__mock/tokens") { m, req in
+            guard let b = controlBody(req), case .object = b else {
+                return m.controlError(400, "The request body was not well-formed.")
+            }
+            return m.mintForControl(b)
+        },
+    ]
+
+    static func controlBody(_ req: HTTPRequestInfo) -> JSON? {
+        if req.body.isEmpty { return .object([]) }
+        return try? JSONParser.parse(bytes: req.body)
+    }
+
+    /// Validation issues of a one-item wrapper document, with paths relative to the item.
+    func controlCauses(_ error: ScenarioLoader.Invalid, prefix: String) -> [JSON] {
+        error.issues.map { i -> JSON in
+            let p = i.path.replacingOccurrences(of: prefix, with: "$")
+            return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
+        }
+    }
+
+    func controlLoadScenario(_ req: HTTPRequestInfo) -> HTTPReply {
+        do {
+            let sc = try ScenarioLoader.load(text: String(decoding: req.body, as: UTF8.self))
+            loadScenario(sc)
+            return .json(200, scenarioJSON)
+        } catch {
+            return .json(400, error.json)
+        }
+    }
+
+    func controlAddRule(_ req: HTTPRequestInfo) -> HTTPReply {
+        guard let b = MockOkta.controlBody(req) else {
+            return controlError(400, "The request body was not well-formed.")
+        }
+        let wrapper: JSON = ["version": 1, "name": "rule", "description": "rule", "rules": [b]]
+        do {
+            _ = try ScenarioLoader.load(json: wrapper)
+        } catch {
+            return controlError(400, "Api validation failed: rule", causes: controlCauses(error, prefix: "$.rules[0]"))
+        }
+        if let id = b["id"]?.stringValue, runtime.withLock({ $0.scenario?.rules.contains { $0.id == id } ?? false }) {
+            let message = "duplicate rule id \"\(id)\""
+            let cause: JSON = [
+                "errorSummary": .string("$.id: \(message)"), "path": "$.id", "message": .string(message),
+            ]
+            return controlError(400, "Api validation failed: rule", causes: [cause])
+        }
+        guard let rule = ScenarioLoader.buildRule(b) else { return controlError(400, "Api validation failed: rule") }
+        addRule(rule)
+        return .json(200, scenarioJSON)
+    }
+
+    func controlAction(_ req: HTTPRequestInfo) -> HTTPReply {
+        guard let b = MockOkta.controlBody(req) else {
+            return controlError(400, "The request body was not well-formed.")
+        }
+        let wrapper: JSON = [
+            "version": 1, "name": "action", "description": "action", "timeline": [["atSeconds": 0, "action": b]],
+        ]
+        do { _ = try ScenarioLoader.load(json: wrapper) } catch {
+            let causes = controlCauses(error, prefix: "$.timeline[0].action")
+            return controlError(400, "Api validation failed: action", causes: causes)
+        }
+        guard let action = ScenarioLoader.buildAction(b) else { return controlError(400, "Unknown action") }
+        let result = perform(action, ex: nil)
+        var status = 200
+        if result["ok"]?.boolValue == false {
+            // A clock move beyond the bounds is a bad request; any other failure names something that does not exist.
+            if case .advanceClock = action { status = 400 } else { status = 404 }
+        }
+        return .json(status, result)
+    }
+
+    func controlVerify(_ req: HTTPRequestInfo) -> HTTPReply {
+        let report = verify()
+        if let f = req.queryValue("format"), f == "junit" || f == "xml" {
+            let suite = runtime.withLock { $0.scenario?.name ?? "mock-okta" }
+            return HTTPReply(
+                status: 200, headers: [("Content-Type", "application/xml")],
+                body: Array(Verdicts.junit(report, suite: suite).utf8))
+        }
+        return .json(200, report.json)
+    }
+
+    func controlClock(_ req: HTTPRequestInfo) -> HTTPReply {
+        guard let b = MockOkta.controlBody(req), case .object = b else {
+            return controlError(400, "The request body was not well-formed.")
+        }
+        let known = ["advance", "freeze", "offset"]
+        if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
+            let cause: JSON = [
+                "errorSummary": .string("$.\(bad.0): unknown member; expected advance, freeze or offset")
+            ]
+            return controlError(400, "Api validation failed: clock", causes: [cause])
+        }
+        let limit = "at most \(Int64(TenantClock.maxOffsetSeconds)) seconds (100 years) from real time"
+        if let o = b["offset"] {
+            guard let v = o.doubleValue else { return controlError(400, "offset must be a number") }
+            guard clock.setOffset(v) else {
+                let cause: JSON = ["errorSummary": .string("$.offset: must be \(limit)")]
+                return controlError(400, "Api validation failed: clock", causes: [cause])
+            }
+        }
+        if let a = b["advance"] {
+            guard let v = a.doubleValue else { return controlError(400, "advance must be a number") }
+            guard clock.advance(v) else {
+                let cause: JSON = ["errorSummary": .string("$.advance: would move the clock beyond \(limit)")]
+                return controlError(400, "Api validation failed: clock", causes: [cause])
+            }
+        }
+        if let f = b["freeze"] {
+            guard let v = f.boolValue else { return controlError(400, "freeze must be a boolean") }
+            clock.freeze(v)
+        }
+        return .json(200, clock.description)
     }
 
     func filteredJournal(_ req: HTTPRequestInfo) -> [JournalEntry] {
