@@ -97,6 +97,33 @@ struct FidelitySecondPassTests {
         #expect(keys.header("Access-Control-Expose-Headers")?.contains("X-Rate-Limit-Remaining") == true)
     }
 
+    /// A browser sends a preflight before each token POST: a rule without a method does not spend its `nth` on the
+    /// preflight, and the verdicts do not count preflights as attempts.
+    @Test("CORS preflights neither trigger rules nor count as attempts")
+    func preflightsAreNotAttempts() throws {
+        let sc = """
+            {"version":1,"name":"t","description":"d","rules":[{"id":"r","match":{"path":"/oauth2/default/v1/token"},
+             "when":{"nth":[1]},"fault":{"type":"serverError"}}],
+             "expect":[{"type":"maxAttempts","path":"/oauth2/default/v1/token","max":2}]}
+            """
+        let org = try TestOrg(scenario: sc)
+        let origin = ("origin", "http://localhost:8000")
+        for _ in 0..<3 {
+            #expect(org.send("OPTIONS", "/oauth2/default/v1/token", headers: [origin]).status == 204)
+        }
+        let first = org.form(
+            "/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret")), origin])
+        #expect(first.status == 500)
+        org.wall.advance(1)
+        let second = org.form(
+            "/oauth2/default/v1/token", [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret")), origin])
+        #expect(second.status == 200)
+        let report = org.engine.verify()
+        #expect(report.results.first?.status == .passed, "\(report.results.map(\.reason))")
+    }
+
     /// Source: okta-sdk-python cassette test_user_schema_it/test_get_user_schema.yaml (base required attributes).
     @Test("user writes follow the base schema: a replace without required attributes is 400 and changes nothing")
     func userSchema() throws {

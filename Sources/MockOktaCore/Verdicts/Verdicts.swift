@@ -163,14 +163,17 @@ public enum Verdicts {
         _ expectations: [Expectation], journal all: [JournalEntry], rules: [RuleCoverage] = [],
         loadedAt: Double? = nil
     ) -> VerdictReport {
-        let seen = all.filter { $0.status != nil || $0.finishedAt != nil || $0.fault != nil }
+        // CORS preflights are the browser's, not attempts of the client: judged only when an expectation asks
+        // for OPTIONS.
+        let answered = all.filter { $0.status != nil || $0.finishedAt != nil || $0.fault != nil }
+        let seen = answered.filter { $0.method != "OPTIONS" }
         let start = loadedAt ?? all.first?.receivedAt ?? 0
         var retryOf: [String: String] = [:]
         for chain in chains(seen) { for (a, b) in zip(chain, chain.dropFirst()) { retryOf[b.id] = a.id } }
         let byId = Dictionary(seen.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var results: [VerdictResult] = []
         for x in expectations {
-            var entries = seen
+            var entries = x.method == "OPTIONS" ? answered : seen
             if let p = x.path { entries = entries.filter { p.matches($0.path) } }
             if let m = x.method { entries = entries.filter { $0.method == m } }
             let label =
