@@ -15,8 +15,23 @@ extension MockOkta {
             return r
         }
         runDueTimeline()
-        let now = clock.now()
-        let ex = Exchange(req: req, id: newRequestId(), now: now)
+        let (ex, matched) = begin(req)
+        var outcome = answer(ex, matched)
+        finish(ex, &outcome)
+        return outcome.reply
+    }
+
+    /// What `answer` decided: the reply, the rate-limit headers to send, and the rule that fired.
+    struct Outcome {
+        var reply: HTTPReply
+        var decision: RateLimiter.Decision
+        var omitDate = false
+        var fired: FiredFault?
+    }
+
+    /// Matches the route, identifies the caller and opens the journal entry.
+    func begin(_ req: HTTPRequestInfo) -> (Exchange, Router.Matched?) {
+        let ex = Exchange(req: req, id: newRequestId(), now: clock.now())
         var matched = Router.match(method: req.method, path: req.path)
         // A server's Okta id (`aus…`) addresses the same server as its URL name (`default`).
         if let alias = matched?.params["authServerId"], let s = read({ $0.server(idOrAlias: alias) }), s.id != alias {
@@ -34,98 +49,108 @@ extension MockOkta {
         journal.begin { seq in
             JournalEntry(
                 seq: seq, id: ex.id, receivedAt: realClock.now(), finishedAt: nil, disconnectedAt: nil,
-                method: req.method,
-                path: req.path, route: ex.route, query: MockOkta.redact(query: req.query), status: nil, auth: ex.auth,
-                retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor, retryCount: retryCount, rule: nil, fault: nil,
-                headers: MockOkta.redact(req.headers), resetAt: nil, dateSent: nil, tokenError: nil)
+                method: req.method, path: req.path, route: ex.route, query: MockOkta.redact(query: req.query),
+                status: nil, auth: ex.auth, retryFor: (retryFor?.isEmpty ?? true) ? nil : retryFor,
+                retryCount: retryCount, rule: nil, fault: nil, headers: MockOkta.redact(req.headers), resetAt: nil,
+                dateSent: nil, tokenError: nil)
         }
+        return (ex, matched)
+    }
 
-        var reply: HTTPReply
+    /// The answer, in order: a body over 1 MiB, a fault that replaces the answer, a CORS preflight, the rate and
+    /// concurrency limits, then the route's handler (with token, delay and slow-body faults applied).
+    func answer(_ ex: Exchange, _ matched: Router.Matched?) -> Outcome {
+        let req = ex.req
         let bucket = RateLimiter.bucket(method: req.method, path: req.path)
-        var decision: RateLimiter.Decision
         let fired = req.bodyTooLarge ? nil : evaluateRules(ex)
-        var omitDate = false
         if req.bodyTooLarge || req.body.count > 1 << 20 {
-            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
-            reply =
-                req.path.hasPrefix("/oauth2/")
-                ? HTTPReply.json(
-                    413,
-                    ["error": "invalid_request", "error_description": "The request body is too large (limit 1 MiB)."])
-                : HTTPReply.json(
-                    413,
-                    OktaAPIError(
-                        413, "E0000001", "Api validation failed: request body",
-                        causes: ["The request body is too large (limit 1 MiB)."]
-                    ).body(errorId: errorId()))
-        } else if let fired, !fired.fault.kind.isTokenFault,
-            let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate)
+            let decision = rateLimiter.take(bucket: bucket, now: ex.now, consume: false)
+            return Outcome(reply: tooLargeReply(req), decision: decision)
+        }
+        var omitDate = false
+        if let fired, !fired.fault.kind.isTokenFault, let r = faultReply(fired, ex, bucket: bucket, omitDate: &omitDate)
         {
-            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
-            reply = r
+            var decision = rateLimiter.take(bucket: bucket, now: ex.now, consume: false)
             if case .rateLimit = fired.fault.kind {
                 decision = RateLimiter.Decision(
-                    bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(now) + 0, allowed: false)
+                    bucket: bucket, limit: decision.limit, remaining: 0, reset: Int(ex.now), allowed: false)
             }
-        } else if req.method == "OPTIONS" {
+            return Outcome(reply: r, decision: decision, omitDate: omitDate, fired: fired)
+        }
+        if req.method == "OPTIONS" {
             // A CORS preflight: answered from the trusted origins, never counted against a rate limit.
-            decision = rateLimiter.take(bucket: bucket, now: now, consume: false)
-            reply = preflight(ex)
+            let decision = rateLimiter.take(bucket: bucket, now: ex.now, consume: false)
+            return Outcome(reply: preflight(ex), decision: decision, fired: fired)
+        }
+        if let fired, fired.fault.kind.isTokenFault { ex.tokenFault = fired.fault.kind }
+        var decision = rateLimiter.take(bucket: bucket, now: ex.now)
+        var reply: HTTPReply
+        if !decision.allowed {
+            reply = rateLimitedReply(ex, decision: decision)
+        } else if !rateLimiter.enter() {
+            reply = concurrencyReply(ex, decision: decision, resetAfter: 60)
+            decision.limit = 0
+            decision.remaining = 0
         } else {
-            if let fired, fired.fault.kind.isTokenFault { ex.tokenFault = fired.fault.kind }
-            decision = rateLimiter.take(bucket: bucket, now: now)
-            if !decision.allowed {
-                reply = rateLimitedReply(ex, decision: decision)
-            } else if !rateLimiter.enter() {
-                reply = concurrencyReply(ex, decision: decision, resetAfter: 60)
-                decision.limit = 0
-                decision.remaining = 0
-            } else {
-                defer { rateLimiter.leave() }
-                reply = dispatch(ex, matched)
-            }
-            if let fired {
-                if case .delay(let ms) = fired.fault.kind { reply.wire = .delay(milliseconds: ms) }
-                if case .slowBody(let secs) = fired.fault.kind { reply.wire = .slowBody(seconds: secs) }
-            }
+            defer { rateLimiter.leave() }
+            reply = dispatch(ex, matched)
         }
-        // Standard headers on every response.
-        if reply.header("X-Rate-Limit-Limit") == nil {
-            reply.headers.append(("X-Rate-Limit-Limit", String(decision.limit)))
-            reply.headers.append(("X-Rate-Limit-Remaining", String(decision.remaining)))
-            reply.headers.append(("X-Rate-Limit-Reset", String(decision.reset)))
+        if let fired {
+            if case .delay(let ms) = fired.fault.kind { reply.wire = .delay(milliseconds: ms) }
+            if case .slowBody(let secs) = fired.fault.kind { reply.wire = .slowBody(seconds: secs) }
         }
-        reply.setHeader("X-Okta-Request-Id", ex.id)
-        if req.path.hasPrefix("/api/v1/") && reply.header("Cache-Control") == nil {
+        return Outcome(reply: reply, decision: decision, fired: fired)
+    }
+
+    func tooLargeReply(_ req: HTTPRequestInfo) -> HTTPReply {
+        let text = "The request body is too large (limit 1 MiB)."
+        if req.path.hasPrefix("/oauth2/") {
+            return .json(413, ["error": "invalid_request", "error_description": .string(text)])
+        }
+        let e = OktaAPIError(413, "E0000001", "Api validation failed: request body", causes: [text])
+        return .json(413, e.body(errorId: errorId()))
+    }
+
+    /// Okta's headers on every answer, then the journal entry is completed with what the client was told.
+    func finish(_ ex: Exchange, _ o: inout Outcome) {
+        let req = ex.req
+        let now = ex.now
+        if o.reply.header("X-Rate-Limit-Limit") == nil {
+            o.reply.headers.append(("X-Rate-Limit-Limit", String(o.decision.limit)))
+            o.reply.headers.append(("X-Rate-Limit-Remaining", String(o.decision.remaining)))
+            o.reply.headers.append(("X-Rate-Limit-Reset", String(o.decision.reset)))
+        }
+        o.reply.setHeader("X-Okta-Request-Id", ex.id)
+        if req.path.hasPrefix("/api/v1/") && o.reply.header("Cache-Control") == nil {
             // As on every live /api/v1 answer (okta-sdk-python cassettes).
-            reply.headers += [("Cache-Control", "no-cache, no-store"), ("Pragma", "no-cache"), ("Expires", "0")]
+            o.reply.headers += [("Cache-Control", "no-cache, no-store"), ("Pragma", "no-cache"), ("Expires", "0")]
         }
-        if req.method != "OPTIONS" { applyCORS(req, to: &reply) }
-        reply.date = omitDate ? nil : TimeFormat.httpDate(now)
-        reply.requestId = ex.id
-        reply.firedRule = fired?.rule
-        reply.firedFault = fired?.fault.kind.name
+        if req.method != "OPTIONS" { applyCORS(req, to: &o.reply) }
+        o.reply.date = o.omitDate ? nil : TimeFormat.httpDate(now)
+        o.reply.requestId = ex.id
+        o.reply.firedRule = o.fired?.rule
+        o.reply.firedFault = o.fired?.fault.kind.name
         // The reset the client was told, as a real-clock deadline (the tenant clock may be offset).
         let realNow = realClock.now()
         let resetHeader: Double? =
-            reply.status == 429
-            ? reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }.map(Double.init)
+            o.reply.status == 429
+            ? o.reply.header("X-Rate-Limit-Reset").flatMap { Int($0.split(separator: ",").first ?? "") }
+                .map(Double.init)
             : nil
         let resetAt = resetHeader.map { realNow + ($0 - now) }
         // What an SDK computes from the headers: X-Rate-Limit-Reset − Date (both whole seconds).
-        let resetDistance = omitDate ? nil : resetHeader.map { $0 - now.rounded(.down) }
-        let authAfter = ex.auth
+        let resetDistance = o.omitDate ? nil : resetHeader.map { $0 - now.rounded(.down) }
+        let (status, fired, auth, omitDate, wire) = (o.reply.status, o.fired, ex.auth, o.omitDate, o.reply.wire)
         journal.update(ex.id) { e in
-            e.status = reply.status
+            e.status = status
             e.rule = fired?.rule
             e.fault = fired?.fault.kind.name
-            e.auth = authAfter
+            e.auth = auth
             e.resetAt = resetAt
             e.resetDistance = resetDistance
             e.dateSent = omitDate ? nil : now.rounded(.down)
-            if reply.wire == nil { e.finishedAt = realClock.now() }
+            if wire == nil { e.finishedAt = realClock.now() }
         }
-        return reply
     }
 
     /// The server calls this when a request with a wire fault ends.
