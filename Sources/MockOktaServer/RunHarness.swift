@@ -135,6 +135,21 @@ public enum RunHarness {
         return out
     }
 
+    /// Appends to the job summary file; a file that cannot be written is reported, never fatal.
+    static func appendSummary(_ text: String, to path: String) {
+        guard let h = FileHandle(forWritingAtPath: path) ?? createThenOpen(path) else {
+            FileHandle.standardError.write(Data("mock-okta: cannot write the job summary to \(path)\n".utf8))
+            return
+        }
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        h.closeFile()
+    }
+
+    static func createThenOpen(_ path: String) -> FileHandle? {
+        FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+    }
+
     public static func exitCode(commandStatus: Int32, report: VerdictReport) -> Int32 {
         if commandStatus != 0 { return commandStatus }
         return report.passed ? 0 : 3
@@ -188,6 +203,13 @@ public enum RunHarness {
         if let harPath = outputs.harPath {
             try HAR.document(engine.journal.all(sinceEpoch: true), baseURL: engine.baseURL).serialized(pretty: true)
                 .write(toFile: harPath, atomically: true, encoding: .utf8)
+        }
+        if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
+            // GitHub Actions shows what a step appends to this file on the run's page.
+            let suite = config.options.scenarios.map(\.name).joined(separator: "+")
+            appendSummary(
+                Verdicts.markdown(report, suite: suite.isEmpty ? "mock-okta" : suite, command: command),
+                to: summary)
         }
         if let junitPath = outputs.junitPath {
             let suite = config.options.scenarios.map(\.name).joined(separator: "+")

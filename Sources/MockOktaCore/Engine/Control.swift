@@ -232,7 +232,8 @@ extension MockOkta {
             "authorizationServers": .array(
                 t.serverOrder.compactMap { t.servers[$0] }.map { s in
                     [
-                        "id": .string(s.id), "name": .string(s.name), "issuer": .string(issuer(s.id)),
+                        "id": .string(s.id), "oktaId": .string(s.oktaId ?? s.id), "name": .string(s.name),
+                        "issuer": .string(issuer(s.id)),
                         "audience": .string(audience(s)),
                         "scopes": JSON(s.scopes), "keys": JSON(publishedKeys(s, now: clock.now()).map(\.kid)),
                         "accessTokenLifetimeSeconds": JSON(s.accessTokenLifetime),
@@ -246,6 +247,7 @@ extension MockOkta {
                         "revoked": .bool(k.revoked),
                     ]
                 }),
+            "trustedOrigins": .array(t.trustedOriginOrder.compactMap { t.trustedOrigins[$0] }.map(trustedOriginJSON)),
             "rateLimits": [
                 "enabled": .bool(rateLimiter.enabled),
                 "perMinute": .object(rateLimiter.limits().sorted { $0.key < $1.key }.map { ($0.key, JSON($0.value)) }),

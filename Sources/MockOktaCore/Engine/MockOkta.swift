@@ -78,6 +78,9 @@ public final class MockOkta: Sendable {
             // A --db file's state wins over --seed.
             tenant = t
             secrets = s
+            // A file written before servers had Okta ids and before trusted origins: fill in what a fresh tenant has.
+            let storedSeed = UInt64(store.meta("seed") ?? "") ?? seed
+            try DefaultTenant.upgrade(&tenant, seed: storedSeed, store: store)
             seed = UInt64(store.meta("seed") ?? "") ?? seed
             generation = (Int(store.meta("generation") ?? "0") ?? 0) + 1
             try store.setMeta("generation", String(generation))
@@ -88,6 +91,7 @@ public final class MockOkta: Sendable {
             }
             try MockOkta.saveTenant(tenant, store)
             try store.setMeta("seed", String(seed))
+            try store.setMeta("trustedOriginsSeeded", "1")
             if let d = try? JSONEncoder().encode(secrets) {
                 try store.setMeta("secrets", String(decoding: d, as: UTF8.self))
             }

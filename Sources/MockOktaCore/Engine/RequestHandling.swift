@@ -196,6 +196,10 @@ extension MockOkta {
                     .with(
                         status: 404, code: "E0000007", summary: "Not found: Resource not found: \(ex.req.path) (Path)"))
         }
+        // The org server has no /oauth2/{id}/ URLs: /oauth2/org/… is an unknown server, as in Okta.
+        if matched.params["authServerId"] == "org" {
+            return oktaError(.notFound("Resource not found: org (AuthorizationServer)"))
+        }
         do {
             if ex.req.path.hasPrefix("/api/v1/") { try MockOkta.checkContentType(ex.req) }
             return try matched.route.handler(self, ex, matched.params)

@@ -17,6 +17,10 @@ extension MockOkta {
         case "groups": return write ? "okta.groups.manage" : "okta.groups.read"
         case "apps": return write ? "okta.apps.manage" : "okta.apps.read"
         case "logs": return "okta.logs.read"
+        case "meta":
+            // /api/v1/meta/schemas/… and /api/v1/meta/types/… (Okta's okta.schemas.* and okta.userTypes.* scopes).
+            let kind = parts.count > 3 && parts[3] == "types" ? "userTypes" : "schemas"
+            return write ? "okta.\(kind).manage" : "okta.\(kind).read"
         case "authorizationServers":
             return write ? "okta.authorizationServers.manage" : "okta.authorizationServers.read"
         default: return write ? "okta.\(family).manage" : "okta.\(family).read"

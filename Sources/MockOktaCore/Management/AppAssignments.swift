@@ -62,12 +62,18 @@ extension MockOkta {
         }
         let u = try requireUser(uid)
         let updated = try mutate { t, d -> App in
-            if !t.apps[a.id]!.assignedUsers.contains(u.id) {
-                t.apps[a.id]!.assignedUsers.append(u.id)
-                t.apps[a.id]!.assignedAt = (t.apps[a.id]!.assignedAt ?? [:]).merging([u.id: ex.now]) { _, new in new }
+            // Checked again under the lock: the app or the user may have been deleted meanwhile.
+            guard var app = t.apps[a.id] else {
+                throw OktaAPIError.notFound("Resource not found: \(appId) (AppInstance)")
             }
+            guard t.users[u.id] != nil else { throw OktaAPIError.notFound("Resource not found: \(uid) (User)") }
+            if !app.assignedUsers.contains(u.id) {
+                app.assignedUsers.append(u.id)
+                app.assignedAt = (app.assignedAt ?? [:]).merging([u.id: ex.now]) { _, new in new }
+            }
+            t.apps[a.id] = app
             d.apps.insert(a.id)
-            return t.apps[a.id]!
+            return app
         }
         logEvent(
             .applicationUserMembershipAdd, actor: caller.user.map(actor(user:)) ?? .unknown,
@@ -83,7 +89,11 @@ extension MockOkta {
             throw OktaAPIError.notFound("Resource not found: \(userId) (AppUser)")
         }
         try mutate { t, d in
-            t.apps[a.id]!.assignedUsers.removeAll { $0 == u.id }
+            guard var app = t.apps[a.id] else {
+                throw OktaAPIError.notFound("Resource not found: \(appId) (AppInstance)")
+            }
+            app.assignedUsers.removeAll { $0 == u.id }
+            t.apps[a.id] = app
             d.apps.insert(a.id)
         }
         logEvent(
@@ -132,25 +142,32 @@ extension MockOkta {
         let g = try requireGroup(groupId)
         let body = add ? try bodyJSON(ex) : [:]
         let updated = try mutate { t, d -> App in
+            // Checked again under the lock: the app or the group may have been deleted meanwhile.
+            guard var app = t.apps[a.id] else {
+                throw OktaAPIError.notFound("Resource not found: \(appId) (AppInstance)")
+            }
             if add {
-                if !t.apps[a.id]!.assignedGroups.contains(g.id) {
-                    t.apps[a.id]!.assignedGroups.append(g.id)
-                    t.apps[a.id]!.assignedAt = (t.apps[a.id]!.assignedAt ?? [:]).merging([g.id: ex.now]) { _, new in new
-                    }
+                guard t.groups[g.id] != nil else {
+                    throw OktaAPIError.notFound("Resource not found: \(groupId) (UserGroup)")
                 }
-                var details = t.apps[a.id]!.groupAssignments ?? [:]
+                if !app.assignedGroups.contains(g.id) {
+                    app.assignedGroups.append(g.id)
+                    app.assignedAt = (app.assignedAt ?? [:]).merging([g.id: ex.now]) { _, new in new }
+                }
+                var details = app.groupAssignments ?? [:]
                 details[g.id] = [
-                    "priority": body["priority"] ?? JSON(t.apps[a.id]!.assignedGroups.firstIndex(of: g.id) ?? 0),
+                    "priority": body["priority"] ?? JSON(app.assignedGroups.firstIndex(of: g.id) ?? 0),
                     "profile": body["profile"] ?? [:],
                 ]
-                t.apps[a.id]!.groupAssignments = details
+                app.groupAssignments = details
             } else {
-                t.apps[a.id]!.assignedGroups.removeAll { $0 == g.id }
-                t.apps[a.id]!.groupAssignments?[g.id] = nil
+                app.assignedGroups.removeAll { $0 == g.id }
+                app.groupAssignments?[g.id] = nil
             }
-            t.apps[a.id]!.lastUpdated = ex.now
+            app.lastUpdated = ex.now
+            t.apps[a.id] = app
             d.apps.insert(a.id)
-            return t.apps[a.id]!
+            return app
         }
         logEvent(
             add ? .applicationUserMembershipAdd : .applicationUserMembershipRemove,

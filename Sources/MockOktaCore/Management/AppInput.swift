@@ -12,12 +12,22 @@ enum AppInput {
         "urn:ietf:params:oauth:grant-type:saml2-bearer", "urn:openid:params:grant-type:ciba",
     ]
 
+    /// An absolute URI (a scheme, then a host or a custom-scheme path, as native apps use) with no fragment.
+    static func isRedirectURI(_ s: String) -> Bool {
+        guard let u = URLComponents(string: s), let scheme = u.scheme, !scheme.isEmpty, u.fragment == nil else {
+            return false
+        }
+        if scheme == "http" || scheme == "https" { return !(u.host ?? "").isEmpty }
+        return !s.dropFirst(scheme.count + 1).isEmpty
+    }
+
     static func fail(_ causes: [String]) -> OktaAPIError {
         OktaAPIError(400, "E0000001", "Api validation failed: \(causes[0].split(separator: ":")[0])", causes: causes)
     }
 
     static func parse(_ body: JSON, id: String, existing: App?, secrets: RandomSource) throws -> App {
         var causes: [String] = []
+        if let l = body["label"], l.stringValue == nil { causes.append("label: The value must be a string") }
         let label = body["label"]?.stringValue ?? ""
         if label.trimmingCharacters(in: .whitespaces).isEmpty { causes.append("label: The field cannot be left blank") }
         if label.count > 100 { causes.append("label: The field is too long (at most 100 characters)") }
@@ -92,6 +102,24 @@ enum AppInput {
     static func parseOAuth(_ body: JSON, into app: inout App, causes: inout [String], secrets: RandomSource) throws {
         let oc = body["settings"]?["oauthClient"]
         let cred = body["credentials"]?["oauthClient"]
+        for (name, value) in [
+            ("grant_types", oc?["grant_types"]), ("redirect_uris", oc?["redirect_uris"]),
+            ("post_logout_redirect_uris", oc?["post_logout_redirect_uris"]),
+            ("response_types", oc?["response_types"]),
+        ] {
+            guard let value, value != .null else { continue }
+            if value.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
+                causes.append("\(name): The value must be an array of strings")
+            }
+        }
+        for name in ["redirect_uris", "post_logout_redirect_uris"] {
+            for uri in oc?[name]?.arrayValue?.compactMap(\.stringValue) ?? [] where !AppInput.isRedirectURI(uri) {
+                causes.append("\(name): '\(uri)' is not an absolute URI without a fragment")
+            }
+        }
+        if let t = oc?["application_type"], t.stringValue == nil {
+            causes.append("application_type: The value must be a string")
+        }
         let type = oc?["application_type"]?.stringValue ?? "web"
         guard let kind = AppKind(rawValue: type) else {
             causes.append("application_type: '\(type)' is not one of \(appTypes.joined(separator: ", "))")
@@ -130,6 +158,17 @@ enum AppInput {
         if kind == .browser && method != "none" {
             causes.append(
                 "token_endpoint_auth_method: A browser application must use the none token_endpoint_auth_method.")
+        }
+        if method == "none" && grants.contains("client_credentials") {
+            causes.append("grant_types: A client with token_endpoint_auth_method none cannot use client_credentials.")
+        }
+        if let given = cred?["client_secret"] {
+            let ok = given.stringValue.map {
+                $0.count >= 14 && $0.count <= 100 && $0.allSatisfy { $0.isASCII && !$0.isWhitespace }
+            }
+            if ok != true {
+                causes.append("client_secret: The client secret must be 14 to 100 printable characters.")
+            }
         }
         if kind == .service && method == "none" {
             causes.append("token_endpoint_auth_method: A service application must authenticate (none is not allowed).")

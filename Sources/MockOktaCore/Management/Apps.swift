@@ -194,13 +194,17 @@ extension MockOkta {
         app.status = activate ? "ACTIVE" : "INACTIVE"
         app.created = ex.now
         app.lastUpdated = ex.now
-        if app.mode == .SAML_2_0 {
-            let slug = String(app.label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(40))
-            let n = read { t in t.apps.values.filter { $0.mode == .SAML_2_0 }.count } + 1
-            app.name = "mockokta_\(slug.isEmpty ? "app" : slug)_\(n)"
-        }
-        let created = app
+        var created = app
         try mutate { t, d in
+            if created.mode == .SAML_2_0 {
+                // Okta names a custom SAML app `<org>_<label>_<n>`; n is picked under the lock so two never share one.
+                let slug = String(created.label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(40))
+                let stem = "mockokta_\(slug.isEmpty ? "app" : slug)_"
+                let taken = t.apps.values.compactMap { a in
+                    a.name?.hasPrefix(stem) == true ? Int(a.name!.dropFirst(stem.count)) : nil
+                }
+                created.name = stem + String((taken.max() ?? 0) + 1)
+            }
             if t.apps[created.id] != nil || t.apps.values.contains(where: { $0.id == created.id }) {
                 throw OktaAPIError.validation(
                     "client_id", "An object with this field already exists in the current organization")

@@ -133,8 +133,8 @@ extension MockOkta {
         try mutate { t, d in
             t.groups[id] = nil
             t.groupOrder.removeAll { $0 == id }
-            for aid in t.appOrder where t.apps[aid]!.assignedGroups.contains(id) {
-                t.apps[aid]!.assignedGroups.removeAll { $0 == id }
+            for aid in t.appOrder where t.apps[aid]?.assignedGroups.contains(id) == true {
+                t.apps[aid]?.assignedGroups.removeAll { $0 == id }
                 d.apps.insert(aid)
             }
             d.groups.insert(id)

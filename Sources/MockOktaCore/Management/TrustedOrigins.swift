@@ -15,15 +15,39 @@ public struct TrustedOrigin: Codable, Sendable {
 
     public var allowsCORS: Bool { status == "ACTIVE" && scopes.contains("CORS") }
 
-    /// `scheme://host[:port]`, lowercased, default ports dropped: how browsers send `Origin`.
+    /// The schemes Okta accepts for a trusted origin (HTTP, HTTPS, FTP, Ionic 2 and Capacitor).
+    static let schemes: Set<String> = ["http", "https", "ftp", "ionic", "capacitor"]
+
+    /// `scheme://host[:port]`, lowercased, default ports dropped: how browsers send `Origin`. Hosts are ASCII
+    /// (browsers send internationalised names as punycode); a path, query, user or wildcard is refused.
     static func normalize(_ s: String) -> String? {
-        guard let u = URLComponents(string: s.trimmingCharacters(in: .whitespaces)),
-            let scheme = u.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = u.host?.lowercased(), !host.isEmpty,
-            u.path.isEmpty || u.path == "/", u.query == nil, u.fragment == nil, u.user == nil
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard t.count <= 255, let sep = t.range(of: "://") else { return nil }
+        let scheme = t[..<sep.lowerBound].lowercased()
+        guard schemes.contains(scheme) else { return nil }
+        var rest = String(t[sep.upperBound...])
+        if rest.hasSuffix("/") { rest.removeLast() }
+        guard !rest.isEmpty, !rest.contains(where: { "/?#@* ".contains($0) }) else { return nil }
+        var host = rest
+        var port: Int? = nil
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = String(rest[...close])
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else { return nil }
+                port = p
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            guard let p = Int(rest[rest.index(after: colon)...]) else { return nil }
+            port = p
+        }
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.[]:".contains($0)) })
         else { return nil }
-        let port = u.port.flatMap { (scheme == "http" && $0 == 80) || (scheme == "https" && $0 == 443) ? nil : $0 }
-        return "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
+        if let p = port, !(1...65535).contains(p) { return nil }
+        let isDefault = (scheme == "http" && port == 80) || (scheme == "https" && port == 443)
+        return "\(scheme)://\(host.lowercased())" + (port.flatMap { isDefault ? nil : ":\($0)" } ?? "")
     }
 }
 
@@ -171,6 +195,7 @@ extension MockOkta {
             created: ex.now, createdBy: who, lastUpdated: ex.now, lastUpdatedBy: who)
         try mutate { t, d in
             if t.trustedOrigins.values.contains(where: { $0.origin == o.origin }) { throw MockOkta.duplicateOrigin }
+            if t.trustedOrigins.values.contains(where: { $0.name == o.name }) { throw MockOkta.duplicateOriginName }
             t.trustedOrigins[o.id] = o
             t.trustedOriginOrder.append(o.id)
             d.origins.insert(o.id)
@@ -184,6 +209,10 @@ extension MockOkta {
     static let duplicateOrigin = OktaAPIError(
         400, "E0000001", "Api validation failed: origin",
         causes: ["origin: An object with this field already exists in the current organization"])
+
+    static let duplicateOriginName = OktaAPIError(
+        400, "E0000001", "Api validation failed: name",
+        causes: ["name: An object with this field already exists in the current organization"])
 
     func originActor(_ o: TrustedOrigin) -> SystemLog.Actor {
         SystemLog.Actor(id: o.id, type: "TrustedOrigin", alternateId: o.origin, displayName: o.name)
@@ -199,6 +228,9 @@ extension MockOkta {
             }
             if t.trustedOrigins.values.contains(where: { $0.id != id && $0.origin == input.origin }) {
                 throw MockOkta.duplicateOrigin
+            }
+            if t.trustedOrigins.values.contains(where: { $0.id != id && $0.name == input.name }) {
+                throw MockOkta.duplicateOriginName
             }
             o.name = input.name
             o.origin = input.origin

@@ -91,15 +91,33 @@ extension MockOkta {
             log(.userAccountUnlockByAdmin)
             return .json(200, [:])
         case "expire_password", "expire_password_with_temp_password":
-            let nu = try setStatus(u.id, now: ex.now) { _ in .PASSWORD_EXPIRED }
-            log(.userAccountExpirePassword)
-            // With a temporary password Okta answers only {"tempPassword"} (okta-sdk-python cassettes, 2020 and 2025).
-            if op == "expire_password_with_temp_password" || ex.req.queryValue("tempPassword")?.lowercased() == "true" {
-                return .json(200, ["tempPassword": .string(tokenValues.string(8))])
+            // With a temporary password Okta answers only {"tempPassword"} (okta-sdk-python cassettes, 2020 and 2025);
+            // the temporary password is the user's password from then on.
+            let temp =
+                op == "expire_password_with_temp_password" || ex.req.queryValue("tempPassword")?.lowercased() == "true"
+            let tempPassword = temp ? tokenValues.string(8) : nil
+            let nu: User = try mutate { t, d in
+                guard var cur = t.users[u.id] else { throw OktaAPIError.notFound("Resource not found: \(id) (User)") }
+                guard MockOkta.passwordOpsAllowed.contains(cur.status) else { throw MockOkta.notAllowedInStatus }
+                cur.status = .PASSWORD_EXPIRED
+                cur.statusChanged = ex.now
+                cur.lastUpdated = ex.now
+                if let tempPassword {
+                    cur.password = tempPassword
+                    cur.passwordChanged = ex.now
+                }
+                t.putUser(cur)
+                d.users.insert(cur.id)
+                return cur
             }
+            log(.userAccountExpirePassword)
+            if let tempPassword { return .json(200, ["tempPassword": .string(tempPassword)]) }
             return .json(200, userJSON(nu))
         case "reset_password":
-            try setStatus(u.id, now: ex.now) { _ in .RECOVERY }
+            try setStatus(u.id, now: ex.now) { cur in
+                guard MockOkta.passwordOpsAllowed.contains(cur.status) else { throw MockOkta.notAllowedInStatus }
+                return .RECOVERY
+            }
             log(.userAccountResetPassword)
             if !sendEmail {
                 return .json(200, ["resetPasswordUrl": .string("\(baseURL)/reset_password/\(tokenValues.string(20))")])
@@ -112,6 +130,11 @@ extension MockOkta {
             throw OktaAPIError.notFound("Resource not found: \(op) (Lifecycle operation)")
         }
     }
+
+    /// Statuses in which a password can be expired or reset (not STAGED, PROVISIONED or DEPROVISIONED users).
+    static let passwordOpsAllowed: Set<UserStatus> = [.ACTIVE, .PASSWORD_EXPIRED, .RECOVERY, .LOCKED_OUT, .SUSPENDED]
+    static let notAllowedInStatus = OktaAPIError(
+        403, "E0000038", "This operation is not allowed in the user's current status.")
 
     func deleteUser(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)

@@ -48,6 +48,12 @@ extension MockOkta {
         guard state != nil, !(state ?? "").isEmpty else {
             return deny("invalid_request", "The authentication request has an invalid 'state' parameter.")
         }
+        // A public client must use PKCE (okta-idx-java tests quote Okta's text).
+        if p("code_challenge") == nil && app.tokenEndpointAuthMethod == "none" {
+            return deny(
+                "invalid_request",
+                "PKCE code challenge is required when the token endpoint authentication method is 'NONE'.")
+        }
         let scopes = (p("scope") ?? "").split(separator: " ").map(String.init)
         if scopes.isEmpty {
             return deny("invalid_scope", "The authentication request has an invalid 'scope' parameter.")
@@ -108,6 +114,7 @@ extension MockOkta {
             t.codes[rec.valueHash] = rec
             d.codes.insert(rec.valueHash)
         }
+        consumePushedRequest(ex)
         return back([("code", code)])
     }
 

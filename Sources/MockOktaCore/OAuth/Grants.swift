@@ -4,6 +4,11 @@ import Foundation
 extension MockOkta {
     func clientCredentials(_ ex: Exchange, _ s: AuthServer, _ app: App, _ client: ClientAuth) throws -> [(String, JSON)]
     {
+        // A public client cannot prove who it is, so it cannot act as itself.
+        if client.method == "none" {
+            throw OAuthError.invalidClient(
+                "Client authentication failed. Either the client or the client credentials are invalid.")
+        }
         if s.isOrg && client.method != "private_key_jwt" {
             throw OAuthError.invalidClient(
                 "Client Credentials requests to the Org Authorization Server must use the private_key_jwt "
@@ -89,7 +94,7 @@ extension MockOkta {
             let computed =
                 rec.codeChallengeMethod == "S256" ? Base64URL.encode(Digest.sha256(Array(verifier.utf8))) : verifier
             guard computed == challenge else { throw OAuthError.invalidGrant("PKCE verification failed.") }
-        } else if app.requirePKCE {
+        } else if app.requirePKCE || app.tokenEndpointAuthMethod == "none" {
             throw OAuthError.invalidRequest("PKCE code verifier is required by the application.")
         }
         guard let user = read({ $0.users[rec.userId] }), user.canSignIn else {

@@ -26,6 +26,12 @@ extension MockOkta {
         guard let rt = ex.param("response_type"), !rt.isEmpty else {
             throw OAuthError.invalidRequest("The 'response_type' parameter is required.")
         }
+        guard client.app.grantTypes.contains("authorization_code") else {
+            throw OAuthError.unauthorizedClient(client.app.grantTypes)
+        }
+        if let m = ex.param("code_challenge_method"), m != "S256" && m != "plain" {
+            throw OAuthError.invalidRequest("The code_challenge_method is not supported.")
+        }
         guard rt == "code" else {
             throw OAuthError(
                 400, "unsupported_response_type", "The response type contained in the request isn't supported.")
@@ -57,11 +63,12 @@ extension MockOkta {
         return r
     }
 
-    /// Replaces an `/authorize` request's parameters with the pushed ones its `request_uri` names (single use).
+    /// Replaces an `/authorize` request's parameters with the pushed ones its `request_uri` names. The request
+    /// stays usable (the sign-in form posts it back) until a code is issued for it or it expires.
     /// Returns an error page when the `request_uri` is unknown, expired, or for another client or server.
     func usePushedRequest(_ ex: Exchange, serverId: String) -> HTTPReply? {
         guard let uri = ex.params.first(where: { $0.0 == "request_uri" })?.1 else { return nil }
-        let pushed = pushedRequests.withLock { $0.removeValue(forKey: uri) }
+        let pushed = pushedRequests.withLock { $0[uri] }
         guard let pushed, pushed.expiresAt > ex.now else {
             return htmlError(400, "invalid_request_uri", "The authorize request_uri is invalid.")
         }
@@ -77,8 +84,16 @@ extension MockOkta {
         let local = ex.params.filter { kv in
             ["username", "password", "login_hint"].contains(kv.0) && !pushed.params.contains { $0.0 == kv.0 }
         }
-        ex.params = pushed.params + local + [("request_uri", uri)]
+        // The client authenticated at /par (often with Basic): its id comes from the push, not the form.
+        let pushedParams = pushed.params.filter { $0.0 != "client_id" && $0.0 != "request_uri" }
+        ex.params = [("client_id", pushed.clientId)] + pushedParams + local + [("request_uri", uri)]
         return nil
+    }
+
+    /// A code was issued for this pushed request: it cannot be used again.
+    func consumePushedRequest(_ ex: Exchange) {
+        guard let uri = ex.params.first(where: { $0.0 == "request_uri" })?.1 else { return }
+        pushedRequests.withLock { $0[uri] = nil }
     }
 
     /// A browser (a request with `Origin`) may call the token endpoints only from a trusted origin (OEC

@@ -1,38 +1,5 @@
 import Foundation
 
-/// Users and groups a scenario adds to the tenant (`"tenant"` in a scenario file).
-public struct TenantFixture: Sendable {
-    public struct FixtureUser: Sendable {
-        public var login: String
-        public var status: UserStatus = .ACTIVE
-        public var password: String?
-        public var firstName: String?
-        public var lastName: String?
-        public var groups: [String] = []
-        public init(login: String) { self.login = login }
-    }
-    public var users: [FixtureUser] = []
-    public var groups: [(name: String, description: String?)] = []
-    public var generateUsers: Int = 0
-    public var rateLimits: [String: Int] = [:]
-    public var rateLimitsOff: Bool? = nil
-    public var refreshTokenRotation: Bool? = nil
-    public var accessTokenLifetimeSeconds: Int? = nil
-    /// Apps and trusted origins as the scenario file gives them (`tenant.apps`, `tenant.trustedOrigins`).
-    public var apps: [JSON] = []
-    public var trustedOrigins: [JSON] = []
-    /// `bearerErrorBody`: "json" answers an invalid Bearer token on /api/v1 with the E0000011 body.
-    public var bearerErrorJSON: Bool? = nil
-    public init() {}
-
-    public var isEmpty: Bool {
-        users.isEmpty && groups.isEmpty && generateUsers == 0 && rateLimits.isEmpty && rateLimitsOff == nil
-            && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty
-            && trustedOrigins.isEmpty
-            && bearerErrorJSON == nil
-    }
-}
-
 /// The secrets of the default tenant that only exist in clear at creation time.
 public struct TenantSecrets: Codable, Sendable {
     public var apiToken: String
@@ -54,6 +21,7 @@ public enum DefaultTenant {
         "openid", "profile", "email", "address", "phone", "offline_access", "groups",
         "okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage",
         "okta.apps.read", "okta.apps.manage", "okta.logs.read", "okta.authorizationServers.read",
+        "okta.trustedOrigins.read", "okta.trustedOrigins.manage", "okta.schemas.read", "okta.userTypes.read",
     ]
     public static let defaultServerScopes = [
         "openid", "profile", "email", "address", "phone", "offline_access", "api.read", "api.write",
@@ -191,6 +159,35 @@ public enum DefaultTenant {
         return (t, s)
     }
 
+    /// Brings a tenant read from an older `--db` file up to date: the `default` server's Okta id (same value a
+    /// fresh tenant with that seed gets) and the default trusted origin. Saves only what it adds.
+    static func upgrade(_ t: inout TenantData, seed: UInt64, store: Store) throws {
+        var puts: [(String, String, String)] = []
+        let enc = JSONEncoder()
+        func row<V: Encodable>(_ kind: String, _ id: String, _ v: V) {
+            puts.append((kind, id, String(decoding: (try? enc.encode(v)) ?? Data(), as: UTF8.self)))
+        }
+        if var def = t.servers["default"], def.oktaId == nil {
+            def.oktaId = RandomSource(seed: seed, purpose: "tenant.serverIds").oktaID("aus")
+            t.servers["default"] = def
+            row("server", "default", def)
+        }
+        if t.trustedOrigins.isEmpty && t.trustedOriginOrder.isEmpty && store.meta("trustedOriginsSeeded") == nil {
+            let admin = t.users.values.first { $0.adminRole == .superAdmin }?.id ?? "system"
+            let created = t.servers["org"]?.created ?? 0
+            let origin = TrustedOrigin(
+                id: RandomSource(seed: seed, purpose: "tenant.originIds").oktaID("tos"), name: "Mock Local Origin",
+                origin: "http://localhost:8000", scopes: ["CORS", "REDIRECT"], status: "ACTIVE", created: created,
+                createdBy: admin, lastUpdated: created, lastUpdatedBy: admin)
+            t.trustedOrigins[origin.id] = origin
+            t.trustedOriginOrder.append(origin.id)
+            row("origin", origin.id, origin)
+            row("misc", "misc", MockOkta.misc(t))
+        }
+        if !puts.isEmpty { try store.apply(puts: puts, deletes: []) }
+        try store.setMeta("trustedOriginsSeeded", "1")
+    }
+
     /// The tenant's keys come from the pre-generated pool (chosen by the seed), so start-up does no prime search.
     static func deriveKeys(seed: UInt64, purposes: [String], now: Double) throws -> [(SigningKey, RSAKey)] {
         let slots: [String: KeyPool.Slot] = [
@@ -206,184 +203,6 @@ public enum DefaultTenant {
         }
     }
 
-    /// Applies a scenario's tenant fixture: extra users, groups and generated users.
-    public static func apply(_ f: TenantFixture, to t: inout TenantData, seed: UInt64, now: Double) {
-        let ids = RandomSource(seed: seed, purpose: "tenant.fixture.ids")
-        let created = (now / 86400).rounded(.down) * 86400 - 86400 * 7
-        for g in f.groups where t.group(idOrName: g.name) == nil {
-            let grp = Group(
-                id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                type: .OKTA_GROUP, name: g.name, description: g.description, members: [])
-            t.groups[grp.id] = grp
-            t.groupOrder.append(grp.id)
-        }
-        let everyoneId = t.groupOrder.first { t.groups[$0]?.type == .BUILT_IN }
-        func add(_ u: User, groups: [String]) {
-            t.putUser(u)
-            if let e = everyoneId { t.groups[e]?.members.append(u.id) }
-            for name in groups {
-                if t.group(idOrName: name) == nil {
-                    let grp = Group(
-                        id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                        type: .OKTA_GROUP, name: name, description: nil, members: [])
-                    t.groups[grp.id] = grp
-                    t.groupOrder.append(grp.id)
-                }
-                if let gid = t.group(idOrName: name)?.id { t.groups[gid]?.members.append(u.id) }
-            }
-        }
-        for fu in f.users {
-            if var existing = t.user(idOrLogin: fu.login) {
-                existing.status = fu.status
-                if let p = fu.password { existing.password = p }
-                t.putUser(existing)
-                continue
-            }
-            let first = fu.firstName ?? String(fu.login.split(separator: "@").first ?? "user").capitalized
-            let u = User(
-                id: ids.oktaID("00u"), status: fu.status, created: created,
-                activated: fu.status == .ACTIVE ? created : nil, statusChanged: created, lastLogin: nil,
-                lastUpdated: created, passwordChanged: created,
-                profile: [
-                    "firstName": .string(first), "lastName": .string(fu.lastName ?? "Fixture"), "mobilePhone": nil,
-                    "secondEmail": nil, "login": .string(fu.login), "email": .string(fu.login),
-                ],
-                password: fu.password ?? t.defaultPassword, adminRole: nil)
-            add(u, groups: fu.groups)
-        }
-        if f.generateUsers > 0 {
-            let first = ["Alex", "Sam", "Kim", "Lee", "Noa", "Ira", "Max", "Eli", "Ren", "Jo"]
-            let last = ["Smith", "Jones", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Khan", "Berg", "Rossi"]
-            var generated = [User]()
-            generated.reserveCapacity(f.generateUsers)
-            for n in 0..<f.generateUsers {
-                let login = "user\(n + 1)@example.com"
-                if t.loginIndex[login] != nil { continue }
-                generated.append(
-                    User(
-                        id: ids.oktaID("00u"), status: .ACTIVE, created: created + Double(n),
-                        activated: created + Double(n),
-                        statusChanged: created, lastLogin: nil, lastUpdated: created + Double(n),
-                        passwordChanged: created,
-                        profile: [
-                            "firstName": .string(first[n % 10]), "lastName": .string(last[(n / 10) % 10]),
-                            "mobilePhone": nil,
-                            "secondEmail": nil, "login": .string(login), "email": .string(login),
-                        ],
-                        password: t.defaultPassword, adminRole: nil))
-            }
-            // Bulk insert: one sort instead of 100k sorted inserts.
-            for u in generated {
-                t.users[u.id] = u
-                t.loginIndex[u.login.lowercased()] = u.id
-            }
-            t.userOrder.append(contentsOf: generated.map(\.id))
-            t.userOrder.sort()
-            if let e = everyoneId { t.groups[e]?.members.append(contentsOf: generated.map(\.id)) }
-        }
-        if let r = f.refreshTokenRotation {
-            for id in t.serverOrder where id != "org" { t.servers[id]?.rotateRefreshTokens = r }
-        }
-        if let l = f.accessTokenLifetimeSeconds {
-            for id in t.serverOrder where id != "org" { t.servers[id]?.accessTokenLifetime = l }
-        }
-        for (k, v) in f.rateLimits { t.rateLimitOverrides[k] = v }
-        if let b = f.bearerErrorJSON { t.bearerErrorJSON = b }
-        applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
-        applyApps(f.apps, to: &t, seed: seed, created: created)
-    }
-
-    static func applyOrigins(_ list: [JSON], to t: inout TenantData, seed: UInt64, created: Double) {
-        let ids = RandomSource(seed: seed, purpose: "tenant.fixture.originIds")
-        let adminId = t.users.values.first { $0.adminRole == .superAdmin }?.id ?? "system"
-        for o in list {
-            guard let origin = TrustedOrigin.normalize(o["origin"]?.stringValue ?? ""),
-                !t.trustedOrigins.values.contains(where: { $0.origin == origin })
-            else { continue }
-            let scopes = o["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? ["CORS", "REDIRECT"]
-            let rec = TrustedOrigin(
-                id: ids.oktaID("tos"), name: o["name"]?.stringValue ?? origin, origin: origin, scopes: scopes,
-                status: o["status"]?.stringValue ?? "ACTIVE", created: created, createdBy: adminId,
-                lastUpdated: created, lastUpdatedBy: adminId)
-            t.trustedOrigins[rec.id] = rec
-            t.trustedOriginOrder.append(rec.id)
-        }
-    }
-
-    /// The app API body a fixture app stands for (the loader checks it with the same rules as `POST /api/v1/apps`).
-    public static func appBody(_ a: JSON) -> JSON {
-        let type = a["type"]?.stringValue ?? "web"
-        switch type {
-        case "bookmark":
-            return [
-                "label": a["label"] ?? "", "name": "bookmark",
-                "settings": ["app": ["url": a["url"] ?? "", "requestIntegration": false]],
-            ]
-        case "saml":
-            let acs = a["ssoAcsUrl"] ?? ""
-            return [
-                "label": a["label"] ?? "", "signOnMode": "SAML_2_0",
-                "settings": [
-                    "signOn": [
-                        "ssoAcsUrl": acs, "audience": a["audience"] ?? "", "recipient": acs, "destination": acs,
-                        "subjectNameIdTemplate": "${user.userName}",
-                        "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-                        "responseSigned": true, "assertionSigned": true, "signatureAlgorithm": "RSA_SHA256",
-                        "digestAlgorithm": "SHA256", "honorForceAuthn": true, "requestCompressed": false,
-                        "allowMultipleAcsEndpoints": false,
-                        "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
-                    ]
-                ],
-            ]
-        default:
-            let defaultGrants: JSON =
-                type == "service"
-                ? ["client_credentials"]
-                : (type == "web" ? ["authorization_code", "refresh_token"] : ["authorization_code"])
-            var cred: [(String, JSON)] = []
-            if let m = a["tokenEndpointAuthMethod"] { cred.append(("token_endpoint_auth_method", m)) }
-            if let s = a["clientSecret"] { cred.append(("client_secret", s)) }
-            var oc: [(String, JSON)] = [
-                ("application_type", .string(type)), ("grant_types", a["grantTypes"] ?? defaultGrants),
-                ("redirect_uris", a["redirectUris"] ?? []),
-            ]
-            if let p = a["postLogoutRedirectUris"] { oc.append(("post_logout_redirect_uris", p)) }
-            if let k = a["jwks"] { oc.append(("jwks", k)) }
-            return [
-                "label": a["label"] ?? "", "name": "oidc_client", "signOnMode": "OPENID_CONNECT",
-                "credentials": ["oauthClient": .object(cred)], "settings": ["oauthClient": .object(oc)],
-            ]
-        }
-    }
-
-    static func applyApps(_ list: [JSON], to t: inout TenantData, seed: UInt64, created: Double) {
-        let ids = RandomSource(seed: seed, purpose: "tenant.fixture.appIds")
-        let secrets = RandomSource(seed: seed, purpose: "tenant.fixture.appSecrets")
-        for (i, a) in list.enumerated() {
-            let id = a["clientId"]?.stringValue ?? ids.oktaID("0oa")
-            guard t.apps[id] == nil, var app = try? AppInput.parse(appBody(a), id: id, existing: nil, secrets: secrets)
-            else { continue }
-            app.status = a["status"]?.stringValue ?? "ACTIVE"
-            app.created = created
-            app.lastUpdated = created
-            if app.mode == .SAML_2_0 { app.name = "mockokta_fixture_\(i + 1)" }
-            for login in a["assignUsers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                if let u = t.user(idOrLogin: login), !app.assignedUsers.contains(u.id) {
-                    app.assignedUsers.append(u.id)
-                }
-            }
-            for name in a["assignGroups"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                if let g = t.group(idOrName: name), !app.assignedGroups.contains(g.id) {
-                    app.assignedGroups.append(g.id)
-                }
-            }
-            for (server, scopes) in a["grants"]?.objectValue ?? [] {
-                app.grants[server] = scopes.arrayValue?.compactMap(\.stringValue) ?? []
-            }
-            t.apps[app.id] = app
-            t.appOrder.append(app.id)
-        }
-    }
 }
 
 /// Secrets are stored and journaled only as a hash.

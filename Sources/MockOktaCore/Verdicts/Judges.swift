@@ -138,6 +138,13 @@ enum Judges {
     static func maxAttempts(_ x: JudgeInput) -> Judgement {
         let max = x.params["max"]?.intValue ?? 1
         if x.entries.isEmpty { return Judgement(.notExercised, "no matching request was sent") }
+        // Attempts are only counted after a failure; if none was served, a retry limit could not be observed.
+        guard x.entries.contains(where: Verdicts.failed) else {
+            return Judgement(
+                .notExercised,
+                "no matching request failed (429, 5xx, fault or cut connection), so retries could not be counted",
+                x.entries.prefix(5).map(\.id))
+        }
         let longest = Verdicts.chains(x.entries).max { $0.count < $1.count } ?? []
         guard let first = longest.first else { return Judgement(.notExercised, "no matching request was sent") }
         if longest.count > max {
