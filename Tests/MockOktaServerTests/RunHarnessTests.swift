@@ -85,3 +85,30 @@ struct RunHarnessTests {
         }
     }
 }
+
+@Suite("mock-okta run: the GitHub job summary")
+struct JobSummaryTests {
+    @Test("the Markdown table escapes pipes, cites a failure's requests and marks not exercised apart from failed")
+    func markdown() {
+        let failed = VerdictResult(
+            type: "maxAttempts", label: "maxAttempts GET /api/v1/users", status: .failed, optional: false,
+            reason: "a | b was attempted 4 times", evidence: ["r1"],
+            requests: [
+                EvidenceRequest(
+                    id: "r1", method: "GET", path: "/api/v1/users", status: 500, atMs: 0, rule: "boom",
+                    fault: "serverError", retryOf: nil)
+            ])
+        let unsure = VerdictResult(
+            type: "backsOff", label: "backsOff", status: .notExercised, optional: false, reason: "no retries",
+            evidence: [], requests: [])
+        let report = VerdictReport(
+            results: [failed, unsure], rules: [RuleCoverage(id: "boom", fired: 2, matched: 2, optional: false)])
+        let md = Verdicts.markdown(report, suite: "s", command: ["python3", "client.py"])
+        #expect(md.hasPrefix("### mock-okta: ❌ FAILED — `s`"))
+        #expect(
+            md.contains(
+                "| ❌ fail | maxAttempts GET /api/v1/users | a \\| b was attempted 4 times<br>`GET /api/v1/users"))
+        #expect(md.contains("| ⚠️ not exercised | backsOff | no retries |"))
+        #expect(md.contains("| `boom` | 2× | 2 |") && md.contains("Command: `python3 client.py`"))
+    }
+}

@@ -70,6 +70,28 @@ def test_report_cites_journal_and_har_is_written(tmp_path: Path) -> None:
     assert "SSWS 00" not in text, "an API token in the HAR"
 
 
+def test_github_step_summary_gets_the_verdict_table(tmp_path: Path) -> None:
+    """With GITHUB_STEP_SUMMARY set (GitHub Actions' job summary file), `run` appends its verdict table as
+    Markdown after what earlier steps wrote: the result, one row per expectation with its reason and cited
+    requests, and the rules with how often they fired."""
+    summary = tmp_path / "summary.md"
+    summary.write_text("## earlier step\n")
+    run = mock_run(tmp_path, client("impatient.py", "--sleep", "0.1"), scenario=RATE_LIMITED,
+                   env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert run.rc == 3, run.describe()
+    text = summary.read_text()
+    assert text.startswith("## earlier step\n"), text[:200]
+    assert "### mock-okta: ❌ FAILED" in text and "e2e-outputs-429" in text, text
+    assert "| result | expectation | why |" in text, text
+    row = next(line for line in text.splitlines() if "respectsRateLimitReset" in line)
+    assert row.startswith("| ❌ fail |") and f"GET {USERS}" in row and "retried" in row, row
+    assert "| `throttle` | 1× |" in text, text
+    # Without the variable nothing is written anywhere else: the file is left as it was by a second, plain run.
+    before = summary.read_text()
+    mock_run(tmp_path / "plain", client("impatient.py", "--sleep", "0.1"), scenario=RATE_LIMITED)
+    assert summary.read_text() == before
+
+
 def test_progress_lines_and_quiet(tmp_path: Path) -> None:
     """While CMD runs, stderr says which rule fired; `--quiet` says nothing until the verdict."""
     loud = mock_run(tmp_path / "loud", client("impatient.py", "--sleep", "0.5"), scenario=RATE_LIMITED)

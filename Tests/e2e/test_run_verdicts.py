@@ -102,7 +102,7 @@ class RunResult:
 
 def mock_run(workdir: Path, cmd: list[str], *, scenario: dict[str, Any] | None = None,
              options: list[str] | None = None, timeout: float = RUN_TIMEOUT,
-             report: bool = True, junit: bool = True) -> RunResult:
+             report: bool = True, junit: bool = True, env: dict[str, str] | None = None) -> RunResult:
     """`mock-okta run [--seed 1] [--scenario S] [--report R] [--junit J] OPTIONS -- CMD`.
 
     The environment is the suite's without OKTA_*/MOCK_OKTA_* plus E2E_OUT; cwd is `workdir`.
@@ -122,7 +122,7 @@ def mock_run(workdir: Path, cmd: list[str], *, scenario: dict[str, Any] | None =
     argv += list(options or [])
     argv += ["--", *cmd]
     t0 = time.monotonic()
-    proc = subprocess.run(argv, cwd=str(workdir), env=clean_env({"E2E_OUT": str(out)}),
+    proc = subprocess.run(argv, cwd=str(workdir), env=clean_env({"E2E_OUT": str(out), **(env or {})}),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     return RunResult(argv=argv, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
                      elapsed=time.monotonic() - t0, workdir=workdir, scenario=scenario,
