@@ -152,20 +152,4 @@ extension MockOkta {
     }
 
     /// A minimal sign-in form that posts back to /authorize with the original parameters.
-    func signInPage(_ ex: Exchange, error: String?) -> HTTPReply {
-        let hidden = ex.params.filter { !["username", "password"].contains($0.0) }
-            .map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }.joined(separator: "\n")
-        let err = error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
-        let page = """
-            <!DOCTYPE html><html><head><meta charset="utf-8"><title>mock-okta - Sign In</title></head>
-            <body><h1>Sign In</h1>\(err)
-            <form method="post" action="\(html(ex.req.path))">
-            \(hidden)
-            <label>Username <input name="username" autocomplete="username"/></label>
-            <label>Password <input name="password" type="password" autocomplete="current-password"/></label>
-            <button type="submit">Sign In</button>
-            </form></body></html>
-            """
-        return HTTPReply(status: 200, headers: [("Content-Type", "text/html;charset=utf-8")], body: Array(page.utf8))
-    }
 }
