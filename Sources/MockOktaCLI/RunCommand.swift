@@ -15,6 +15,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write the verdicts as JUnit XML (one testcase per expectation and rule).") var junit: String?
     @Option(help: "Write the journal as HAR 1.2 (opens in browser devtools).") var har: String?
     @Flag(help: "No live progress on stderr while the command runs.") var quiet = false
+    @Flag(help: "Keep the server up after the command, to look at the journal and verdicts, until Ctrl-C.")
+    var keep = false
     @Argument(parsing: .postTerminator, help: "The command to run, after --.") var command: [String] = []
 
     func validate() throws {
@@ -30,7 +32,8 @@ struct Run: AsyncParsableCommand {
         do {
             outcome = try await RunHarness.run(
                 config: c, command: command,
-                outputs: .init(reportPath: report, junitPath: junit, harPath: har, quiet: quiet), logger: logger)
+                outputs: .init(reportPath: report, junitPath: junit, harPath: har, quiet: quiet, keep: keep),
+                logger: logger)
         } catch let e as ExitCode {
             throw e
         } catch {

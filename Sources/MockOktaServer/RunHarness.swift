@@ -162,11 +162,17 @@ public enum RunHarness {
         public var junitPath: String?
         public var harPath: String?
         public var quiet = false
-        public init(reportPath: String? = nil, junitPath: String? = nil, harPath: String? = nil, quiet: Bool = false) {
+        /// Keep serving after the verdicts until SIGINT/SIGTERM (`run --keep`).
+        public var keep = false
+        public init(
+            reportPath: String? = nil, junitPath: String? = nil, harPath: String? = nil, quiet: Bool = false,
+            keep: Bool = false
+        ) {
             self.reportPath = reportPath
             self.junitPath = junitPath
             self.harPath = harPath
             self.quiet = quiet
+            self.keep = keep
         }
     }
 
@@ -217,7 +223,17 @@ public enum RunHarness {
                 toFile: junitPath, atomically: true, encoding: .utf8)
         }
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
-        await server.stop()
+        if outputs.keep {
+            let url = server.url
+            FileHandle.standardError.write(
+                Data(
+                    ("mock-okta: the command ended; the server stays up at \(url) until Ctrl-C\n"
+                        + "  journal   \(url)/__mock/journal\n  verdicts  \(url)/__mock/verify\n"
+                        + "  tenant    \(url)/__mock/tenant\n").utf8))
+            await server.waitUntilStopped()
+        } else {
+            await server.stop()
+        }
         return Outcome(commandStatus: status, report: report, exitCode: exitCode(commandStatus: status, report: report))
     }
 }

@@ -20,6 +20,11 @@ public final class StartedServer: Sendable {
 
     public var url: String { info["url"]?.stringValue ?? engine.baseURL }
 
+    /// Returns when the server stops by itself (SIGINT or SIGTERM: the server handles both).
+    public func waitUntilStopped() async {
+        _ = try? await task.value
+    }
+
     /// Graceful shutdown (hung requests are released); returns when the server has stopped.
     public func stop() async {
         await trigger.trigger()

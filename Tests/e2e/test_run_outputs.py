@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from helpers import MockOkta
+from helpers import MockOkta, clean_env, mock_okta_bin
 from test_run_verdicts import PY, USERS, client, mock_run, scenario, users_rule
 
 HAR_ENTRY_KEYS = {"startedDateTime", "time", "request", "response", "cache", "timings"}
@@ -162,3 +162,36 @@ def test_db_journal_is_read_back_after_restart(spawn: Any, tmp_path: Path) -> No
     assert set(ids) <= set(listed), (ids, listed)
     report = b.control("GET", "/__mock/verify").json()
     assert report["requestCount"] == 0, report
+
+
+def test_keep_serves_after_the_command_until_sigint(tmp_path: Path) -> None:
+    """`run --keep`: after the command and the verdict table, the server stays up (its URL and the journal,
+    verdicts and tenant addresses on stderr) until Ctrl-C; then run exits with the usual status (0 here)."""
+    fetch = ("import os, urllib.request; "
+             "urllib.request.urlopen(os.environ['MOCK_OKTA_URL'] + '/oauth2/v1/keys').read()")
+    argv = [str(mock_okta_bin()), "run", "--seed", "1", "--quiet", "--keep", "--", PY, "-c", fetch]
+    proc = subprocess.Popen(argv, cwd=str(tmp_path), env=clean_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"server stays up at (\S+) until Ctrl-C", line)
+            if m:
+                url = m.group(1)
+        assert url, "".join(lines)
+        j = requests.get(url + "/__mock/journal", timeout=5)
+        assert j.status_code == 200
+        assert [e["path"] for e in j.json()["entries"]] == ["/oauth2/v1/keys"], j.json()
+        assert requests.get(url + "/__mock/verify", timeout=5).json()["passed"] is True
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
