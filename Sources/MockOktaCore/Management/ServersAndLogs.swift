@@ -75,32 +75,24 @@ extension MockOkta {
         }
     }
 
+    /// A `since` or `until` value: ISO 8601, or Okta's E0000001 for that parameter.
+    func logDate(_ value: String?, _ name: String) throws -> Double? {
+        guard let value else { return nil }
+        guard let t = TimeFormat.parseISO(value) else {
+            throw OktaAPIError(
+                400, "E0000001",
+                "Api validation failed: '\(name)': The date format in your query is not recognized. Please enter "
+                    + "dates using ISO8601 string format.. '\(name)'")
+        }
+        return t
+    }
+
     func logs(_ ex: Exchange) throws -> HTTPReply {
         _ = try authorizeAPI(ex, write: false)
         let limit = try limitParam(ex, default: 100, max: 1000)
         let q = ex.req.queryValue
-        var since: Double? = nil
-        var until: Double? = nil
-        if let s = q("since") {
-            guard let t = TimeFormat.parseISO(s) else {
-                throw OktaAPIError(
-                    400, "E0000001",
-                    "Api validation failed: 'since': The date format in your query is not recognized. Please enter "
-                        + "dates using ISO8601 string format.. 'since'"
-                )
-            }
-            since = t
-        }
-        if let s = q("until") {
-            guard let t = TimeFormat.parseISO(s) else {
-                throw OktaAPIError(
-                    400, "E0000001",
-                    "Api validation failed: 'until': The date format in your query is not recognized. Please enter "
-                        + "dates using ISO8601 string format.. 'until'"
-                )
-            }
-            until = t
-        }
+        let since = try logDate(q("since"), "since")
+        let until = try logDate(q("until"), "until")
         var expr: FilterExpr? = nil
         if let f = q("filter") {
             do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {

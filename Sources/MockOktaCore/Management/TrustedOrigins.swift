@@ -222,10 +222,7 @@ extension MockOkta {
         let caller = try authorizeAPI(ex, write: true)
         _ = try requireTrustedOrigin(id)
         let input = try trustedOriginInput(ex)
-        let o: TrustedOrigin = try mutate { t, d in
-            guard var o = t.trustedOrigins[id] else {
-                throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
-            }
+        let o = try updateTrustedOrigin(id, ex, caller) { o, t in
             if t.trustedOrigins.values.contains(where: { $0.id != id && $0.origin == input.origin }) {
                 throw MockOkta.duplicateOrigin
             }
@@ -235,15 +232,28 @@ extension MockOkta {
             o.name = input.name
             o.origin = input.origin
             o.scopes = input.scopes
+        }
+        logEvent(
+            .trustedOriginUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
+        return .json(200, trustedOriginJSON(o))
+    }
+
+    /// Changes one trusted origin under the tenant lock (it may have been deleted since it was looked up) and
+    /// stamps who changed it and when.
+    func updateTrustedOrigin(
+        _ id: String, _ ex: Exchange, _ caller: Caller, _ change: (inout TrustedOrigin, TenantData) throws -> Void
+    ) throws -> TrustedOrigin {
+        try mutate { t, d in
+            guard var o = t.trustedOrigins[id] else {
+                throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
+            }
+            try change(&o, t)
             o.lastUpdated = ex.now
             o.lastUpdatedBy = caller.user?.id ?? "unknown"
             t.trustedOrigins[id] = o
             d.origins.insert(id)
             return o
         }
-        logEvent(
-            .trustedOriginUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
-        return .json(200, trustedOriginJSON(o))
     }
 
     func trustedOriginLifecycle(_ ex: Exchange, _ id: String, _ op: String) throws -> HTTPReply {
@@ -252,17 +262,7 @@ extension MockOkta {
             throw OktaAPIError.notFound("Resource not found: \(ex.req.path) (Path)")
         }
         _ = try requireTrustedOrigin(id)
-        let o: TrustedOrigin = try mutate { t, d in
-            guard var o = t.trustedOrigins[id] else {
-                throw OktaAPIError.notFound("Resource not found: \(id) (TrustedOrigin)")
-            }
-            o.status = op == "activate" ? "ACTIVE" : "INACTIVE"
-            o.lastUpdated = ex.now
-            o.lastUpdatedBy = caller.user?.id ?? "unknown"
-            t.trustedOrigins[id] = o
-            d.origins.insert(id)
-            return o
-        }
+        let o = try updateTrustedOrigin(id, ex, caller) { o, _ in o.status = op == "activate" ? "ACTIVE" : "INACTIVE" }
         logEvent(
             op == "activate" ? .trustedOriginActivate : .trustedOriginDeactivate,
             actor: caller.user.map(actor(user:)) ?? .unknown, targets: [originActor(o)], ex: ex)
