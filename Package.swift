@@ -51,8 +51,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // The key pool, embedded in the binary (made by scripts/make-key-pool).
-            resources: [.embedInCode("Resources/keypool.pem")],
+            // The key pool (made by scripts/make-key-pool) and the dashboard page, embedded in the binary.
+            resources: [.embedInCode("Resources/keypool.pem"), .embedInCode("Resources/dashboard.html")],
             swiftSettings: swiftSettings,
             // scenarios/schema.json and the shipped scenarios, embedded at build time.
             plugins: ["EmbedScenarios"]

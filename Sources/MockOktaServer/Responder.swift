@@ -46,6 +46,9 @@ struct MockResponder: HTTPResponder {
             body: Array(buffer: body), remoteIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
         var info2 = info
         info2.bodyTooLarge = tooLarge
+        if info.method == "GET" && info.path == "/__mock/events" {
+            return eventStream(info2, channel: context.channel)
+        }
         let reply = engine.handle(info2)
         if let id = reply.requestId, reply.firedRule != nil || logger.logLevel <= .debug {
             let ms = Double((ContinuousClock.now - started).components.attoseconds) / 1e15

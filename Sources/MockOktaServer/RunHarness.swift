@@ -225,9 +225,11 @@ public enum RunHarness {
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
         if outputs.keep {
             let url = server.url
+            let tokenHint = config.options.adminToken == nil ? "" : "?token=<admin token>"
             FileHandle.standardError.write(
                 Data(
                     ("mock-okta: the command ended; the server stays up at \(url) until Ctrl-C\n"
+                        + "  dashboard \(url)/__mock/ui\(tokenHint)\n"
                         + "  journal   \(url)/__mock/journal\n  verdicts  \(url)/__mock/verify\n"
                         + "  tenant    \(url)/__mock/tenant\n").utf8))
             await server.waitUntilStopped()

@@ -175,6 +175,7 @@ public enum MockOktaServer {
                   user             \(user)
                   unassigned user  \(c["unassignedUser"]?["login"]?.stringValue ?? "")
                   control API      \(control)
+                  dashboard        \(info["url"]?.stringValue ?? "")/__mock/ui
 
                 """
             if let ca = info["caFile"]?.stringValue { text += "  CA file          \(ca)\n" }

@@ -25,8 +25,10 @@ class UserButtons(html.parser.HTMLParser):
         a = {k: (v or "") for k, v in attrs}
         if tag == "button" and "user" in a.get("class", "").split():
             self.users.append({"login": a.get("data-login", ""), "password": a.get("data-password", "")})
-        if tag in ("link", "script", "img") and (a.get("href") or a.get("src")):
-            self.external.append(a.get("href") or a.get("src") or "")
+        ref = a.get("href") or a.get("src") or ""
+        # data: URIs are inline (the page's empty icon, so a browser never asks the org for /favicon.ico).
+        if tag in ("link", "script", "img") and ref and not ref.startswith("data:"):
+            self.external.append(ref)
 
 
 def _page(srv: MockOkta) -> tuple[str, dict[str, str]]:

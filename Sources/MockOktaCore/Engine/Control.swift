@@ -15,21 +15,7 @@ extension MockOkta {
     func handleControl(_ req: HTTPRequestInfo) -> HTTPReply {
         let path = req.path.hasSuffix("/") && req.path.count > 1 ? String(req.path.dropLast()) : req.path
         if path == "/__mock/health" { return .json(200, ["status": "ok"]) }
-        if let admin = options.adminToken {
-            let given = req.header("authorization").flatMap { MockOkta.credential($0, scheme: "Bearer") }
-            guard given == admin else {
-                return HTTPReply.json(
-                    401,
-                    [
-                        "errorCode": "E0000011", "errorSummary": "Invalid token provided",
-                        "errorCauses": [["errorSummary": "The control API needs Authorization: Bearer <admin token>."]],
-                    ],
-                    headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
-            }
-        }
-        if req.bodyTooLarge || req.body.count > 1 << 20 {
-            return controlError(413, "Request body too large (limit 1 MiB).")
-        }
+        if let refusal = controlRefusal(req, path: path) { return refusal }
         let routes = MockOkta.controlRoutes.filter { $0.path == path }
         guard let route = routes.first(where: { $0.method == req.method }) else {
             if !routes.isEmpty {
@@ -43,6 +29,36 @@ extension MockOkta {
         return route.handler(self, req)
     }
 
+    /// 401 without the admin token (when one is set), 413 for a body over 1 MiB; nil when the request may go on.
+    /// A browser can't put a header on a page load or an `EventSource`, so the dashboard's page and its event
+    /// stream also take the admin token as `?token=`.
+    public func controlRefusal(_ req: HTTPRequestInfo, path: String) -> HTTPReply? {
+        if let admin = options.adminToken {
+            var given = req.header("authorization").flatMap { MockOkta.credential($0, scheme: "Bearer") }
+            if given == nil, MockOkta.dashboardPaths.contains(path) { given = req.queryValue("token") }
+            guard given == admin else {
+                return HTTPReply.json(
+                    401,
+                    [
+                        "errorCode": "E0000011", "errorSummary": "Invalid token provided",
+                        "errorCauses": [
+                            [
+                                "errorSummary": .string(MockOkta.controlAuthHint)
+                            ]
+                        ],
+                    ],
+                    headers: [("WWW-Authenticate", "Bearer realm=\"mock-okta\"")])
+            }
+        }
+        if req.bodyTooLarge || req.body.count > 1 << 20 {
+            return controlError(413, "Request body too large (limit 1 MiB).")
+        }
+        return nil
+    }
+
+    static let controlAuthHint =
+        "The control API needs Authorization: Bearer <admin token> (the dashboard: /__mock/ui?token=<admin token>)."
+
     /// The control API, one route per line (PRODUCT.md "Control API").
     struct ControlRoute: Sendable {
         let method: String
@@ -50,41 +66,42 @@ extension MockOkta {
         let handler: @Sendable (MockOkta, HTTPRequestInfo) -> HTTPReply
     }
 
-    static let controlRoutes: [ControlRoute] = [
-        .init(method: "GET", path: "/__mock/tenant") { m, _ in .json(200, m.tenantJSON()) },
-        .init(method: "GET", path: "/__mock/scenario") { m, _ in .json(200, m.scenarioJSON) },
-        .init(method: "POST", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
-        .init(method: "PUT", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
-        .init(method: "DELETE", path: "/__mock/scenario") { m, _ in
-            m.loadScenario(nil)
-            return .empty(204)
-        },
-        .init(method: "POST", path: "/__mock/rules") { m, req in m.controlAddRule(req) },
-        .init(method: "POST", path: "/__mock/actions") { m, req in m.controlAction(req) },
-        .init(method: "POST", path: "/__mock/reset") { m, _ in
-            m.reset()
-            return .json(200, ["status": "reset"])
-        },
-        .init(method: "GET", path: "/__mock/journal") { m, req in
-            if req.queryValue("format") == "har" {
-                return .json(200, HAR.document(m.filteredJournal(req), baseURL: m.baseURL))
-            }
-            return .json(200, ["entries": .array(m.filteredJournal(req).map(\.json))])
-        },
-        .init(method: "DELETE", path: "/__mock/journal") { m, _ in
-            m.journal.clear()
-            return .empty(204)
-        },
-        .init(method: "GET", path: "/__mock/verify") { m, req in m.controlVerify(req) },
-        .init(method: "GET", path: "/__mock/clock") { m, _ in .json(200, m.clock.description) },
-        .init(method: "POST", path: "/__mock/clock") { m, req in m.controlClock(req) },
-        .init(method: "POST", path: "/__mock/tokens") { m, req in
-            guard let b = controlBody(req), case .object = b else {
-                return m.controlError(400, "The request body was not well-formed.")
-            }
-            return m.mintForControl(b)
-        },
-    ]
+    static let controlRoutes: [ControlRoute] =
+        [
+            .init(method: "GET", path: "/__mock/tenant") { m, _ in .json(200, m.tenantJSON()) },
+            .init(method: "GET", path: "/__mock/scenario") { m, _ in .json(200, m.scenarioJSON) },
+            .init(method: "POST", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
+            .init(method: "PUT", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
+            .init(method: "DELETE", path: "/__mock/scenario") { m, _ in
+                m.loadScenario(nil)
+                return .empty(204)
+            },
+            .init(method: "POST", path: "/__mock/rules") { m, req in m.controlAddRule(req) },
+            .init(method: "POST", path: "/__mock/actions") { m, req in m.controlAction(req) },
+            .init(method: "POST", path: "/__mock/reset") { m, _ in
+                m.reset()
+                return .json(200, ["status": "reset"])
+            },
+            .init(method: "GET", path: "/__mock/journal") { m, req in
+                if req.queryValue("format") == "har" {
+                    return .json(200, HAR.document(m.filteredJournal(req), baseURL: m.baseURL))
+                }
+                return .json(200, ["entries": .array(m.filteredJournal(req).map(\.json))])
+            },
+            .init(method: "DELETE", path: "/__mock/journal") { m, _ in
+                m.journal.clear()
+                return .empty(204)
+            },
+            .init(method: "GET", path: "/__mock/verify") { m, req in m.controlVerify(req) },
+            .init(method: "GET", path: "/__mock/clock") { m, _ in .json(200, m.clock.description) },
+            .init(method: "POST", path: "/__mock/clock") { m, req in m.controlClock(req) },
+            .init(method: "POST", path: "/__mock/tokens") { m, req in
+                guard let b = controlBody(req), case .object = b else {
+                    return m.controlError(400, "The request body was not well-formed.")
+                }
+                return m.mintForControl(b)
+            },
+        ] + dashboardRoutes
 
     static func controlBody(_ req: HTTPRequestInfo) -> JSON? {
         if req.body.isEmpty { return .object([]) }

@@ -37,6 +37,8 @@ public struct JournalEntry: Sendable {
     /// X-Rate-Limit-Reset − Date of a 429, as an SDK computes its wait (nil without a Date header).
     public var resetDistance: Double? = nil
     public var tokenError: String?
+    /// Bumped on every change, so the dashboard's event stream sends only what changed.
+    public internal(set) var version = 0
 
     public var json: JSON {
         func ms(_ t: Double?) -> JSON { t.map { .number(($0 * 1000).rounded()) } ?? .null }
@@ -88,6 +90,8 @@ public final class Journal: Sendable {
         var firstSeq = 0
         var nextSeq = 0
         var epochSeq = 0  // entries at or after this seq are judged by verify
+        var version = 1  // every begin and update takes the next one (0 is a first call: see `changes`)
+        var clearedAt = 0  // the version at the last clear (the dashboard starts over)
     }
     private let state = Mutex(State())
     private let pending = WriteBehind<JournalEntry>()
@@ -121,7 +125,9 @@ public final class Journal: Sendable {
     @discardableResult
     public func begin(_ make: (Int) -> JournalEntry) -> JournalEntry {
         state.withLock { s in
-            let e = make(s.nextSeq)
+            var e = make(s.nextSeq)
+            s.version += 1
+            e.version = s.version
             s.entries.append(e)
             s.index[e.id] = e.seq
             s.nextSeq += 1
@@ -141,6 +147,8 @@ public final class Journal: Sendable {
             let i = seq - s.firstSeq
             guard i < s.entries.count else { return nil }
             body(&s.entries[i])
+            s.version += 1
+            s.entries[i].version = s.version
             return s.entries[i]
         }
         if let e = snapshot, e.finishedAt != nil, store != nil { pending.append(e) }
@@ -174,9 +182,28 @@ public final class Journal: Sendable {
             s.index.removeAll()
             s.firstSeq = s.nextSeq
             s.epochSeq = s.nextSeq
+            s.version += 1
+            s.clearedAt = s.version
         }
         pending.clear()
         try? store?.clearJournal()
+    }
+
+    /// What changed after `version`, for the dashboard's event stream. A first call (version 0) or one after the
+    /// journal was emptied gets the newest `limit` entries and the current version. Later calls get the changed
+    /// entries (new and updated) in the order they changed, at most `limit`, and the version of the last one
+    /// sent, so a caller that asks again at once gets the rest.
+    public func changes(after version: Int, limit: Int = 500) -> (entries: [JournalEntry], version: Int, cleared: Bool)
+    {
+        state.withLock { s in
+            let cleared = version < s.clearedAt
+            if version == 0 || cleared {
+                return (Array(s.entries.suffix(limit)), s.version, cleared)
+            }
+            let changed = s.entries.filter { $0.version > version }.sorted { $0.version < $1.version }
+            let sent = Array(changed.prefix(limit))
+            return (sent, sent.count < changed.count ? (sent.last?.version ?? s.version) : s.version, false)
+        }
     }
 
     /// Start a new judging epoch (scenario loaded).

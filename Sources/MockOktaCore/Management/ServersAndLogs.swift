@@ -93,43 +93,12 @@ extension MockOkta {
         let q = ex.req.queryValue
         let since = try logDate(q("since"), "since")
         let until = try logDate(q("until"), "until")
-        var expr: FilterExpr? = nil
-        if let f = q("filter") {
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
-                throw OktaAPIError(400, "E0000053", "Invalid filter '\(f)': \(e.message)")
-            }
-            if let expr { hintUnknownEventTypes(expr) }
-        }
-        let keywords = (q("q") ?? "").split(separator: " ").map { $0.lowercased() }
-        if let long = keywords.first(where: { $0.count > 40 }) {
-            throw OktaAPIError(
-                400, "E0000001",
-                "Api validation failed: 'q': Freeform search cannot contain items longer than 40 characters. '\(long)'")
+        let sinceDefault = (until ?? ex.now) - 7 * 86400
+        var events = try searchSystemLog(filter: q("filter"), q: q("q")) { published in
+            published >= (since ?? sinceDefault) && until.map { published < $0 } ?? true
         }
         let descending = q("sortOrder")?.uppercased() == "DESCENDING"
         let after = q("after").flatMap(Int.init)
-        let sinceDefault = (until ?? ex.now) - 7 * 86400
-        var events = systemLog.all().filter { e in
-            if e.published < (since ?? sinceDefault) { return false }
-            if let u = until, e.published >= u { return false }
-            if let expr,
-                !expr.evaluate({ attr in
-                    var cur: JSON? = e.json
-                    if attr == "target.id" {
-                        return e.json["target"]?.arrayValue?.first?["id"]
-                    }
-                    for part in attr.split(separator: ".") { cur = cur?[String(part)] }
-                    return cur
-                })
-            {
-                return false
-            }
-            if !keywords.isEmpty {
-                let text = e.json.serialized().lowercased()
-                if !keywords.allSatisfy({ text.contains($0) }) { return false }
-            }
-            return true
-        }
         if descending { events.reverse() }
         if let a = after {
             events = events.filter { descending ? $0.seq < a : $0.seq > a }
@@ -146,5 +115,47 @@ extension MockOkta {
                 page.last.map { String($0.seq) } ?? after.map(String.init) ?? String((systemLog.all().last?.seq ?? -1))
         }
         return .json(200, .array(page.map(\.json)), headers: linkHeaders(ex, next: nextCursor, limit: limit))
+    }
+
+    /// `q`: space-separated keywords, each at most 40 characters (Okta's limit).
+    func logKeywords(_ q: String?) throws -> [String] {
+        let keywords = (q ?? "").split(separator: " ").map { $0.lowercased() }
+        if let long = keywords.first(where: { $0.count > 40 }) {
+            throw OktaAPIError(
+                400, "E0000001",
+                "Api validation failed: 'q': Freeform search cannot contain items longer than 40 characters. '\(long)'")
+        }
+        return keywords
+    }
+
+    /// The System Log events that pass a SCIM `filter`, every keyword and the time window, oldest first
+    /// (`/api/v1/logs` and the dashboard's `/__mock/logs` share it).
+    func searchSystemLog(filter: String?, q: String?, within: (Double) -> Bool) throws -> [SystemLog.Event] {
+        var expr: FilterExpr? = nil
+        if let f = filter {
+            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
+                throw OktaAPIError(400, "E0000053", "Invalid filter '\(f)': \(e.message)")
+            }
+            if let expr { hintUnknownEventTypes(expr) }
+        }
+        let keywords = try logKeywords(q)
+        return systemLog.all().filter { e in
+            if !within(e.published) { return false }
+            if let expr,
+                !expr.evaluate({ attr in
+                    if attr == "target.id" { return e.json["target"]?.arrayValue?.first?["id"] }
+                    var cur: JSON? = e.json
+                    for part in attr.split(separator: ".") { cur = cur?[String(part)] }
+                    return cur
+                })
+            {
+                return false
+            }
+            if !keywords.isEmpty {
+                let text = e.json.serialized().lowercased()
+                if !keywords.allSatisfy({ text.contains($0) }) { return false }
+            }
+            return true
+        }
     }
 }

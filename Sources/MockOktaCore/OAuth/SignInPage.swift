@@ -28,6 +28,7 @@ extension MockOkta {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Sign In - \(html(appName))</title>
+            <link rel="icon" href="data:,">
             <style>\(MockOkta.signInCSS)</style></head>
             <body><main class="card">
             <p class="org">\(html(baseURL))</p>
