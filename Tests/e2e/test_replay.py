@@ -193,3 +193,35 @@ def test_bad_input_exits_2_with_one_sentence(tmp_path: Path, args: list[str], te
     assert p.returncode == 2, describe(p)
     assert needle in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert p.stdout == ""
+
+
+# Lists users with a 2 s read timeout and one retry (a client with a sane timeout).
+TIMEOUT_CLIENT = """
+import os, requests
+url, h = os.environ["OKTA_ORG_URL"] + "/api/v1/users", {"Authorization": "SSWS " + os.environ["OKTA_CLIENT_TOKEN"]}
+for _ in range(2):
+    try:
+        print(requests.get(url, headers=h, timeout=2).status_code)
+        break
+    except requests.exceptions.Timeout:
+        print("timeout")
+"""
+
+
+def test_hang_round_trip(tmp_path: Path) -> None:
+    """hang-timeout run with a 2 s timeout → HAR → replay: the same hang at the same ordinal, judged the same."""
+    client = tmp_path / "timeout_client.py"
+    client.write_text(TIMEOUT_CLIENT)
+    first = run(Path("hang-timeout"), [PY, str(client)], tmp_path, "--har", str(tmp_path / "hang.har"))
+    assert first.returncode == 0, describe(first)
+    out = tmp_path / "hang.json"
+    p = mock("replay", "--from-har", str(tmp_path / "hang.har"), "-o", str(out))
+    assert p.returncode == 0, describe(p)
+    doc = json.loads(out.read_text())
+    assert [(r["match"], r["when"], r["fault"]) for r in doc["rules"]] == [
+        ({"method": "GET", "path": "/api/v1/users"}, {"nth": [1]}, {"type": "hang", "seconds": 60, "then": "close"})]
+    assert {"type": "abandonsHangWithin", "rule": doc["rules"][0]["id"], "maxSeconds": 30} in doc["expect"]
+    again = run(out, [PY, str(client)], tmp_path)
+    assert again.returncode == 0, describe(again)
+    report = json.loads((tmp_path / "report-timeout_client.json").read_text())
+    assert [r["status"] for r in report["results"] if r["type"] == "abandonsHangWithin"] == ["passed"]

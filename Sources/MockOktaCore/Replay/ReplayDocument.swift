@@ -118,8 +118,8 @@ struct ReplayDocument {
     func description(droppedExpectations: Int) -> String {
         let r = recording
         let by = r.producer.map { " written by \($0)" } ?? ""
-        let unit = r.format == "HAR" ? "entries" : "events"
-        let seen = "\(r.total) \(unit), \(r.requests.count) requests to Okta"
+        let unit = r.format == "HAR" ? (r.total == 1 ? "entry" : "entries") : (r.total == 1 ? "event" : "events")
+        let seen = "\(r.total) \(unit), \(Judges.plural(r.requests.count, "request")) to Okta"
         var parts: [String] = []
         if rules.counts.isEmpty {
             parts.append("Replay of \(fileName) (\(r.format)\(by), \(seen)): no fault to replay.")

@@ -98,10 +98,10 @@ enum ReplayFaults {
         let observed = observedMs.map { Int(($0 / 1000).rounded(.up)) }
         let seconds = min(3600, max(ReplayLimits.minHangSeconds, observed ?? 0))
         let json: JSON = ["type": "hang", "seconds": JSON(seconds), "then": respond ? "respond" : "close"]
-        let seen = observed.map { "no answer for \($0) s" } ?? "no answer"
-        return ReplayFault(
-            json: json, category: .hang, label: "hang",
-            summary: "\(seen)\(respond ? ", then the answer" : ", then the connection went away")")
+        let seen = observed.map {
+            respond ? "its answer only after \($0) s" : "no answer in the \($0) s it was waited on"
+        }
+        return ReplayFault(json: json, category: .hang, label: "hang", summary: seen ?? "no answer")
     }
 
     static func delay(ms: Double) -> ReplayFault {
