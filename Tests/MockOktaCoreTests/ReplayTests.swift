@@ -177,7 +177,7 @@ struct ReplayTests {
                 "app.oauth2.as.token.grant", 2, uri: "/oauth2/default/v1/token", rid: "r2", result: "FAILURE",
                 debug: grant),
             event("user.session.start", 3, uri: "/oauth2/default/v1/token", rid: "r2", result: "FAILURE"),
-            event("system.org.rate_limit.warning", 4, uri: "/api/v1/users", rid: "r5"),
+            event("system.org.rate_limit.warning", 4, uri: "/api/v1/users", rid: "r3"),
             event("user.lifecycle.create", 5, uri: "/api/v1/users", rid: "r3"),
             event("system.org.rate_limit.violation", 6, uri: "/api/v1/users", rid: "r4", result: "DENY"),
             event(
@@ -190,6 +190,7 @@ struct ReplayTests {
         ]
     }()
 
+    /// r3 logged a warning and a success: the request counts for ordinals (rules at 1 and 3), the warning is skipped.
     @Test("a System Log export, as a JSON array (any order) or NDJSON, maps what maps and counts the rest")
     func syslog() throws {
         let array = try replay(JSON.array(Self.syslogEvents.reversed()).bytes, .syslog, file: "logs.json")

@@ -85,7 +85,7 @@ enum SyslogReader {
         return rec
     }
 
-    /// One request's events: its fault (the most telling event wins), or a success that only counts for ordinals.
+    /// One request's events: its fault (the first failure event wins), or a success that only counts for ordinals.
     static func take(_ group: [JSON], into rec: inout Recording) {
         guard let uri = uri(group) else {
             rec.skipped.add("events with no request URI (background and admin activity)", group.count)
@@ -93,31 +93,25 @@ enum SyslogReader {
         }
         let methods = Router.methods(for: uri)
         let method = methods.count == 1 ? methods[0] : nil
-        var verdict: (Int, Result)? = nil
+        // The request happened if any of its events shows it; what only warns is counted as skipped, event by event.
+        var fault: ReplayFault? = nil
+        var seen = false
         for e in group {
-            let r = map(e, path: uri)
-            if verdict == nil || r.rank < verdict!.0 { verdict = (r.rank, r) }
+            switch map(e, path: uri) {
+            case .fault(let f):
+                if fault == nil { fault = f }
+                seen = true
+            case .success: seen = true
+            case .skip(let why): rec.skipped.add(why)
+            }
         }
-        guard let (_, result) = verdict else { return }
-        switch result {
-        case .fault(let f): rec.requests.append(RecordedRequest(method: method, path: uri, fault: f))
-        case .success: rec.requests.append(RecordedRequest(method: method, path: uri, fault: nil))
-        case .skip(let why): rec.skipped.add(why, group.count)
-        }
+        if seen { rec.requests.append(RecordedRequest(method: method, path: uri, fault: fault)) }
     }
 
     enum Result {
         case fault(ReplayFault)
         case success
         case skip(String)
-
-        var rank: Int {
-            switch self {
-            case .fault: return 0
-            case .skip: return 1
-            case .success: return 2
-            }
-        }
     }
 
     static func uri(_ group: [JSON]) -> String? {
