@@ -209,7 +209,7 @@ enum HARReader {
 
     static func isOkta(_ e: Entry, hosts: Set<String>) -> Bool {
         if let h = e.host, !hosts.contains(h) { return false }
-        return Router.pathExists(e.path) || oktaPrefixes.contains(where: e.path.hasPrefix)
+        return oktaPrefixes.contains(where: e.path.hasPrefix) || Router.pathExists(e.path)
     }
 
     /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.

@@ -25,21 +25,29 @@ struct ReplayRules {
     private(set) var totals: [Key: Int] = [:]
 
     init(_ rec: Recording) {
-        let keys = rec.requests.map { r -> Key? in
-            guard r.fault != nil else { return nil }
-            return ReplayRules.key(r.method, r.path)
-        }
-        for (r, k) in zip(rec.requests, keys) where r.fault != nil && k == nil {
-            skipped.add("faults on paths a scenario cannot name (they contain { or } or end in /*)")
-        }
-        let ordinals = ordinalsOf(keys, rec.requests)
+        let requests = rec.requests
+        var index = PathIndex()
+        for (i, r) in requests.enumerated() { index.add(r.path, i) }
+        var ordinals: [Key: [Int: Int]] = [:]
         var last: [Key: Int] = [:]
-        for (i, r) in rec.requests.enumerated() {
-            guard let f = r.fault, let k = keys[i] else { continue }
+        for (i, r) in requests.enumerated() {
+            guard let f = r.fault else { continue }
+            guard let k = ReplayRules.key(r.method, r.path) else {
+                skipped.add("faults on paths a scenario cannot name (they contain { or } or end in /*)")
+                continue
+            }
+            // Ordinals are counted per key once, and only for keys that can still get a rule.
+            if ordinals[k] == nil && rules.count < ReplayLimits.maxRules {
+                ordinals[k] = ordinalsOf(k, requests, index)
+            }
+            guard let n = ordinals[k]?[i] else {
+                skipped.add("faults beyond a scenario's \(ReplayLimits.maxRules) rules")
+                continue
+            }
             if let j = last[k], rules[j].fault.json == f.json, rules[j].nth.count < ReplayLimits.maxOrdinalsPerRule {
-                rules[j].nth.append(ordinals[i])
+                rules[j].nth.append(n)
             } else if rules.count < ReplayLimits.maxRules {
-                rules.append(Rule(key: k, fault: f, nth: [ordinals[i]], example: r.path))
+                rules.append(Rule(key: k, fault: f, nth: [n], example: r.path))
                 last[k] = rules.count - 1
             } else {
                 skipped.add("faults beyond a scenario's \(ReplayLimits.maxRules) rules")
@@ -49,31 +57,39 @@ struct ReplayRules {
         }
     }
 
-    /// For each faulted request, its 1-based ordinal among the recorded requests its rule's `match` would count,
-    /// counted as the running scenario counts them (PathPattern, OPTIONS left to rules that name it).
-    private mutating func ordinalsOf(_ keys: [Key?], _ requests: [RecordedRequest]) -> [Int] {
-        var ordinals = [Int](repeating: 0, count: requests.count)
-        var done = Set<Key>()
-        for k in keys.compactMap({ $0 }) where !done.contains(k) {
-            done.insert(k)
-            let pattern = PathPattern(k.path)
-            var matchCache: [String: Bool] = [:]
-            var n = 0
-            for (i, r) in requests.enumerated() {
-                if let m = k.method {
-                    guard r.method == m else { continue }
-                } else if r.method == "OPTIONS" {
-                    continue
-                }
-                let hit = matchCache[r.path] ?? pattern.matches(r.path)
-                matchCache[r.path] = hit
-                guard hit else { continue }
-                n += 1
-                if keys[i] == k { ordinals[i] = n }
-            }
-            totals[k] = n
+    /// The recording's requests by path, in order, so a key looks only at the paths its pattern can match.
+    struct PathIndex {
+        var paths: [String] = []
+        var requests: [String: [Int]] = [:]
+
+        mutating func add(_ path: String, _ i: Int) {
+            if requests[path] == nil { paths.append(path) }
+            requests[path, default: []].append(i)
         }
-        return ordinals
+    }
+
+    /// The 1-based ordinal of each request the rule's `match` would count, as the running scenario counts them
+    /// (PathPattern; a rule without a method leaves OPTIONS alone), by request index.
+    private mutating func ordinalsOf(_ k: Key, _ requests: [RecordedRequest], _ index: PathIndex) -> [Int: Int] {
+        let pattern = PathPattern(k.path)
+        let candidates: [String]
+        if case .template = pattern {
+            candidates = index.paths.filter(pattern.matches)
+        } else {
+            // An exact path also matches itself without its trailing slash.
+            let forms = k.path.hasSuffix("/") && k.path.count > 1 ? [k.path, String(k.path.dropLast())] : [k.path]
+            candidates = forms.filter { index.requests[$0] != nil && pattern.matches($0) }
+        }
+        var out: [Int: Int] = [:]
+        var n = 0
+        for i in candidates.flatMap({ index.requests[$0] ?? [] }).sorted() {
+            let m = requests[i].method
+            if let want = k.method { guard m == want else { continue } } else if m == "OPTIONS" { continue }
+            n += 1
+            out[i] = n
+        }
+        totals[k] = n
+        return out
     }
 
     /// Method and route template (the engine's route table), else the exact path; nil when no pattern can say it.
