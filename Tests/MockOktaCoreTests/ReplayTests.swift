@@ -220,26 +220,29 @@ struct ReplayTests {
            "fault": {"type": "rateLimit", "resetAfterSeconds": 5}},
           {"id": "b", "match": {"method": "GET", "path": "/api/v1/groups"}, "when": {"first": 2},
            "fault": {"type": "serverError"}},
-          {"id": "c", "match": {"path": "/api/v1/apps"}, "when": {"nth": [1]}, "fault": {"type": "status", "status": 403}}
+          {"id": "c", "match": {"path": "/api/v1/apps"}, "when": {"nth": [1]}, "fault": {"type": "status", "status": 403}},
+          {"id": "d", "match": {"path": "/api/v1/apps"}, "when": {"nth": [2]}, "fault": {"type": "status", "status": 404}}
         ]}
         """
 
     static func drive(_ org: TestOrg) -> [Int] {
         let calls = ["/api/v1/users", "/api/v1/users", "/api/v1/groups", "/api/v1/groups", "/api/v1/users"]
-        return (calls + ["/api/v1/groups", "/api/v1/apps"]).map { org.send("GET", $0, headers: [org.ssws]).status }
+        return (calls + ["/api/v1/groups", "/api/v1/apps", "/api/v1/apps", "/api/v1/apps"]).map {
+            org.send("GET", $0, headers: [org.ssws]).status
+        }
     }
 
     @Test("the mock's own HAR and System Log round-trip: the replay injects the same faults at the same ordinals")
     func roundTrip() throws {
         let org = try TestOrg(scenario: Self.source, rateLimits: false)
         let statuses = Self.drive(org)
-        #expect(statuses == [200, 429, 500, 500, 200, 200, 403])
+        #expect(statuses == [200, 429, 500, 500, 200, 200, 403, 404, 200])
         let harDoc = HAR.document(org.engine.journal.all(sinceEpoch: true), baseURL: "http://127.0.0.1:9")
         let out = try replay(harDoc.bytes, file: "run.har")
         #expect(
             summary(out) == [
                 "GET /api/v1/users rateLimit [2]", "GET /api/v1/groups serverError [1,2]",
-                "GET /api/v1/apps status:403 [1]",
+                "GET /api/v1/apps status:403 [1]", "GET /api/v1/apps status:404 [2]",
             ])
         #expect(out.scenario["rules"]?[0]?["fault"]?["resetAfterSeconds"] == 5)
         // The replayed scenario, run against the same client, answers exactly as the original did.
@@ -251,6 +254,7 @@ struct ReplayTests {
         #expect(
             summary(fromLog) == [
                 "* /api/v1/users rateLimit [1]", "* /api/v1/groups serverError [1,2]", "* /api/v1/apps status:403 [1]",
+                "* /api/v1/apps status:404 [2]",
             ])
     }
 

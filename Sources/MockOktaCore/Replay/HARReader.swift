@@ -100,6 +100,8 @@ enum HARReader {
         let status = e.status ?? 0
         if status == 0 { return noAnswer(e, c) }
         let err = RecordedError(text: e.text, bodyKnown: e.bodyKnown, wwwAuthenticate: e.header("www-authenticate"))
+        // A mock-okta `status` fault is replayed whatever its status: the journal says it was injected.
+        if e.mockFault == "status" && status != 429 && status < 500 { return .fault(ReplayFaults.denied(status, err)) }
         switch status {
         case 429: return .fault(rateLimit(e, c))
         case 401, 403: return .fault(ReplayFaults.denied(status, err))

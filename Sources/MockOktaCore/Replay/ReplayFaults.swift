@@ -65,7 +65,8 @@ enum ReplayFaults {
             json: .object(f), category: .rateLimit, label: what, summary: "\(what) E0000047 with \(reset)", status: 429)
     }
 
-    /// A 4xx denial (401, 403, or 400 from an OAuth endpoint) with what the recording said about it.
+    /// A 4xx denial (401, 403, 400 from an OAuth endpoint, or any status a mock-okta `status` fault injected) with
+    /// what the recording said about it.
     static func denied(_ status: Int, _ err: RecordedError) -> ReplayFault {
         var f: [(String, JSON)] = [("type", "status"), ("status", JSON(status))]
         if let b = err.body { f.append(("body", b)) }
@@ -74,7 +75,7 @@ enum ReplayFaults {
         let label = code.map { "\(status) \($0)" } ?? String(status)
         let noRetry = status == 401 || status == 403 || err.oauthError.map(noRetryOAuthErrors.contains) ?? false
         return ReplayFault(
-            json: .object(f), category: noRetry ? .denied : .oauthGrant, label: label,
+            json: .object(f), category: !noRetry && err.oauthError != nil ? .oauthGrant : .denied, label: label,
             summary: label + (err.body == nil ? "" : " with the recorded body"), status: status, noRetry: noRetry)
     }
 
