@@ -271,6 +271,8 @@ struct ReplayTests {
         #expect(
             message(Array(#"[{"uuid": "x"}]"#.utf8), .syslog) == "not a System Log export: event 1 has no eventType")
         #expect(message(Array("  ".utf8), .syslog) == "the System Log file is empty")
+        #expect(message(har([]), .syslog) == "not a System Log export: it is a HAR file (use --from-har)")
+        #expect(message(Array("[]".utf8))?.hasSuffix("(a System Log export? use --from-syslog)") == true)
         #expect(message(Array("{\"eventType\":\"a\"}\n{oops\n".utf8), .syslog)?.hasPrefix("line 2 ") == true)
         let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(message(Array(deep.utf8)) != nil)

@@ -38,7 +38,9 @@ enum HARReader {
 
     static func read(_ doc: JSON) throws(ReplayError) -> Recording {
         guard let log = doc["log"], let list = log["entries"]?.arrayValue else {
-            throw ReplayError("not a HAR file: it has no log.entries list")
+            let hint =
+                doc.arrayValue != nil || doc["eventType"] != nil ? " (a System Log export? use --from-syslog)" : ""
+            throw ReplayError("not a HAR file: it has no log.entries list" + hint)
         }
         guard list.count <= ReplayLimits.maxEntries else {
             throw ReplayError(

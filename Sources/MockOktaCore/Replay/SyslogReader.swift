@@ -55,6 +55,9 @@ enum SyslogReader {
 
     static func read(_ bytes: [UInt8]) throws(ReplayError) -> Recording {
         let list = try events(bytes)
+        if list.count == 1, list[0]["log"]?["entries"] != nil {
+            throw ReplayError("not a System Log export: it is a HAR file (use --from-har)")
+        }
         for (i, e) in list.enumerated() where e["eventType"]?.stringValue == nil {
             throw ReplayError("not a System Log export: event \(i + 1) has no eventType")
         }
