@@ -187,6 +187,9 @@ struct ReplayTests {
             event(
                 "system.operation.rate_limit.violation", 9, uri: "/api/v1/authn/factors", rid: "r7", result: "DENY",
                 debug: [("operationRateLimitSecondsToReset", "99")]),
+            event(
+                "app.oauth2.token.grant", 10, uri: "/oauth2/v1/token", rid: "r8", result: "FAILURE",
+                reason: "invalid_client"),
         ]
     }()
 
@@ -201,6 +204,7 @@ struct ReplayTests {
             summary(array) == [
                 "* /api/v1/users rateLimit [1,3]", "POST /oauth2/{authServerId}/v1/token status:400 [1]",
                 "* /api/v1/groups status:401 [1]", "* /api/v1/authn/factors rateLimit [1]",
+                "POST /oauth2/v1/token status:401 [1]",
             ])
         let rules = array.scenario["rules"]?.arrayValue ?? []
         #expect(rules[0]["fault"]?["resetAfterSeconds"] == 3)
@@ -210,7 +214,8 @@ struct ReplayTests {
         let d = array.scenario["description"]?.stringValue ?? ""
         #expect(d.contains("rate-limit warnings and notifications (the client got no 429): 1"))
         #expect(d.contains("events with no request URI (background and admin activity): 1"))
-        #expect(d.contains("9 events, 6 requests to Okta"))
+        #expect(d.contains("10 events, 7 requests to Okta"))
+        #expect(rules[4]["fault"]?["body"]?["error"] == "invalid_client")
     }
 
     /// The scenario of the round trip: faults on three routes.

@@ -149,7 +149,9 @@ enum SyslogReader {
         if type == EventType.faultInjected.rawValue, let f = injected(e, debug: debug) { return .fault(f) }
         guard failed else { return .success }
         if type.hasPrefix("app.oauth2.token.grant") || type.hasPrefix("app.oauth2.as.token.grant") {
-            let error = debug?["error"]?.stringValue ?? "invalid_grant"
+            // mock-okta writes the error in debugData; else a reason that is itself an OAuth error code.
+            let known = ReplayFaults.noRetryOAuthErrors.union(["invalid_grant"])
+            let error = debug?["error"]?.stringValue ?? (known.contains(reason) ? reason : "invalid_grant")
             let text = debug?["errorDescription"]?.stringValue ?? reason
             return .fault(oauth(error, text))
         }
