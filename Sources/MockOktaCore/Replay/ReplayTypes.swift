@@ -30,15 +30,16 @@ public enum ReplayLimits {
     public static let maxOrdinalsPerRule = 1000
     /// Longest `--name`.
     public static let maxNameLength = 100
-    /// A HAR request at least this slow (and 4 × the median) is replayed as a `delay`.
+    /// A HAR request at least this slow (and 4 × the median) is replayed as a `delay`; one this slow that got no
+    /// answer, as a `hang`.
     public static let slowMs = 2000.0
     /// A replayed hang lasts at least this long (and at most the schema's 3,600 s).
     public static let minHangSeconds = 60
     /// `resetAfterSeconds` when the recording does not say (the System Log carries no reset): the shortest distance
     /// that tells an impatient client from a polite one (schema).
     public static let defaultResetSeconds = 3
-    /// `maxAttempts` for a route that failed: the first try plus three retries (every Okta SDK's default but Java's
-    /// 429 policy fits).
+    /// `maxAttempts` for a route that failed: the first try plus three retries (python, Node and Go retry a 429
+    /// twice by default; Java's four retries fail it only after four 429s in a row).
     public static let maxAttempts = 4
     /// `abandonsHangWithin.maxSeconds` (the shipped hang scenario's).
     public static let hangTimeoutSeconds = 30
