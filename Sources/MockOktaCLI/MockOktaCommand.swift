@@ -12,7 +12,7 @@ struct MockOktaCommand: AsyncParsableCommand {
             "A fake Okta org for integration tests and CI: real RS256 tokens, the Management API, injected faults, "
             + "verdicts.",
         version: Version.text,
-        subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self],
+        subcommands: [Serve.self, Run.self, Validate.self, TokenCommand.self, Scenarios.self, Replay.self],
         defaultSubcommand: Serve.self)
 
     /// Like ArgumentParser's main, but bad usage exits 2 (PRODUCT.md reserves 2 for it), not EX_USAGE (64).
