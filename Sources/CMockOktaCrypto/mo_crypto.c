@@ -30,6 +30,7 @@ int mo_random(unsigned char *out, size_t len) { return RAND_bytes(out, (int)len)
 
 static const EVP_MD *md_for(int bits) {
     switch (bits) {
+    case 160: return EVP_sha1();  /* HMAC-SHA1 for TOTP (RFC 6238) only; never for signatures */
     case 384: return EVP_sha384();
     case 512: return EVP_sha512();
     default: return EVP_sha256();

@@ -151,6 +151,9 @@ extension CoverageTests {
             #expect(r.bodyJSON?["now"]?.intValue == Int(wall) + 7200)
             #expect(Self.introspect(org, token, client: Self.service(org)) == false)
             #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).date == TimeFormat.httpDate(wall + 7200))
+
+        case .lockUser, .expirePassword, .requireMfa, .setPassword:
+            try SignInTests.checkAction(org, kind)
         }
     }
 

@@ -203,7 +203,7 @@ struct ReplayTests {
         #expect(
             summary(array) == [
                 "* /api/v1/users rateLimit [1,3]", "POST /oauth2/{authServerId}/v1/token status:400 [1]",
-                "* /api/v1/groups status:401 [1]", "* /api/v1/authn/factors rateLimit [1]",
+                "* /api/v1/groups status:401 [1]", "POST /api/v1/authn/factors rateLimit [1]",
                 "POST /oauth2/v1/token status:401 [1]",
             ])
         let rules = array.scenario["rules"]?.arrayValue ?? []

@@ -233,7 +233,9 @@ extension MockOkta {
             "users": .array(
                 t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
                     userJSON(u).removing("_links").setting("adminRole", JSON(u.adminRole?.rawValue))
+                        .setting("factors", .array((u.factors ?? []).map(MockOkta.factorSecretJSON)))
                 }),
+            "signOn": signOnJSON(t.signOn),
             "userCount": JSON(t.users.count),
             "groups": .array(
                 t.groupOrder.compactMap { t.groups[$0] }.map { g in

@@ -51,6 +51,8 @@ public final class MockOkta: Sendable {
     let hintedEventTypes = Mutex<Set<String>>([])
     /// Pushed authorization requests by `request_uri` (in memory only: they live minutes).
     let pushedRequests = Mutex<[String: PushedRequest]>([:])
+    /// Authn transactions, session tokens and sessions (in memory: see `SignInState`).
+    let signIn = Mutex(SignInState())
 
     public init(
         options: MockOktaOptions = MockOktaOptions(), clock: TenantClock = TenantClock(),

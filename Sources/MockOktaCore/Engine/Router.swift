@@ -116,6 +116,33 @@ struct Router {
         r("GET", "/api/v1/authorizationServers/{authServerId}") { m, ex, p in
             try m.getAuthServer(ex, p["authServerId"]!)
         },
+        // sign-in: the Authn API, sessions, factors (SignIn/)
+        r("POST", "/api/v1/authn") { m, ex, _ in try m.authn(ex) },
+        r("POST", "/api/v1/authn/cancel") { m, ex, _ in try m.authnCancel(ex) },
+        r("POST", "/api/v1/authn/credentials/change_password") { m, ex, _ in try m.authnChangePassword(ex) },
+        r("POST", "/api/v1/authn/factors") { m, ex, _ in try m.authnEnroll(ex) },
+        r("POST", "/api/v1/authn/factors/{factorId}/verify") { m, ex, p in try m.authnVerify(ex, p["factorId"]!) },
+        r("POST", "/api/v1/authn/factors/{factorId}/lifecycle/activate") { m, ex, p in
+            try m.authnActivate(ex, p["factorId"]!)
+        },
+        r("POST", "/api/v1/sessions") { m, ex, _ in try m.createSession(ex) },
+        r("GET", "/api/v1/sessions/{sessionId}") { m, ex, p in try m.getSession(ex, p["sessionId"]!) },
+        r("DELETE", "/api/v1/sessions/{sessionId}") { m, ex, p in try m.deleteSession(ex, p["sessionId"]!) },
+        r("POST", "/api/v1/sessions/{sessionId}/lifecycle/refresh") { m, ex, p in
+            try m.refreshSession(ex, p["sessionId"]!)
+        },
+        r("GET", "/api/v1/users/{id}/factors") { m, ex, p in try m.listFactors(ex, p["id"]!) },
+        r("POST", "/api/v1/users/{id}/factors") { m, ex, p in try m.enrollFactor(ex, p["id"]!) },
+        r("GET", "/api/v1/users/{id}/factors/{factorId}") { m, ex, p in try m.getFactor(ex, p["id"]!, p["factorId"]!) },
+        r("DELETE", "/api/v1/users/{id}/factors/{factorId}") { m, ex, p in
+            try m.deleteFactor(ex, p["id"]!, p["factorId"]!)
+        },
+        r("POST", "/api/v1/users/{id}/factors/{factorId}/lifecycle/activate") { m, ex, p in
+            try m.activateFactorAPI(ex, p["id"]!, p["factorId"]!)
+        },
+        r("POST", "/api/v1/users/{id}/factors/{factorId}/verify") { m, ex, p in
+            try m.verifyFactorAPI(ex, p["id"]!, p["factorId"]!)
+        },
         // trusted origins
         r("GET", "/api/v1/trustedOrigins") { m, ex, _ in try m.listTrustedOrigins(ex) },
         r("POST", "/api/v1/trustedOrigins") { m, ex, _ in try m.createTrustedOrigin(ex) },

@@ -27,6 +27,12 @@ public enum EventType: String, CaseIterable, Sendable {
     case userAccountExpirePassword = "user.account.expire_password"
     case userAccountUnlockByAdmin = "user.account.unlock_by_admin"
     case userMFAFactorResetAll = "user.mfa.factor.reset_all"
+    case userAccountLock = "user.account.lock"
+    case userAuthViaMFA = "user.authentication.auth_via_mfa"
+    case userMFAFactorActivate = "user.mfa.factor.activate"
+    case userMFAFactorDeactivate = "user.mfa.factor.deactivate"
+    case userSessionEnd = "user.session.end"
+    case policyEvaluateSignOn = "policy.evaluate_sign_on"
     case groupLifecycleCreate = "group.lifecycle.create"
     case groupLifecycleDelete = "group.lifecycle.delete"
     case groupProfileUpdate = "group.profile.update"
@@ -88,6 +94,11 @@ public enum EventType: String, CaseIterable, Sendable {
         case .userAccountResetPassword: return "core.user.config.user_status.password_reset"
         case .userAccountUnlockByAdmin: return "core.user_auth.account_unlocked_by_admin"
         case .userMFAFactorResetAll: return "core.user.factor.reset_all"
+        case .userAccountLock: return "core.user_auth.account_locked"
+        case .userAuthViaMFA: return "core.user.factor.attempt_success"
+        case .userMFAFactorActivate: return "core.user.factor.activate"
+        case .userMFAFactorDeactivate: return "core.user.factor.deactivate"
+        case .userSessionEnd: return "core.user_auth.logout_success"
         case .groupLifecycleCreate: return "group.lifecycle.create"
         case .groupLifecycleDelete: return "group.lifecycle.delete"
         case .groupUserMembershipAdd: return "core.user_group_member.user_add"
@@ -119,7 +130,7 @@ public enum EventType: String, CaseIterable, Sendable {
         case .userAccountExpirePassword, .groupProfileUpdate, .trustedOriginCreate, .trustedOriginUpdate,
             .trustedOriginDelete,
             .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected,
-            .requestDenied:
+            .requestDenied, .policyEvaluateSignOn:
             return nil
         }
     }
@@ -128,6 +139,7 @@ public enum EventType: String, CaseIterable, Sendable {
     public func legacy(failed: Bool) -> String? {
         switch self {
         case .userSessionStart: return failed ? "core.user_auth.login_failed" : "core.user_auth.login_success"
+        case .userAuthViaMFA: return failed ? "core.user.factor.attempt_fail" : "core.user.factor.attempt_success"
         case .oauthAuthorize: return failed ? "app.oauth2.authorize_failure" : nil
         case .oauthASAuthorize: return failed ? "app.oauth2.as.authorize_failure" : nil
         case .oauthTokenRevoke: return failed ? "app.oauth2.token.revoke_failure" : "app.oauth2.token.revoke_success"
@@ -156,6 +168,12 @@ public enum EventType: String, CaseIterable, Sendable {
         case .userAccountExpirePassword: return "Expire user password"
         case .userAccountUnlockByAdmin: return "User account unlock by admin"
         case .userMFAFactorResetAll: return "Reset all factors for user"
+        case .userAccountLock: return "Max sign in attempts exceeded"
+        case .userAuthViaMFA: return "Authentication of user via MFA"
+        case .userMFAFactorActivate: return "User set up factor"
+        case .userMFAFactorDeactivate: return "User reset factor"
+        case .userSessionEnd: return "User logout from Okta"
+        case .policyEvaluateSignOn: return "Evaluation of sign-on policy"
         case .groupLifecycleCreate: return "Create Okta group"
         case .groupLifecycleDelete: return "Delete Okta group"
         case .groupProfileUpdate: return "Okta group profile updated"

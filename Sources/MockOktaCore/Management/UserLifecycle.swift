@@ -88,6 +88,11 @@ extension MockOkta {
                 }
                 return .ACTIVE
             }
+            try mutate { t, d in
+                t.users[u.id]?.failedLogins = nil
+                t.users[u.id]?.lockedAt = nil
+                d.users.insert(u.id)
+            }
             log(.userAccountUnlockByAdmin)
             return .json(200, [:])
         case "expire_password", "expire_password_with_temp_password":
@@ -124,6 +129,10 @@ extension MockOkta {
             }
             return .json(200, [:])
         case "reset_factors":
+            try mutate { t, d in
+                t.users[u.id]?.factors = nil
+                d.users.insert(u.id)
+            }
             log(.userMFAFactorResetAll)
             return .json(200, [:])
         default:

@@ -302,6 +302,7 @@ extension MockOkta {
     func clearSessions(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
         let u = try requireUser(id)
+        endSessions(userId: u.id)
         logEvent(.userSessionClear, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(user: u)], ex: ex)
         return .empty(204)
     }

@@ -64,28 +64,20 @@ extension MockOkta {
         if let m = method, m != "S256" && m != "plain" {
             return deny("invalid_request", "The code_challenge_method is not supported.")
         }
-        // Who signs in: form post, or login_hint for users with the tenant's default password (no person needed).
-        var user: User?
-        if ex.req.method == "POST", let username = p("username") {
-            guard let u = read({ $0.user(idOrLogin: username) }), u.password == p("password") else {
-                logEvent(
-                    .userSessionStart,
-                    actor: SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
-                    result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
-                return signInPage(ex, error: "Unable to sign in")
-            }
-            user = u
-        } else if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
-            u.password == read({ $0.defaultPassword })
-        {
-            user = u
-        }
-        guard let user else {
+        let signedInUser: User
+        var session: SignInState.Session? = nil
+        switch try authorizeSignIn(ex, app: app) {
+        case .page(let page): return page
+        case .nobody:
             if p("prompt") == "none" {
                 return deny("login_required", "The client specified not to prompt, but the user is not logged in.")
             }
             return signInPage(ex, error: nil)
+        case .user(let u, let newSession):
+            signedInUser = u
+            session = newSession
         }
+        let user = signedInUser
         guard user.canSignIn else {
             logEvent(
                 .userSessionStart, actor: actor(user: user),
@@ -93,7 +85,6 @@ extension MockOkta {
             return deny(
                 "access_denied", "The user is not active (\(user.status.rawValue)) and cannot sign in.", user: user)
         }
-        try signedIn(user, ex: ex)
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
             return deny("access_denied", "User is not assigned to the client application.", user: user)
         }
@@ -115,7 +106,9 @@ extension MockOkta {
             d.codes.insert(rec.valueHash)
         }
         consumePushedRequest(ex)
-        return back([("code", code)])
+        var reply = back([("code", code)])
+        if let session { reply.headers.append(sessionCookie(session)) }
+        return reply
     }
 
     func redirectReply(_ uri: String, _ params: [(String, String)], mode: String) -> HTTPReply {

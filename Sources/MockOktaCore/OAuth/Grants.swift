@@ -174,17 +174,16 @@ extension MockOkta {
             throw OAuthError.invalidRequest("The 'username' and 'password' parameters are required.")
         }
         let scopes = try checkScopes(requestedScopes(ex), s, app)
-        guard let user = read({ $0.user(idOrLogin: username) }), user.password == password, user.canSignIn else {
-            let u = read { $0.user(idOrLogin: username) }
-            logEvent(
-                .userSessionStart,
-                actor: u.map(actor(user:))
-                    ?? SystemLog.Actor(id: "unknown", type: "User", alternateId: username, displayName: "unknown"),
-                result: "FAILURE",
-                reason: u == nil ? "VERIFICATION_ERROR" : (u!.canSignIn ? "INVALID_CREDENTIALS" : "USER_NOT_ACTIVE"),
-                ex: ex)
+        // The same check as the Authn API and the sign-in page: wrong passwords count toward the lockout.
+        guard case .ok(let user) = try checkPassword(username: username, password: password, ex: ex) else {
             var e = OAuthError.invalidGrant("The credentials provided were invalid.")
             e.reason = "INVALID_CREDENTIALS"
+            throw e
+        }
+        // A sign-on policy that asks for a second factor: a password alone cannot get tokens.
+        if read({ $0.signOn.requiresMFA(appId: app.id) }) {
+            var e = OAuthError.invalidGrant("The credentials provided were invalid.")
+            e.reason = "MFA_REQUIRED"
             throw e
         }
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else { throw OAuthError.notAssigned }

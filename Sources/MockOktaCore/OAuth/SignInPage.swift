@@ -8,11 +8,11 @@ extension MockOkta {
     static let signInUserListLimit = 25
 
     func signInPage(_ ex: Exchange, error: String?) -> HTTPReply {
-        let hidden = ex.params.filter { !["username", "password"].contains($0.0) }
+        let skip: Set<String> = ["username", "password", "mfa_state", "passCode", "sessionToken"]
+        let hidden = ex.params.filter { !skip.contains($0.0) }
             .map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }.joined(separator: "\n")
         let clientId = ex.params.first { $0.0 == "client_id" }?.1 ?? ""
         let appName = read { $0.client(clientId)?.label } ?? "an application"
-        let err = error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
         let users = read { t in
             t.userOrder.lazy.compactMap { t.users[$0] }.filter { $0.canSignIn }.prefix(MockOkta.signInUserListLimit)
                 .map { ($0.login, $0.displayName, $0.password ?? "") }
@@ -23,18 +23,7 @@ extension MockOkta {
                 + "data-password=\"\(html(u.2))\"><strong>\(html(u.1.isEmpty ? u.0 : u.1))</strong>"
                 + "<span>\(html(u.0))</span></button></li>"
         }.joined(separator: "\n")
-        let page = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Sign In - \(html(appName))</title>
-            <link rel="icon" href="data:,">
-            <style>\(MockOkta.signInCSS)</style></head>
-            <body><main class="card">
-            <p class="org">\(html(baseURL))</p>
-            <h1>Sign In</h1>
-            <p class="app">to continue to <strong>\(html(appName))</strong></p>
-            \(err)
+        let form = """
             <form method="post" action="\(html(ex.req.path))">
             \(hidden)
             <label>Username <input id="username" name="username" autocomplete="username" autofocus/></label>
@@ -47,6 +36,61 @@ extension MockOkta {
             <ul>
             \(rows)
             </ul></section>
+            """
+        return page(title: "Sign In", heading: "Sign In", appName: appName, error: error, content: form)
+    }
+
+    /// The second-factor step, when the sign-on policy asks for one: a code from the user's TOTP factor, or, for
+    /// a user with none, the key to add to an authenticator app first. In this mock a button fills the current code.
+    func mfaPage(_ ex: Exchange, _ user: User, factor: Factor, state: String, error: String?) -> HTTPReply {
+        let skip: Set<String> = ["username", "password", "mfa_state", "passCode", "sessionToken"]
+        let hidden = ex.params.filter { !skip.contains($0.0) } + [("mfa_state", state)]
+        let fields = hidden.map { "<input type=\"hidden\" name=\"\(html($0.0))\" value=\"\(html($0.1))\"/>" }
+            .joined(separator: "\n")
+        let clientId = ex.params.first { $0.0 == "client_id" }?.1 ?? ""
+        let appName = read { $0.client(clientId)?.label } ?? "an application"
+        let enrolling = factor.status != "ACTIVE"
+        let setup =
+            enrolling
+            ? "<p class=\"app\">Your organization requires a second factor. Add this key to Google Authenticator or "
+                + "Okta Verify, then enter the code it shows.</p>"
+                + "<p><code id=\"totp-secret\">\(html(factor.secret))</code></p>"
+            : "<p class=\"app\">Enter the code from your authenticator app for "
+                + "<strong>\(html(user.login))</strong>.</p>"
+        let code = TOTP.code(secret: factor.secretBytes, at: ex.now)
+        let content = """
+            \(setup)
+            <form method="post" action="\(html(ex.req.path))">
+            \(fields)
+            <label>Code
+            <input id="passCode" name="passCode" inputmode="numeric" autocomplete="one-time-code" autofocus/></label>
+            <button type="submit" class="primary">Verify</button>
+            </form>
+            <section class="users"><h2>In this mock</h2>
+            <ul><li><button type="button" class="user fill-code" data-code="\(code)">
+            <strong>Fill the current code</strong><span>\(html(user.login))</span></button></li></ul></section>
+            """
+        return page(
+            title: enrolling ? "Set up multifactor authentication" : "Verify it's you",
+            heading: enrolling ? "Set up multifactor authentication" : "Verify it's you", appName: appName,
+            error: error, content: content)
+    }
+
+    func page(title: String, heading: String, appName: String, error: String?, content: String) -> HTTPReply {
+        let err = error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+        let page = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(html(title)) - \(html(appName))</title>
+            <link rel="icon" href="data:,">
+            <style>\(MockOkta.signInCSS)</style></head>
+            <body><main class="card">
+            <p class="org">\(html(baseURL))</p>
+            <h1>\(html(heading))</h1>
+            <p class="app">to continue to <strong>\(html(appName))</strong></p>
+            \(err)
+            \(content)
             </main>
             <script>\(MockOkta.signInScript)</script>
             </body></html>
@@ -58,7 +102,13 @@ extension MockOkta {
     }
 
     static let signInScript = """
-        document.querySelectorAll("button.user").forEach(function (b) {
+        document.querySelectorAll("button.fill-code").forEach(function (b) {
+          b.addEventListener("click", function () {
+            document.getElementById("passCode").value = b.dataset.code;
+            document.getElementById("passCode").focus();
+          });
+        });
+        document.querySelectorAll("button.user:not(.fill-code)").forEach(function (b) {
           b.addEventListener("click", function () {
             document.getElementById("username").value = b.dataset.login;
             document.getElementById("password").value = b.dataset.password;
@@ -84,5 +134,7 @@ extension MockOkta {
         .user{display:flex;justify-content:space-between;gap:8px;width:100%;margin:4px 0;padding:8px 10px;
         border:1px solid #e0e2e7;border-radius:4px;background:#fafbfc;font:inherit;text-align:left;cursor:pointer}
         .user:hover{border-color:#1662dd}.user span{color:#6e6e78;font-size:13px}
+        code{font:15px ui-monospace,Menlo,monospace;background:#f1f2f5;padding:4px 6px;border-radius:4px;
+        word-break:break-all}
         """
 }

@@ -202,6 +202,11 @@ extension MockOkta {
                 d.misc = true
             }
             return ["ok": true]
+        case .lockUser(let user): return try lockOrExpire(user, lock: true, ex: ex, now: now, system: system)
+        case .expirePassword(let user): return try lockOrExpire(user, lock: false, ex: ex, now: now, system: system)
+        case .requireMfa(let app, let off): return try requireMfa(app: app, off: off)
+        case .setPassword(let user, let password):
+            return try setPassword(user, password, ex: ex, now: now, system: system)
         case .advanceClock(let seconds):
             guard clock.advance(seconds) else {
                 return [

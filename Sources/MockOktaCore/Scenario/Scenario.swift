@@ -63,7 +63,7 @@ public enum FaultType: String, CaseIterable, Sendable {
 public enum ActionType: String, CaseIterable, Sendable {
     case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser,
         removeScopeGrant,
-        deactivateUser, suspendUser, setRateLimit, advanceClock
+        deactivateUser, suspendUser, setRateLimit, advanceClock, lockUser, expirePassword, requireMfa, setPassword
 }
 
 public enum FaultKind: Sendable, Equatable {
@@ -152,6 +152,12 @@ public enum Action: Sendable {
     case suspendUser(user: String)
     case setRateLimit(bucket: String, limit: Int)
     case advanceClock(seconds: Double)
+    case lockUser(user: String)
+    case expirePassword(user: String)
+    /// `app` nil: every sign-in; `off`: lift the requirement.
+    case requireMfa(app: String?, off: Bool)
+    /// An administrator sets a new password (nil: a random one), as a help desk reset does.
+    case setPassword(user: String, password: String?)
 
     public var name: String {
         switch self {
@@ -166,6 +172,10 @@ public enum Action: Sendable {
         case .suspendUser: return "suspendUser"
         case .setRateLimit: return "setRateLimit"
         case .advanceClock: return "advanceClock"
+        case .lockUser: return "lockUser"
+        case .expirePassword: return "expirePassword"
+        case .requireMfa: return "requireMfa"
+        case .setPassword: return "setPassword"
         }
     }
 }

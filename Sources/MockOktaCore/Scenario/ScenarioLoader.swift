@@ -131,6 +131,7 @@ public enum ScenarioLoader {
                 fu.firstName = u["firstName"]?.stringValue
                 fu.lastName = u["lastName"]?.stringValue
                 fu.groups = u["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                fu.totp = u["totp"]?.boolValue ?? false
                 fixture.users.append(fu)
             }
             for g in t["groups"]?.arrayValue ?? [] {
@@ -149,6 +150,7 @@ public enum ScenarioLoader {
             fixture.apps = t["apps"]?.arrayValue ?? []
             fixture.trustedOrigins = t["trustedOrigins"]?.arrayValue ?? []
             fixture.bearerErrorJSON = t["bearerErrorBody"]?.stringValue.map { $0 == "json" }
+            fixture.signOn = t["signOn"]
         }
         let rules = (doc["rules"]?.arrayValue ?? []).compactMap(buildRule)
         let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in
@@ -259,6 +261,10 @@ public enum ScenarioLoader {
         case .suspendUser: return .suspendUser(user: s("user") ?? "")
         case .setRateLimit: return .setRateLimit(bucket: s("bucket") ?? "api", limit: a["limit"]?.intValue ?? 0)
         case .advanceClock: return .advanceClock(seconds: a["seconds"]?.doubleValue ?? 0)
+        case .lockUser: return .lockUser(user: s("user") ?? "")
+        case .expirePassword: return .expirePassword(user: s("user") ?? "")
+        case .requireMfa: return .requireMfa(app: s("app"), off: a["off"]?.boolValue ?? false)
+        case .setPassword: return .setPassword(user: s("user") ?? "", password: s("password"))
         }
     }
 }

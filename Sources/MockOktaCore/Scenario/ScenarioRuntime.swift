@@ -346,6 +346,7 @@ extension MockOkta {
             $0 = MockOkta.faultSource(options: options, scenarioSeed: scenarioSeed, tenantSeed: seed)
         }
         jtis.reset()
+        signIn.withLock { $0 = SignInState() }
         journal.clear()
         systemLog.clear()
     }

@@ -32,6 +32,12 @@ public struct User: Codable, Sendable {
     public var password: String?
     public var adminRole: AdminRole?
     public var locked: Bool = false
+    /// Enrolled MFA factors (SignIn/Factors.swift); nil = none.
+    public var factors: [Factor]? = nil
+    /// Wrong passwords since the last right one (the password policy locks the user at its maximum).
+    public var failedLogins: Int? = nil
+    /// When the password policy locked the user out (for its auto-unlock on the tenant clock).
+    public var lockedAt: Double? = nil
 
     public var login: String { profile["login"]?.stringValue ?? "" }
     public var displayName: String {
@@ -219,6 +225,8 @@ public struct TenantData: Codable, Sendable {
     public var trustedOriginOrder: [String] = []
     /// What `/api/v1` answers to an invalid Bearer token: an empty body (Okta) or the JSON E0000011 body.
     public var bearerErrorJSON = false
+    /// The password policy's lockout and the sign-on policy's MFA requirement (SignIn/).
+    public var signOn = SignOnSettings()
 
     public init() {}
 

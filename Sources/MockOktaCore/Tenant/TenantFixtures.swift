@@ -9,6 +9,8 @@ public struct TenantFixture: Sendable {
         public var firstName: String?
         public var lastName: String?
         public var groups: [String] = []
+        /// Enrolled in a TOTP factor (ACTIVE), its secret from the seed (`/__mock/tenant` shows it).
+        public var totp = false
         public init(login: String) { self.login = login }
     }
     public var users: [FixtureUser] = []
@@ -23,13 +25,15 @@ public struct TenantFixture: Sendable {
     public var trustedOrigins: [JSON] = []
     /// `bearerErrorBody`: "json" answers an invalid Bearer token on /api/v1 with the E0000011 body.
     public var bearerErrorJSON: Bool? = nil
+    /// `signOn`: the password policy's lockout and the sign-on policy's MFA requirement.
+    public var signOn: JSON? = nil
     public init() {}
 
     public var isEmpty: Bool {
         users.isEmpty && groups.isEmpty && generateUsers == 0 && rateLimits.isEmpty && rateLimitsOff == nil
             && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty
             && trustedOrigins.isEmpty
-            && bearerErrorJSON == nil
+            && bearerErrorJSON == nil && signOn == nil
     }
 }
 
@@ -120,6 +124,26 @@ extension DefaultTenant {
         if let b = f.bearerErrorJSON { t.bearerErrorJSON = b }
         applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
         applyApps(f.apps, to: &t, seed: seed, created: created)
+        applySignOn(f, to: &t, seed: seed, now: created)
+    }
+
+    static func applySignOn(_ f: TenantFixture, to t: inout TenantData, seed: UInt64, now: Double) {
+        for fu in f.users where fu.totp {
+            guard var u = t.user(idOrLogin: fu.login),
+                !(u.factors ?? []).contains(where: { $0.status == "ACTIVE" })
+            else { continue }
+            var factor = Factor.totp(seed: seed, user: u, provider: "GOOGLE", now: now)
+            factor.status = "ACTIVE"
+            u.factors = (u.factors ?? []) + [factor]
+            t.putUser(u)
+        }
+        guard let so = f.signOn else { return }
+        if let m = so["maxAttempts"]?.intValue { t.signOn.maxAttempts = m }
+        if let a = so["autoUnlockMinutes"]?.intValue { t.signOn.autoUnlockMinutes = a }
+        if let r = so["requireMfa"]?.boolValue { t.signOn.mfaEveryone = r }
+        for ref in so["requireMfaApps"]?.arrayValue ?? [] {
+            if let a = t.app(idOrLabel: ref.stringValue ?? "") { t.signOn.mfaApps.insert(a.id) }
+        }
     }
 
     static func applyOrigins(_ list: [JSON], to t: inout TenantData, seed: UInt64, created: Double) {

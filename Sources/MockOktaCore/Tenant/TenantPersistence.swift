@@ -18,6 +18,7 @@ extension MockOkta {
         var rateLimitOverrides: [String: Int]
         var trustedOriginOrder: [String]? = nil
         var bearerErrorJSON: Bool? = nil
+        var signOn: SignOnSettings? = nil
     }
 
     static func rows(_ t: TenantData) -> [(String, String, String)] {
@@ -44,7 +45,7 @@ extension MockOkta {
             accessTokenCutoffs: t.accessTokenCutoffs, usedAssertionIDs: t.usedAssertionIDs, orgId: t.orgId,
             defaultPassword: t.defaultPassword, rateLimitOverrides: t.rateLimitOverrides,
             trustedOriginOrder: t.trustedOriginOrder,
-            bearerErrorJSON: t.bearerErrorJSON)
+            bearerErrorJSON: t.bearerErrorJSON, signOn: t.signOn)
     }
 
     static func saveTenant(_ t: TenantData, _ store: Store) throws { try store.replaceAll(rows(t)) }
@@ -83,6 +84,7 @@ extension MockOkta {
         t.orgId = m.orgId
         t.defaultPassword = m.defaultPassword
         t.rateLimitOverrides = m.rateLimitOverrides
+        t.signOn = m.signOn ?? SignOnSettings()
         return t
     }
 

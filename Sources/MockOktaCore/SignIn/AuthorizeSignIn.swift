@@ -1,0 +1,109 @@
+import Foundation
+
+/// Who signs in at `/authorize`: a live `sid` session, a one-time `sessionToken`, the sign-in form (with the
+/// password policy's lockout and, when the sign-on policy asks, a second factor), or `login_hint` for a user with
+/// the tenant's default password (a mock convenience: no person needed).
+extension MockOkta {
+    enum AuthorizeSignIn {
+        /// Signed in; `newSession` is set when this request started the session (its cookie goes out).
+        case user(User, newSession: SignInState.Session?)
+        /// A page to show (the sign-in form again, or the second-factor step).
+        case page(HTTPReply)
+        /// Nobody is signed in and no form was posted.
+        case nobody
+    }
+
+    func authorizeSignIn(_ ex: Exchange, app: App) throws -> AuthorizeSignIn {
+        func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
+        let mfa = read { $0.signOn.requiresMFA(appId: app.id) }
+        if ex.req.method == "POST", p("mfa_state") != nil { return try signInSecondFactor(ex, app: app) }
+        if ex.req.method == "POST", let username = p("username") {
+            switch try checkPassword(username: username, password: p("password") ?? "", ex: ex) {
+            case .ok(let u):
+                if u.status == .PASSWORD_EXPIRED {
+                    return .page(signInPage(ex, error: "Your password has expired. Change it, then sign in again."))
+                }
+                return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
+            case .lockedOut, .lockedNow:
+                return .page(signInPage(ex, error: "Your account is locked. Contact your administrator."))
+            case .wrong, .inactive:
+                return .page(signInPage(ex, error: "Unable to sign in"))
+            }
+        }
+        if let token = p("sessionToken") {
+            guard let t = redeemSessionToken(token, now: ex.now), let u = read({ $0.users[t.userId] }) else {
+                return .nobody
+            }
+            if mfa && !t.amr.contains("mfa") { return .page(secondFactorPage(ex, u, app: app, error: nil)) }
+            // The Authn API already wrote user.session.start for this sign-in.
+            return .user(u, newSession: startSession(userId: u.id, amr: t.amr, now: ex.now))
+        }
+        if p("prompt") != "login", let s = cookieSession(ex), let u = read({ $0.users[s.userId] }),
+            !mfa || s.amr.contains("mfa")
+        {
+            return .user(u, newSession: nil)
+        }
+        if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
+            u.password == read({ $0.defaultPassword })
+        {
+            return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
+        }
+        return .nobody
+    }
+
+    /// A sign-in on this page: `user.session.start` and `lastLogin`, and a new session.
+    func started(_ u: User, amr: [String], ex: Exchange) throws -> AuthorizeSignIn {
+        try signedIn(u, ex: ex)
+        return .user(u, newSession: startSession(userId: u.id, amr: amr, now: ex.now))
+    }
+
+    /// The second step of the sign-in page: the code for the user's TOTP factor (or, with none yet, for the one
+    /// being set up on the page).
+    func signInSecondFactor(_ ex: Exchange, app: App) throws -> AuthorizeSignIn {
+        func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
+        let (key, txn, user) = try transaction(["stateToken": .string(p("mfa_state") ?? "")], ex: ex)
+        let factor =
+            (user.factors ?? []).first { $0.status == "ACTIVE" }
+            ?? (user.factors ?? []).first { $0.status == "PENDING_ACTIVATION" }
+        guard txn.appId == app.id, let factor else { return .page(signInPage(ex, error: "Unable to sign in")) }
+        let matched: Bool
+        do { matched = try totpMatches(p("passCode"), factor, user, now: ex.now) } catch let e as OktaAPIError {
+            endTransaction(key)
+            return .page(secondFactorPage(ex, user, app: app, error: e.summary))
+        }
+        guard matched else {
+            logEvent(
+                .userAuthViaMFA, actor: actor(user: user), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
+            endTransaction(key)
+            return .page(
+                secondFactorPage(ex, user, app: app, error: "Your code doesn't match our records. Please try again."))
+        }
+        endTransaction(key)
+        if factor.status != "ACTIVE" { try activateFactor(user, factor.id, ex: ex) }
+        logEvent(.userAuthViaMFA, actor: actor(user: user), ex: ex)
+        return try started(user, amr: ["pwd", "otp", "mfa"], ex: ex)
+    }
+
+    /// Starts the second-factor step: a transaction for the page, and a pending TOTP factor for a user with none.
+    func secondFactorPage(_ ex: Exchange, _ user: User, app: App, error: String?) -> HTTPReply {
+        logEvent(
+            .policyEvaluateSignOn, actor: actor(user: user), targets: [actor(app: app)], result: "CHALLENGE",
+            reason: "Sign-on policy evaluation resulted in CHALLENGE", ex: ex)
+        var current = read { $0.users[user.id] } ?? user
+        var factor = (current.factors ?? []).first { $0.status == "ACTIVE" }
+        if factor == nil {
+            let pending =
+                (current.factors ?? []).first { $0.status == "PENDING_ACTIVATION" }
+                ?? newFactor(current, provider: "OKTA", now: ex.now)
+            current.factors = [pending]
+            let updated = current
+            _ = try? mutate { t, d in
+                t.users[updated.id]?.factors = updated.factors
+                d.users.insert(updated.id)
+            }
+            factor = pending
+        }
+        let state = newTransaction(current, status: "MFA_REQUIRED", appId: app.id, ex: ex)
+        return mfaPage(ex, current, factor: factor!, state: state, error: error)
+    }
+}

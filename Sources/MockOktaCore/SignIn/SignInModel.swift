@@ -1,0 +1,97 @@
+import Foundation
+
+/// An enrolled MFA factor. Only `token:software:totp` today (Okta Verify's or Google Authenticator's codes);
+/// its secret is derived from the seed, so a test can compute codes (`/__mock/tenant` shows it).
+public struct Factor: Codable, Sendable {
+    public var id: String
+    public var factorType: String
+    public var provider: String
+    /// `PENDING_ACTIVATION` until a first code is verified, then `ACTIVE`.
+    public var status: String
+    /// Base32, as Okta's enrollment answer shows it.
+    public var secret: String
+    public var created: Double
+    public var lastUpdated: Double
+    /// The time step of the last code accepted: Okta takes each code once (E0000082 for a second use).
+    public var lastStep: Int64?
+
+    public var secretBytes: [UInt8] { TOTP.base32Decode(secret) ?? [] }
+
+    /// The user's next TOTP enrollment: id and secret (20 bytes, Base32) come from the seed, the user and how many
+    /// factors they had, so the same seed gives the same secrets.
+    static func totp(seed: UInt64, user: User, provider: String, now: Double) -> Factor {
+        let n = (user.factors ?? []).count
+        return Factor(
+            id: "uft" + RandomSource(seed: seed, purpose: "factor:\(user.id):\(n)").string(17),
+            factorType: "token:software:totp", provider: provider, status: "PENDING_ACTIVATION",
+            secret: TOTP.base32(RandomSource(seed: seed, purpose: "totp:\(user.id):\(n)").bytes(20)), created: now,
+            lastUpdated: now)
+    }
+}
+
+/// The org's password policy lockout and its sign-on MFA requirement. Okta's default password policy locks
+/// a user after 10 wrong passwords and never unlocks by itself; its default sign-on policy asks for no MFA.
+public struct SignOnSettings: Codable, Sendable, Equatable {
+    public var maxAttempts: Int = 10
+    /// nil: only an administrator (lifecycle/unlock) unlocks.
+    public var autoUnlockMinutes: Int? = nil
+    /// Every sign-in needs a second factor.
+    public var mfaEveryone = false
+    /// Sign-ins to these apps (ids) need a second factor.
+    public var mfaApps: Set<String> = []
+
+    public init() {}
+
+    public func requiresMFA(appId: String?) -> Bool {
+        mfaEveryone || appId.map { mfaApps.contains($0) } ?? false
+    }
+}
+
+/// Short-lived sign-in state Okta keeps server-side: Authn transactions (`stateToken`), one-time session
+/// tokens and sessions (the `sid` cookie). It lives in memory: a restart with `--db` keeps users, their
+/// factors and lockouts, but signs everyone out, as a new browser would be.
+struct SignInState: Sendable {
+    struct Transaction: Sendable {
+        var userId: String
+        /// PASSWORD_EXPIRED, MFA_REQUIRED or MFA_ENROLL.
+        var status: String
+        var expiresAt: Double
+        var appId: String?
+        var factorFailures = 0
+    }
+    struct SessionToken: Sendable {
+        var userId: String
+        var expiresAt: Double
+        var amr: [String]
+    }
+    struct Session: Sendable {
+        var id: String
+        var userId: String
+        var createdAt: Double
+        var expiresAt: Double
+        var lastPasswordVerification: Double
+        var lastFactorVerification: Double?
+        var amr: [String]
+    }
+    var transactions: [String: Transaction] = [:]  // by stateToken hash
+    var sessionTokens: [String: SessionToken] = [:]  // by token hash
+    var sessions: [String: Session] = [:]  // by id (the sid cookie's value)
+
+    /// At most this many of each are kept; the oldest-expiring go first (bounded memory under load).
+    static let limit = 10_000
+
+    mutating func prune(now: Double) {
+        transactions = transactions.filter { $0.value.expiresAt > now }
+        sessionTokens = sessionTokens.filter { $0.value.expiresAt > now }
+        sessions = sessions.filter { $0.value.expiresAt > now }
+        func trim<V>(_ d: inout [String: V], _ expiry: (V) -> Double) {
+            guard d.count > SignInState.limit else { return }
+            for (k, _) in d.sorted(by: { expiry($0.value) < expiry($1.value) }).prefix(d.count - SignInState.limit) {
+                d[k] = nil
+            }
+        }
+        trim(&transactions, \.expiresAt)
+        trim(&sessionTokens, \.expiresAt)
+        trim(&sessions, \.expiresAt)
+    }
+}
