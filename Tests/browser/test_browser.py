@@ -228,6 +228,50 @@ def test_sign_in_page_completes_a_code_flow_with_a_click(browser: Any, server: M
         cb.shutdown()
 
 
+def test_sign_in_page_completes_mfa_when_the_policy_asks(browser: Any, server: MockOkta) -> None:
+    """requireMfa for one app: after the password the page asks for Ann's TOTP code (issue 13 item 8); a wrong
+    code is refused in Okta's words, the "fill in the current code" button completes the flow, and the
+    System Log shows user.authentication.auth_via_mfa."""
+    _Callback.seen.clear()
+    cb = http.server.HTTPServer(("127.0.0.1", 0), _Callback)
+    threading.Thread(target=cb.serve_forever, daemon=True).start()
+    redirect = f"http://127.0.0.1:{cb.server_address[1]}/callback"
+    try:
+        load_scenario(server, {"version": 1, "name": "browser-mfa", "tenant": {
+            "users": [{"login": "ann@example.com", "totp": True}],
+            "apps": [{"label": "MFA Test App", "type": "web", "clientId": "browser-mfa-app",
+                      "clientSecret": "browser-mfa-s3cret", "redirectUris": [redirect],
+                      "assignUsers": ["ann@example.com"], "grants": {"default": ["openid"]}}]}})
+        r = server.control("POST", "/__mock/actions", json={"type": "requireMfa", "app": "browser-mfa-app"})
+        assert r.status_code == 200, r.text
+        _, challenge = pkce_pair()
+        params = {"client_id": "browser-mfa-app", "response_type": "code", "scope": "openid", "state": "st-mfa",
+                  "redirect_uri": redirect, "nonce": "n-mfa", "code_challenge": challenge,
+                  "code_challenge_method": "S256"}
+        browser.get(authorize_url(server, params))
+        [b for b in browser.find_elements("css selector", "button.user")
+         if b.get_attribute("data-login") == "ann@example.com"][0].click()
+        browser.find_element("css selector", "button.primary").click()
+        code_field = wait_for("the code step", lambda: browser.find_elements("id", "passCode"))[0]
+        code_field.send_keys("000000")
+        browser.find_element("css selector", "button.primary").click()
+        err = wait_for("the wrong-code error", lambda: browser.find_element("css selector", ".error").text)
+        assert "doesn't match our records" in err, err
+        fill = wait_for("the fill-code button", lambda: browser.find_elements("css selector", "button.fill-code"))
+        fill[0].click()
+        assert len(browser.find_element("id", "passCode").get_attribute("value")) == 6
+        screenshot(browser, "sign-in-mfa")
+        browser.find_element("css selector", "button.primary").click()
+        hits = wait_for("the callback", lambda: [p for p in _Callback.seen if p.startswith("/callback?")])
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(hits[-1]).query))
+        assert query.get("state") == "st-mfa" and query.get("code"), query
+        logs = api_get(server, "/api/v1/logs", params={"filter": 'eventType eq "user.authentication.auth_via_mfa"'})
+        results = [e["outcome"]["result"] for e in logs.json()]
+        assert "FAILURE" in results and "SUCCESS" in results, results
+    finally:
+        cb.shutdown()
+
+
 def test_sign_in_page_shows_okta_error_text_for_a_wrong_password(browser: Any, server: MockOkta) -> None:
     c = server.creds
     _, challenge = pkce_pair()

@@ -350,6 +350,11 @@ PLANS: dict[str, Plan] = {
     "401-malformed-authorization-header": Plan(["list"], {"noRetryOn"}, prefix=["env", "OKTA_CLIENT_TOKEN=not-a-token"]),
     "401-revoked-api-token": Plan(["poll", "--seconds", "8"], {"noRetryOn", "noRequestsAfter"}, 12),
     "401-wrong-authorization-server": Plan(["list", "--bearer"], {"noRetryOn"}),
+    # correct: signs in once a second and stops at the first 401 after the 3 s password reset; naive: retries
+    "401-authentication-failed": Plan(["authn", "--seconds", "8"], {"noRetryOn", "noRequestsAfter"}, 9),
+    # correct: after MFA starts at 3 s, verifies a fresh code each sign-in (waits up to 30 s for a new one);
+    # naive: reuses its first code, gets 403 E0000082 and resends it
+    "403-mfa-required": Plan(["mfa", "--seconds", "8"], {"noRetryOn"}, 40),
     "403-missing-scope": Plan(["list", "--bearer"], {"noRetryOn"}),
     "403-policy-denial": Plan(["default-token"], {"noRetryOn"}),
     "403-read-only-admin": Plan(["write", "--token-env", "MOCK_OKTA_READONLY_TOKEN"], {"noRetryOn"}),
@@ -359,6 +364,8 @@ PLANS: dict[str, Plan] = {
     "429-rate-limit-bucket-exhausted": Plan(["poll", "--seconds", "11.5"], {"respectsRateLimitReset", "maxAttempts"}, 66,
                                             correct=["poll", "--seconds", "11.5", "--max-wait", "70"]),
     "429-rate-limit-with-reset": Plan(["list"], {"respectsRateLimitReset"}, 5),
+    # the naive client's retries of the reset password lock Ann at the 3rd; the correct one stops at the 1st
+    "locked-out-after-retries": Plan(["authn", "--seconds", "8"], {"noRetryOn", "noRequestsAfter"}, 9),
     "500-server-outage": Plan(["list", "--max-attempts", "4"], {"backsOff"}, 4),
     # the correct client reads six routes (one thread each) through the 10–40 s window until every
     # rule fired (~20 s); the naive one meets the two back-to-back empty 500s on the user listing just
@@ -555,3 +562,13 @@ def test_background_runs_were_real(background: dict[str, Future[RunResult]]) -> 
 
     mid = [e for e in journal("401-access-token-expires-mid-run/correct") if e["path"] == USERS]
     assert [e["status"] for e in mid].count(401) == 1 and mid[-1]["status"] == 200, [e["status"] for e in mid]
+
+    # sign-in: the correct client met the reset password once; the naive one's retries locked Ann (the
+    # answer after the 3rd 401 is 200 LOCKED_OUT); the correct MFA client verified fresh codes
+    authn = "/api/v1/authn"
+    failed = [e["status"] for e in journal("401-authentication-failed/correct") if e["path"] == authn]
+    assert failed.count(401) == 1 and failed[-1] == 401 and failed.count(200) >= 2, failed
+    locked = [e["status"] for e in journal("locked-out-after-retries/naive") if e["path"] == authn]
+    assert locked.count(401) == 3 and locked[locked.index(401) + 3] == 200, locked
+    verified = [e for e in journal("403-mfa-required/correct") if e["path"].endswith("/verify")]
+    assert len(verified) >= 2 and {e["status"] for e in verified} == {200}, [e["status"] for e in verified]

@@ -51,7 +51,8 @@ ACTION_KINDS = {
     "revokeRefreshTokens": {"clientId", "user"}, "rotateSigningKey": {"server", "dropOld", "keepOldSeconds"},
     "unassignUser": {"user", "app"}, "assignUser": {"user", "app"}, "removeScopeGrant": {"app", "scope", "server"},
     "deactivateUser": {"user"}, "suspendUser": {"user"}, "setRateLimit": {"bucket", "limit"},
-    "advanceClock": {"seconds"},
+    "advanceClock": {"seconds"}, "lockUser": {"user"}, "expirePassword": {"user"}, "requireMfa": {"app", "off"},
+    "setPassword": {"user", "password"},
 }
 EXPECT_KINDS = {
     "respectsRateLimitReset": {"toleranceMs"}, "backsOff": {"minFactor"}, "maxAttempts": {"max"},
@@ -278,12 +279,13 @@ KITCHEN_SINK = {
     "seed": 42,
     "tenant": {
         "users": [{"login": "bob@example.com", "status": "STAGED", "password": "Passw0rd!", "firstName": "Bob",
-                   "lastName": "Builder", "groups": ["Builders"]}, {"login": "ann@example.com"}],
+                   "lastName": "Builder", "groups": ["Builders"]}, {"login": "ann@example.com", "totp": True}],
         "groups": [{"name": "Builders", "description": "People who build"}],
         "generateUsers": 0,
         "rateLimits": {"users": 10, "users.id": 20, "concurrency": 5},
         "refreshTokenRotation": True,
         "accessTokenLifetimeSeconds": 300,
+        "signOn": {"maxAttempts": 3, "autoUnlockMinutes": 30, "requireMfa": False, "requireMfaApps": ["web"]},
     },
     "rules": [
         {"id": "r-" + kind, "description": kind,
@@ -331,6 +333,11 @@ KITCHEN_SINK = {
         {"atSeconds": 5, "action": {"type": "suspendUser", "user": "00u1234567890abcdefg"}},
         {"atSeconds": 6, "action": {"type": "setRateLimit", "bucket": "concurrency", "limit": 0}},
         {"atSeconds": 7, "action": {"type": "advanceClock", "seconds": -30}},
+        {"atSeconds": 8, "action": {"type": "lockUser", "user": "ann@example.com"}},
+        {"atSeconds": 8, "action": {"type": "expirePassword", "user": "bob@example.com"}},
+        {"atSeconds": 9, "action": {"type": "requireMfa", "app": "web"}},
+        {"atSeconds": 9, "action": {"type": "requireMfa", "off": True}},
+        {"atSeconds": 10, "action": {"type": "setPassword", "user": "ann@example.com", "password": "N3w-passw0rd"}},
     ],
     "expect": [
         {"type": "respectsRateLimitReset", "toleranceMs": 0, "path": "/api/v1/users", "method": "GET"},

@@ -29,6 +29,11 @@ Plans:
                              access token expires (correct: after invalid_grant sign in again once)
     rotation --seconds S     mint default-server tokens and verify them against the JWKS (correct: cache by
                              kid and refetch once on an unknown kid; naive: fetch the key set for every token)
+    authn --seconds S        primary authentication (/api/v1/authn) every --interval s with the configured password
+                             (correct: stop at a 401 E0000004 or LOCKED_OUT; naive: try again)
+    mfa --seconds S          authn every --interval s; on MFA_REQUIRED verify Ann's TOTP factor with a code from
+                             pyotp (correct: never resend a refused code, wait for the next 30 s code; naive:
+                             compute the code once and reuse it, retrying a 403)
     flaky --seconds S        users, groups, logs, ann and authorization servers read in a loop each (one thread
                              per route and caller) until every rule of the loaded scenario fired or S s (it
                              peeks at GET /__mock/scenario only to stop early)
@@ -52,6 +57,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import jwt
+import pyotp
 import requests
 
 from _common import CONTROL_TIMEOUT, Recorder, env
@@ -488,7 +494,91 @@ def plan_flaky(args: argparse.Namespace, http: Http, rec: Recorder) -> dict[str,
     return {"requests": counts, "fired": fired}
 
 
+def plan_authn(args: argparse.Namespace, http: Http, rec: Recorder) -> dict[str, Any]:
+    """Primary authentication (/api/v1/authn) every --interval with the password the client was configured
+    with. Correct: a 401 E0000004 (or LOCKED_OUT) means the credentials are wrong; stop, each try counts
+    toward the lockout. Naive: "maybe it was a blip", try again after --naive-sleep."""
+    user = requests.get(env("MOCK_OKTA_URL") + "/__mock/tenant", timeout=CONTROL_TIMEOUT).json()["credentials"]["user"]
+    body = {"username": user["login"], "password": user["password"]}
+    results: list[str] = []
+    start = time.monotonic()
+    while time.monotonic() - start < args.seconds:
+        r = requests.post(org_url() + "/api/v1/authn", json=body, timeout=(CONNECT_TIMEOUT, args.read_timeout))
+        http.rec.saw(r)
+        j = r.json() if r.content else {}
+        outcome = j.get("status") or j.get("errorCode") or str(r.status_code)
+        results.append(outcome)
+        log(f"POST /api/v1/authn -> {r.status_code} {outcome}")
+        if r.status_code == 401 or outcome == "LOCKED_OUT":
+            if not http.naive:
+                log("the credentials were refused: not retrying (each try counts toward the lockout)")
+                break
+            time.sleep(http.naive_sleep)
+            continue
+        time.sleep(args.interval)
+    return {"results": results}
+
+
+def plan_mfa(args: argparse.Namespace, http: Http, rec: Recorder) -> dict[str, Any]:
+    """Sign Ann in through /api/v1/authn every --interval; once the sign-on policy asks for a second factor,
+    verify her TOTP factor with a code pyotp computes from the secret /__mock/tenant shows. Correct: a refused
+    code (403) is never sent again; a code already used in this 30 s step is not sent at all (Okta takes each
+    code once), the client waits for the next one. Naive: computes the code once and keeps it, and resends it
+    after a 403."""
+    tenant = requests.get(env("MOCK_OKTA_URL") + "/__mock/tenant", timeout=CONTROL_TIMEOUT).json()
+    user = tenant["credentials"]["user"]
+    body = {"username": user["login"], "password": user["password"]}
+    results: list[str] = []
+    cached: str | None = None
+    used: set[str] = set()
+    start = time.monotonic()
+    while time.monotonic() - start < args.seconds:
+        r = requests.post(org_url() + "/api/v1/authn", json=body, timeout=(CONNECT_TIMEOUT, args.read_timeout))
+        http.rec.saw(r)
+        j = r.json() if r.content else {}
+        status = j.get("status") or j.get("errorCode") or str(r.status_code)
+        log(f"POST /api/v1/authn -> {r.status_code} {status}")
+        if status == "MFA_REQUIRED":
+            status = verify_totp(args, http, j, user["login"], cached, used)
+            if http.naive and cached is None:
+                cached = next(iter(used), None)
+        results.append(status)
+        time.sleep(args.interval)
+    return {"results": results}
+
+
+def verify_totp(args: argparse.Namespace, http: Http, tx: dict[str, Any], login: str,
+                cached: str | None, used: set[str]) -> str:
+    factor = next(f for f in tx["_embedded"]["factors"] if f["factorType"] == "token:software:totp")
+    tenant = requests.get(env("MOCK_OKTA_URL") + "/__mock/tenant", timeout=CONTROL_TIMEOUT).json()
+    secret = next(f["secret"] for u in tenant["users"] if u["profile"]["login"] == login
+                  for f in u.get("factors", []) if f["id"] == factor["id"])
+    totp = pyotp.TOTP(secret)
+    if http.naive:
+        code = cached or totp.now()
+    else:
+        code = totp.now()
+        while code in used:  # each code is taken once: wait for the next 30 s step
+            time.sleep(30 - time.time() % 30 + 0.2)
+            code = totp.now()
+    used.add(code)
+    url = factor["_links"]["verify"]["href"]
+    for attempt in range(1, (args.naive_tries if http.naive else 1) + 1):
+        r = requests.post(url, json={"stateToken": tx["stateToken"], "passCode": code},
+                          timeout=(CONNECT_TIMEOUT, args.read_timeout))
+        http.rec.saw(r)
+        j = r.json() if r.content else {}
+        status = j.get("status") or j.get("errorCode") or str(r.status_code)
+        log(f"POST /api/v1/authn/factors/{factor['id']}/verify -> {r.status_code} {status}")
+        if r.status_code != 403:
+            return status
+        if http.naive:
+            time.sleep(http.naive_sleep)
+    return status
+
+
 PLANS = {
+    "authn": plan_authn, "mfa": plan_mfa,
     "probe": plan_probe, "list": plan_list, "poll": plan_poll, "paginate": plan_paginate, "write": plan_write,
     "default-token": plan_default_token, "authorize": plan_authorize, "refresh": plan_refresh,
     "rotation": plan_rotation, "flaky": plan_flaky,
