@@ -152,7 +152,7 @@ extension CoverageTests {
             #expect(Self.introspect(org, token, client: Self.service(org)) == false)
             #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).date == TimeFormat.httpDate(wall + 7200))
 
-        case .lockUser, .expirePassword, .requireMfa, .setPassword:
+        case .lockUser, .expirePassword, .requireMfa, .setPassword, .denyFromZone, .respondPush:
             try SignInTests.checkAction(org, kind)
         }
     }

@@ -182,6 +182,41 @@ struct SignInTests {
             let r = authn(org, ann, old)
             #expect(r.status == 401 && r.bodyJSON?["errorCode"] == "E0000004")
             #expect(org.engine.systemLog.all().contains { $0.eventType == "user.account.reset_password" })
+        case .denyFromZone:
+            let z = org.send(
+                "POST", "/api/v1/zones", headers: [org.ssws],
+                body: #"{"type":"IP","name":"Office","gateways":[{"type":"CIDR","value":"127.0.0.0/8"}]}"#)
+            #expect(z.status == 200)
+            #expect(
+                CoverageTests.action(org, #"{"type":"denyFromZone","zone":"Office"}"#).bodyJSON?["ok"] == true)
+            let r = authn(org, ann, password(org))
+            #expect(r.status == 401 && r.bodyJSON?["errorCode"] == "E0000004")
+            let g = CoverageTests.passwordGrant(org)
+            #expect(g.status == 400 && g.bodyJSON?["error"] == "invalid_grant")
+            let deny = org.engine.systemLog.all().filter {
+                $0.eventType == "policy.evaluate_sign_on" && $0.json["outcome"]?["result"] == "DENY"
+            }
+            #expect(deny.count == 2)
+            #expect(
+                CoverageTests.action(org, #"{"type":"denyFromZone","zone":"Office","off":true}"#).bodyJSON?["ok"]
+                    == true)
+            #expect(authn(org, ann, password(org)).bodyJSON?["status"] == "SUCCESS")
+        case .respondPush:
+            let load = org.send(
+                "POST", "/__mock/scenario",
+                body:
+                    #"{"version":1,"name":"p","tenant":{"users":[{"login":"\#(ann)","factors":["push"]}],"signOn":{"requireMfa":true}}}"#
+            )
+            #expect(load.status == 200)
+            let r = authn(org, ann, password(org))
+            let state = try #require(r.bodyJSON?["stateToken"]?.stringValue)
+            let href = try #require(
+                r.bodyJSON?["_embedded"]?["factors"]?[0]?["_links"]?["verify"]?["href"]?.stringValue)
+            let verify = String(href.dropFirst("https://127.0.0.1:8443".count))
+            #expect(
+                org.send("POST", verify, body: #"{"stateToken":"\#(state)"}"#).bodyJSON?["factorResult"] == "WAITING")
+            #expect(CoverageTests.action(org, #"{"type":"respondPush","user":"\#(ann)"}"#).bodyJSON?["ok"] == true)
+            #expect(org.send("POST", verify, body: #"{"stateToken":"\#(state)"}"#).bodyJSON?["status"] == "SUCCESS")
         default:
             Issue.record("not a sign-in action: \(kind)")
         }

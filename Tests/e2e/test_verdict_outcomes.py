@@ -356,6 +356,8 @@ PLANS: dict[str, Plan] = {
     # naive: reuses its first code, gets 403 E0000082 and resends it
     "403-mfa-required": Plan(["mfa", "--seconds", "8"], {"noRetryOn"}, 40),
     "403-missing-scope": Plan(["list", "--bearer"], {"noRetryOn"}),
+    # the Default Policy denies the zone holding 127.0.0.1 from the start: /authorize answers the 403 page
+    "403-sign-on-policy-network-zone": Plan(["authorize"], {"noRetryOn", "requestCount"}),
     "403-policy-denial": Plan(["default-token"], {"noRetryOn"}),
     "403-read-only-admin": Plan(["write", "--token-env", "MOCK_OKTA_READONLY_TOKEN"], {"noRetryOn"}),
     "403-user-not-assigned": Plan(["authorize"], {"requestCount"}),
@@ -572,3 +574,5 @@ def test_background_runs_were_real(background: dict[str, Future[RunResult]]) -> 
     assert locked.count(401) == 3 and locked[locked.index(401) + 3] == 200, locked
     verified = [e for e in journal("403-mfa-required/correct") if e["path"].endswith("/verify")]
     assert len(verified) >= 2 and {e["status"] for e in verified} == {200}, [e["status"] for e in verified]
+    zone = [e for e in journal("403-sign-on-policy-network-zone/correct") if e["path"].endswith("/authorize")]
+    assert [e["status"] for e in zone] == [403], [e["status"] for e in zone]

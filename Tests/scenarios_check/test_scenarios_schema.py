@@ -52,7 +52,7 @@ ACTION_KINDS = {
     "unassignUser": {"user", "app"}, "assignUser": {"user", "app"}, "removeScopeGrant": {"app", "scope", "server"},
     "deactivateUser": {"user"}, "suspendUser": {"user"}, "setRateLimit": {"bucket", "limit"},
     "advanceClock": {"seconds"}, "lockUser": {"user"}, "expirePassword": {"user"}, "requireMfa": {"app", "off"},
-    "setPassword": {"user", "password"},
+    "setPassword": {"user", "password"}, "denyFromZone": {"zone", "off"}, "respondPush": {"user", "reject"},
 }
 EXPECT_KINDS = {
     "respectsRateLimitReset": {"toleranceMs"}, "backsOff": {"minFactor"}, "maxAttempts": {"max"},
@@ -279,13 +279,16 @@ KITCHEN_SINK = {
     "seed": 42,
     "tenant": {
         "users": [{"login": "bob@example.com", "status": "STAGED", "password": "Passw0rd!", "firstName": "Bob",
-                   "lastName": "Builder", "groups": ["Builders"]}, {"login": "ann@example.com", "totp": True}],
+                   "lastName": "Builder", "groups": ["Builders"]}, {"login": "ann@example.com", "totp": True,
+                                                              "factors": ["sms", "email", "push"]}],
         "groups": [{"name": "Builders", "description": "People who build"}],
         "generateUsers": 0,
         "rateLimits": {"users": 10, "users.id": 20, "concurrency": 5},
         "refreshTokenRotation": True,
         "accessTokenLifetimeSeconds": 300,
-        "signOn": {"maxAttempts": 3, "autoUnlockMinutes": 30, "requireMfa": False, "requireMfaApps": ["web"]},
+        "signOn": {"maxAttempts": 3, "autoUnlockMinutes": 30, "requireMfa": False, "requireMfaApps": ["web"], "deliveryDelaySeconds": 2.5,
+                   "zones": [{"name": "Office", "gateways": ["10.0.0.0/8", "10.1.0.1-10.1.0.9", "2001:db8::1"],
+                              "proxies": ["192.0.2.1"], "usage": "POLICY"}]},
     },
     "rules": [
         {"id": "r-" + kind, "description": kind,
@@ -338,6 +341,9 @@ KITCHEN_SINK = {
         {"atSeconds": 9, "action": {"type": "requireMfa", "app": "web"}},
         {"atSeconds": 9, "action": {"type": "requireMfa", "off": True}},
         {"atSeconds": 10, "action": {"type": "setPassword", "user": "ann@example.com", "password": "N3w-passw0rd"}},
+        {"atSeconds": 11, "action": {"type": "denyFromZone", "zone": "Office"}},
+        {"atSeconds": 12, "action": {"type": "denyFromZone", "zone": "Office", "off": True}},
+        {"atSeconds": 13, "action": {"type": "respondPush", "user": "ann@example.com", "reject": True}},
     ],
     "expect": [
         {"type": "respectsRateLimitReset", "toleranceMs": 0, "path": "/api/v1/users", "method": "GET"},

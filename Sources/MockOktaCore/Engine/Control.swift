@@ -69,6 +69,7 @@ extension MockOkta {
     static let controlRoutes: [ControlRoute] =
         [
             .init(method: "GET", path: "/__mock/tenant") { m, _ in .json(200, m.tenantJSON()) },
+            .init(method: "GET", path: "/__mock/factors/messages") { m, req in m.factorMessagesJSON(req) },
             .init(method: "GET", path: "/__mock/scenario") { m, _ in .json(200, m.scenarioJSON) },
             .init(method: "POST", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },
             .init(method: "PUT", path: "/__mock/scenario") { m, req in m.controlLoadScenario(req) },

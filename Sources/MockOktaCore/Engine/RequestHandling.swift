@@ -227,6 +227,19 @@ extension MockOkta {
         SystemLog.Actor(id: app.id, type: "PublicClientApp", alternateId: app.id, displayName: app.label)
     }
 
+    /// The request's System Log context with the client address Okta attributes it to (X-Forwarded-For only through
+    /// a listed proxy) and its network zone.
+    func logContext(_ ex: Exchange) -> SystemLog.Context {
+        var c = ex.logContext
+        let ip = clientIP(ex.req)
+        if ip != ex.req.remoteIP {
+            c.ipAddress = ip
+            c.proxyAddress = ex.req.remoteIP
+        }
+        c.zone = zonesContaining(ip).first?.name
+        return c
+    }
+
     /// Writes a System Log event. The type, its legacy id and default message come from `EventType` (Okta's catalogue).
     func logEvent(
         _ type: EventType, _ message: String? = nil, actor: SystemLog.Actor, targets: [SystemLog.Actor] = [],
@@ -239,7 +252,7 @@ extension MockOkta {
             legacyEventType: type.legacy(failed: failed),
             displayMessage: message ?? type.displayMessage,
             severity: severity ?? (result == "SUCCESS" || result == "ALLOW" ? "INFO" : "WARN"), actor: actor,
-            targets: targets, result: result, reason: reason, context: ex?.logContext,
+            targets: targets, result: result, reason: reason, context: ex.map(logContext),
             extraDebug: type.mockOnly ? debug + [("mockOnly", true)] : debug)
     }
 }

@@ -143,6 +143,37 @@ struct Router {
         r("POST", "/api/v1/users/{id}/factors/{factorId}/verify") { m, ex, p in
             try m.verifyFactorAPI(ex, p["id"]!, p["factorId"]!)
         },
+        // network zones and sign-on policies (SignIn/)
+        r("GET", "/api/v1/zones") { m, ex, _ in try m.listZones(ex) },
+        r("POST", "/api/v1/zones") { m, ex, _ in try m.createZone(ex) },
+        r("GET", "/api/v1/zones/{zoneId}") { m, ex, p in try m.getZone(ex, p["zoneId"]!) },
+        r("PUT", "/api/v1/zones/{zoneId}") { m, ex, p in try m.replaceZone(ex, p["zoneId"]!) },
+        r("DELETE", "/api/v1/zones/{zoneId}") { m, ex, p in try m.deleteZone(ex, p["zoneId"]!) },
+        r("POST", "/api/v1/zones/{zoneId}/lifecycle/{op}") { m, ex, p in
+            try m.zoneLifecycle(ex, p["zoneId"]!, p["op"]!)
+        },
+        r("GET", "/api/v1/policies") { m, ex, _ in try m.listPolicies(ex) },
+        r("POST", "/api/v1/policies") { m, ex, _ in try m.createPolicy(ex) },
+        r("GET", "/api/v1/policies/{policyId}") { m, ex, p in try m.getPolicy(ex, p["policyId"]!) },
+        r("PUT", "/api/v1/policies/{policyId}") { m, ex, p in try m.replacePolicy(ex, p["policyId"]!) },
+        r("DELETE", "/api/v1/policies/{policyId}") { m, ex, p in try m.deletePolicy(ex, p["policyId"]!) },
+        r("POST", "/api/v1/policies/{policyId}/lifecycle/{op}") { m, ex, p in
+            try m.policyLifecycle(ex, p["policyId"]!, p["op"]!)
+        },
+        r("GET", "/api/v1/policies/{policyId}/rules") { m, ex, p in try m.listRules(ex, p["policyId"]!) },
+        r("POST", "/api/v1/policies/{policyId}/rules") { m, ex, p in try m.createRule(ex, p["policyId"]!) },
+        r("GET", "/api/v1/policies/{policyId}/rules/{ruleId}") { m, ex, p in
+            try m.getRule(ex, p["policyId"]!, p["ruleId"]!)
+        },
+        r("PUT", "/api/v1/policies/{policyId}/rules/{ruleId}") { m, ex, p in
+            try m.replaceRule(ex, p["policyId"]!, p["ruleId"]!)
+        },
+        r("DELETE", "/api/v1/policies/{policyId}/rules/{ruleId}") { m, ex, p in
+            try m.deleteRule(ex, p["policyId"]!, p["ruleId"]!)
+        },
+        r("POST", "/api/v1/policies/{policyId}/rules/{ruleId}/lifecycle/{op}") { m, ex, p in
+            try m.ruleLifecycle(ex, p["policyId"]!, p["ruleId"]!, p["op"]!)
+        },
         // trusted origins
         r("GET", "/api/v1/trustedOrigins") { m, ex, _ in try m.listTrustedOrigins(ex) },
         r("POST", "/api/v1/trustedOrigins") { m, ex, _ in try m.createTrustedOrigin(ex) },

@@ -33,6 +33,21 @@ public enum EventType: String, CaseIterable, Sendable {
     case userMFAFactorDeactivate = "user.mfa.factor.deactivate"
     case userSessionEnd = "user.session.end"
     case policyEvaluateSignOn = "policy.evaluate_sign_on"
+    case zoneCreate = "zone.create"
+    case zoneUpdate = "zone.update"
+    case zoneDelete = "zone.delete"
+    case zoneActivate = "zone.activate"
+    case zoneDeactivate = "zone.deactivate"
+    case policyCreate = "policy.lifecycle.create"
+    case policyUpdate = "policy.lifecycle.update"
+    case policyDelete = "policy.lifecycle.delete"
+    case policyActivate = "policy.lifecycle.activate"
+    case policyDeactivate = "policy.lifecycle.deactivate"
+    case policyRuleAdd = "policy.rule.add"
+    case policyRuleUpdate = "policy.rule.update"
+    case policyRuleDelete = "policy.rule.delete"
+    case policyRuleActivate = "policy.rule.activate"
+    case policyRuleDeactivate = "policy.rule.deactivate"
     case groupLifecycleCreate = "group.lifecycle.create"
     case groupLifecycleDelete = "group.lifecycle.delete"
     case groupProfileUpdate = "group.profile.update"
@@ -130,7 +145,9 @@ public enum EventType: String, CaseIterable, Sendable {
         case .userAccountExpirePassword, .groupProfileUpdate, .trustedOriginCreate, .trustedOriginUpdate,
             .trustedOriginDelete,
             .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected,
-            .requestDenied, .policyEvaluateSignOn:
+            .requestDenied, .policyEvaluateSignOn, .zoneCreate, .zoneUpdate, .zoneDelete, .zoneActivate,
+            .zoneDeactivate, .policyCreate, .policyUpdate, .policyDelete, .policyActivate, .policyDeactivate,
+            .policyRuleAdd, .policyRuleUpdate, .policyRuleDelete, .policyRuleActivate, .policyRuleDeactivate:
             return nil
         }
     }
@@ -174,6 +191,21 @@ public enum EventType: String, CaseIterable, Sendable {
         case .userMFAFactorDeactivate: return "User reset factor"
         case .userSessionEnd: return "User logout from Okta"
         case .policyEvaluateSignOn: return "Evaluation of sign-on policy"
+        case .zoneCreate: return "Network zone create"
+        case .zoneUpdate: return "Network zone update"
+        case .zoneDelete: return "Network zone delete"
+        case .zoneActivate: return "Network zone activate"
+        case .zoneDeactivate: return "Network zone deactivate"
+        case .policyCreate: return "Create policy"
+        case .policyUpdate: return "Update policy"
+        case .policyDelete: return "Delete policy"
+        case .policyActivate: return "Activate policy"
+        case .policyDeactivate: return "Deactivate policy"
+        case .policyRuleAdd: return "Add policy rule"
+        case .policyRuleUpdate: return "Update policy rule"
+        case .policyRuleDelete: return "Delete policy rule"
+        case .policyRuleActivate: return "Activate policy rule"
+        case .policyRuleDeactivate: return "Deactivate policy rule"
         case .groupLifecycleCreate: return "Create Okta group"
         case .groupLifecycleDelete: return "Delete Okta group"
         case .groupProfileUpdate: return "Okta group profile updated"

@@ -71,6 +71,10 @@ public final class SystemLog: Sendable {
         public var ipAddress: String
         public var userAgent: String
         public var apiTokenId: String?
+        /// The network zone the client address is in (Okta writes the string "null" when none).
+        public var zone: String? = nil
+        /// The address that connected, when it was a listed proxy (then `ipAddress` came from X-Forwarded-For).
+        public var proxyAddress: String? = nil
         public init(
             requestId: String, requestURI: String, url: String? = nil, ipAddress: String, userAgent: String,
             apiTokenId: String? = nil
@@ -108,7 +112,7 @@ public final class SystemLog: Sendable {
                 "userAgent": [
                     "rawUserAgent": .string(context?.userAgent ?? ""), "os": "Unknown", "browser": "UNKNOWN",
                 ],
-                "zone": "null", "device": "Unknown", "id": nil, "ipAddress": .string(ip),
+                "zone": .string(context?.zone ?? "null"), "device": "Unknown", "id": nil, "ipAddress": .string(ip),
                 "geographicalContext": nil,
             ],
             "device": nil,
@@ -122,7 +126,15 @@ public final class SystemLog: Sendable {
             "debugContext": ["debugData": .object(debug)],
             "legacy": nil,
             "transaction": ["type": "WEB", "id": JSON(context?.requestId), "detail": .object(txDetail)],
-            "request": ["ipChain": [["ip": .string(ip), "geographicalContext": nil, "version": "V4", "source": nil]]],
+            "request": [
+                "ipChain": .array(
+                    ([ip] + (context?.proxyAddress.map { [$0] } ?? [])).map { a in
+                        [
+                            "ip": .string(a), "geographicalContext": nil, "version": a.contains(":") ? "V6" : "V4",
+                            "source": nil,
+                        ]
+                    })
+            ],
             "target": .array(targets.map(\.json)),
         ]
         let clean = event.removing("displayMessage_").removing("legacy")

@@ -17,6 +17,7 @@ extension MockOkta {
         case "groups": return write ? "okta.groups.manage" : "okta.groups.read"
         case "apps": return write ? "okta.apps.manage" : "okta.apps.read"
         case "logs": return "okta.logs.read"
+        case "zones": return write ? "okta.networkZones.manage" : "okta.networkZones.read"
         case "meta":
             // /api/v1/meta/schemas/… and /api/v1/meta/types/… (Okta's okta.schemas.* and okta.userTypes.* scopes).
             let kind = parts.count > 3 && parts[3] == "types" ? "userTypes" : "schemas"

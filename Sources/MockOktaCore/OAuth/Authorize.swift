@@ -66,6 +66,7 @@ extension MockOkta {
         }
         let signedInUser: User
         var session: SignInState.Session? = nil
+        var amr = ["pwd"]
         switch try authorizeSignIn(ex, app: app) {
         case .page(let page): return page
         case .nobody:
@@ -73,9 +74,10 @@ extension MockOkta {
                 return deny("login_required", "The client specified not to prompt, but the user is not logged in.")
             }
             return signInPage(ex, error: nil)
-        case .user(let u, let newSession):
+        case .user(let u, let newSession, let how):
             signedInUser = u
             session = newSession
+            amr = how
         }
         let user = signedInUser
         guard user.canSignIn else {
@@ -95,7 +97,7 @@ extension MockOkta {
         let rec = AuthCodeRecord(
             valueHash: hashSecret(code), clientId: app.id, userId: user.id, serverId: s.id, redirectURI: redirect,
             scopes: scopes, nonce: p("nonce"), codeChallenge: challenge, codeChallengeMethod: method,
-            expiresAt: ex.now + 300, used: false, authTime: ex.now)
+            expiresAt: ex.now + 300, used: false, authTime: ex.now, amr: amr)
         try mutate { t, d in
             // Drop expired codes so the table stays small.
             for (k, c) in t.codes where c.expiresAt < ex.now - 600 {

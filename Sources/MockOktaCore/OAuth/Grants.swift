@@ -37,7 +37,7 @@ extension MockOkta {
 
     func userTokens(
         _ ex: Exchange, _ s: AuthServer, _ app: App, user: User, scopes: [String], authTime: Double, nonce: String?,
-        refresh: String? = nil
+        refresh: String? = nil, amr: [String]? = nil
     ) throws -> [(String, JSON)] {
         let at = try mintAccessToken(
             server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
@@ -58,7 +58,7 @@ extension MockOkta {
         if scopes.contains("openid") {
             let id = try mintIDToken(
                 server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
-                nonce: nonce, accessToken: at.token, fault: ex.tokenFault)
+                nonce: nonce, accessToken: at.token, fault: ex.tokenFault, amr: amr ?? ["pwd"])
             out.append(("id_token", .string(id)))
             grantSuccessLog(ex, s, app, user: user, scopes: scopes, kind: "id_token")
         }
@@ -100,7 +100,8 @@ extension MockOkta {
         guard let user = read({ $0.users[rec.userId] }), user.canSignIn else {
             throw OAuthError.invalidGrant("The authorization code is invalid or has expired.")
         }
-        return try userTokens(ex, s, app, user: user, scopes: rec.scopes, authTime: rec.authTime, nonce: rec.nonce)
+        return try userTokens(
+            ex, s, app, user: user, scopes: rec.scopes, authTime: rec.authTime, nonce: rec.nonce, amr: rec.amr)
     }
 
     func refreshGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
@@ -180,10 +181,12 @@ extension MockOkta {
             e.reason = "INVALID_CREDENTIALS"
             throw e
         }
-        // A sign-on policy that asks for a second factor: a password alone cannot get tokens.
-        if read({ $0.signOn.requiresMFA(appId: app.id) }) {
-            var e = OAuthError.invalidGrant("The credentials provided were invalid.")
-            e.reason = "MFA_REQUIRED"
+        // A sign-on policy that denies, or asks for a second factor a password grant cannot give: Okta's
+        // password_auth_denied_policy (okta-developer-docs data/oauth2-error-codes.json).
+        if evaluateSignOn(user, appId: app.id, ex: ex, app: app) != .allow(mfa: false) {
+            var e = OAuthError.invalidGrant(
+                "Resource owner password credentials authentication denied by sign on policy.")
+            e.reason = "SIGN_ON_POLICY"
             throw e
         }
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else { throw OAuthError.notAssigned }

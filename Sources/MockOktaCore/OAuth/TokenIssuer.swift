@@ -60,7 +60,7 @@ extension MockOkta {
 
     func mintIDToken(
         server s: AuthServer, clientId: String, user: User, scopes: [String], now: Double, authTime: Double,
-        nonce: String?, accessToken: String?, fault: FaultKind?
+        nonce: String?, accessToken: String?, fault: FaultKind?, amr: [String] = ["pwd"]
     ) throws -> String {
         var iat = Int(now)
         let lifetime = s.idTokenLifetime
@@ -89,7 +89,7 @@ extension MockOkta {
         }
         claims += [
             ("ver", 1), ("iss", .string(iss)), ("aud", .string(aud)), ("iat", JSON(iat)), ("exp", JSON(iat + lifetime)),
-            ("jti", .string(newJTI("ID"))), ("amr", ["pwd"]), ("idp", .string(read { $0.orgId })),
+            ("jti", .string(newJTI("ID"))), ("amr", JSON(amr)), ("idp", .string(read { $0.orgId })),
         ]
         if let nonce { claims.append(("nonce", .string(nonce))) }
         claims.append(("auth_time", JSON(Int(authTime))))

@@ -207,6 +207,8 @@ extension MockOkta {
         case .requireMfa(let app, let off): return try requireMfa(app: app, off: off)
         case .setPassword(let user, let password):
             return try setPassword(user, password, ex: ex, now: now, system: system)
+        case .denyFromZone(let zone, let off): return try denyFromZone(zone, off: off, ex: ex, now: now, system: system)
+        case .respondPush(let user, let reject): return respondPush(user, reject: reject)
         case .advanceClock(let seconds):
             guard clock.advance(seconds) else {
                 return [

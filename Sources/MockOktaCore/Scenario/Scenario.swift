@@ -63,7 +63,8 @@ public enum FaultType: String, CaseIterable, Sendable {
 public enum ActionType: String, CaseIterable, Sendable {
     case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser,
         removeScopeGrant,
-        deactivateUser, suspendUser, setRateLimit, advanceClock, lockUser, expirePassword, requireMfa, setPassword
+        deactivateUser, suspendUser, setRateLimit, advanceClock, lockUser, expirePassword, requireMfa, setPassword,
+        denyFromZone, respondPush
 }
 
 public enum FaultKind: Sendable, Equatable {
@@ -158,6 +159,10 @@ public enum Action: Sendable {
     case requireMfa(app: String?, off: Bool)
     /// An administrator sets a new password (nil: a random one), as a help desk reset does.
     case setPassword(user: String, password: String?)
+    /// The Default Policy denies sign-ins from a network zone (by name or id); `off` lifts it.
+    case denyFromZone(zone: String, off: Bool)
+    /// The user answers the Okta Verify pushes waiting for them (approve, or reject).
+    case respondPush(user: String, reject: Bool)
 
     public var name: String {
         switch self {
@@ -176,6 +181,8 @@ public enum Action: Sendable {
         case .expirePassword: return "expirePassword"
         case .requireMfa: return "requireMfa"
         case .setPassword: return "setPassword"
+        case .denyFromZone: return "denyFromZone"
+        case .respondPush: return "respondPush"
         }
     }
 }

@@ -101,6 +101,23 @@ public enum ScenarioLoader {
         where TrustedOrigin.normalize(o["origin"]?.stringValue ?? "") == nil {
             add("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path")
         }
+        var zoneNames = Set<String>()
+        for (i, z) in (doc["tenant"]?["signOn"]?["zones"]?.arrayValue ?? []).enumerated() {
+            if let n = z["name"]?.stringValue, !zoneNames.insert(n).inserted {
+                add("$.tenant.signOn.zones[\(i)].name", "duplicate zone name \"\(n)\"")
+            }
+            for field in ["gateways", "proxies"] {
+                for (j, v) in (z[field]?.arrayValue ?? []).enumerated() {
+                    let text = v.stringValue ?? ""
+                    let a = ZoneAddress(type: text.contains("-") ? "RANGE" : "CIDR", value: text)
+                    if a.bounds == nil {
+                        add(
+                            "$.tenant.signOn.zones[\(i)].\(field)[\(j)]",
+                            "not an IP address, CIDR block (10.0.0.0/8) or range (10.0.0.1-10.0.0.9)")
+                    }
+                }
+            }
+        }
         for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
             if let r = e["rule"]?.stringValue, !ids.contains(r) {
                 add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"")
@@ -132,6 +149,7 @@ public enum ScenarioLoader {
                 fu.lastName = u["lastName"]?.stringValue
                 fu.groups = u["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 fu.totp = u["totp"]?.boolValue ?? false
+                fu.factors = (u["factors"]?.arrayValue ?? []).compactMap(\.stringValue)
                 fixture.users.append(fu)
             }
             for g in t["groups"]?.arrayValue ?? [] {
@@ -265,6 +283,8 @@ public enum ScenarioLoader {
         case .expirePassword: return .expirePassword(user: s("user") ?? "")
         case .requireMfa: return .requireMfa(app: s("app"), off: a["off"]?.boolValue ?? false)
         case .setPassword: return .setPassword(user: s("user") ?? "", password: s("password"))
+        case .denyFromZone: return .denyFromZone(zone: s("zone") ?? "", off: a["off"]?.boolValue ?? false)
+        case .respondPush: return .respondPush(user: s("user") ?? "", reject: a["reject"]?.boolValue ?? false)
         }
     }
 }

@@ -40,10 +40,16 @@ extension MockOkta {
             let state = newTransaction(user, status: "PASSWORD_EXPIRED", appId: appId, ex: ex)
             return .json(200, transactionJSON(state, user, "PASSWORD_EXPIRED", ex: ex, extra: passwordExpiredParts()))
         }
-        let mfa = read { $0.signOn.requiresMFA(appId: appId) }
-        logEvent(
-            .policyEvaluateSignOn, actor: actor(user: user), result: mfa ? "CHALLENGE" : "ALLOW",
-            reason: "Sign-on policy evaluation resulted in \(mfa ? "CHALLENGE" : "ALLOW")", ex: ex)
+        let mfa: Bool
+        switch evaluateSignOn(user, appId: appId, ex: ex) {
+        case .deny:
+            // okta-developer-docs authn reference: 401 for "access denied because of a sign-on policy".
+            logEvent(
+                .userSessionStart, actor: actor(user: user), result: "FAILURE",
+                reason: "Sign-on policy evaluation resulted in DENY", ex: ex)
+            throw OktaAPIError(401, "E0000004", "Authentication failed")
+        case .allow(let m): mfa = m
+        }
         guard mfa else { return .json(200, try authnSuccess(user, amr: ["pwd"], ex: ex)) }
         let active = (user.factors ?? []).filter { $0.status == "ACTIVE" }
         if active.isEmpty {
@@ -97,9 +103,13 @@ extension MockOkta {
             throw OktaAPIError.validation("stateToken", "The field cannot be left blank")
         }
         let key = hashSecret(token)
-        guard let txn = signIn.withLock({ $0.transactions[key] }), txn.expiresAt > ex.now,
-            let user = read({ $0.users[txn.userId] })
-        else { throw OktaAPIError.invalidToken }
+        // Each step renews the transaction for another lifetime (the answers show expiresAt = now + 5 minutes).
+        let txn = signIn.withLock { s -> SignInState.Transaction? in
+            guard let t = s.transactions[key], t.expiresAt > ex.now else { return nil }
+            s.transactions[key]?.expiresAt = ex.now + MockOkta.authnLifetime
+            return t
+        }
+        guard let txn, let user = read({ $0.users[txn.userId] }) else { throw OktaAPIError.invalidToken }
         return (key, txn, user)
     }
 

@@ -6,7 +6,7 @@ import Foundation
 extension MockOkta {
     enum AuthorizeSignIn {
         /// Signed in; `newSession` is set when this request started the session (its cookie goes out).
-        case user(User, newSession: SignInState.Session?)
+        case user(User, newSession: SignInState.Session?, amr: [String])
         /// A page to show (the sign-in form again, or the second-factor step).
         case page(HTTPReply)
         /// Nobody is signed in and no form was posted.
@@ -15,6 +15,7 @@ extension MockOkta {
 
     func authorizeSignIn(_ ex: Exchange, app: App) throws -> AuthorizeSignIn {
         func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
+        // A session or session token already signed in: only the app's own factor requirement applies here.
         let mfa = read { $0.signOn.requiresMFA(appId: app.id) }
         if ex.req.method == "POST", p("mfa_state") != nil { return try signInSecondFactor(ex, app: app) }
         if ex.req.method == "POST", let username = p("username") {
@@ -23,7 +24,7 @@ extension MockOkta {
                 if u.status == .PASSWORD_EXPIRED {
                     return .page(signInPage(ex, error: "Your password has expired. Change it, then sign in again."))
                 }
-                return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
+                return try afterPassword(u, app: app, ex: ex)
             case .lockedOut, .lockedNow:
                 return .page(signInPage(ex, error: "Your account is locked. Contact your administrator."))
             case .wrong, .inactive:
@@ -36,25 +37,51 @@ extension MockOkta {
             }
             if mfa && !t.amr.contains("mfa") { return .page(secondFactorPage(ex, u, app: app, error: nil)) }
             // The Authn API already wrote user.session.start for this sign-in.
-            return .user(u, newSession: startSession(userId: u.id, amr: t.amr, now: ex.now))
+            return .user(u, newSession: startSession(userId: u.id, amr: t.amr, now: ex.now), amr: t.amr)
         }
         if p("prompt") != "login", let s = cookieSession(ex), let u = read({ $0.users[s.userId] }),
             !mfa || s.amr.contains("mfa")
         {
-            return .user(u, newSession: nil)
+            return .user(u, newSession: nil, amr: s.amr)
         }
         if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
             u.password == read({ $0.defaultPassword })
         {
-            return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
+            return try afterPassword(u, app: app, ex: ex)
         }
         return .nobody
+    }
+
+    /// After a right password: the sign-on policy allows (maybe with a second factor) or denies. A denial is
+    /// Okta's hosted 403 page (help.okta.com describes it for an org sign-on policy deny; its text here is ours).
+    func afterPassword(_ u: User, app: App, ex: Exchange) throws -> AuthorizeSignIn {
+        switch evaluateSignOn(u, appId: app.id, ex: ex, app: app) {
+        case .deny:
+            logEvent(
+                .userSessionStart, actor: actor(user: u), result: "FAILURE",
+                reason: "Sign-on policy evaluation resulted in DENY", ex: ex)
+            return .page(signOnDeniedPage(ex))
+        case .allow(let mfa):
+            return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
+        }
+    }
+
+    func signOnDeniedPage(_ ex: Exchange) -> HTTPReply {
+        let clientId = ex.params.first { $0.0 == "client_id" }?.1 ?? ""
+        let appName = read { $0.client(clientId)?.label } ?? "an application"
+        var r = page(
+            title: "403 Access Forbidden", heading: "Access Forbidden", appName: appName,
+            error: "You do not have permission to access your account at this time.",
+            content: "<p>Your sign-in was denied by a sign-on policy of this organization (for example, "
+                + "from this network zone).</p>")
+        r.status = 403
+        return r
     }
 
     /// A sign-in on this page: `user.session.start` and `lastLogin`, and a new session.
     func started(_ u: User, amr: [String], ex: Exchange) throws -> AuthorizeSignIn {
         try signedIn(u, ex: ex)
-        return .user(u, newSession: startSession(userId: u.id, amr: amr, now: ex.now))
+        return .user(u, newSession: startSession(userId: u.id, amr: amr, now: ex.now), amr: amr)
     }
 
     /// The second step of the sign-in page: the code for the user's TOTP factor (or, with none yet, for the one
@@ -63,8 +90,10 @@ extension MockOkta {
         func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
         let (key, txn, user) = try transaction(["stateToken": .string(p("mfa_state") ?? "")], ex: ex)
         let factor =
-            (user.factors ?? []).first { $0.status == "ACTIVE" }
-            ?? (user.factors ?? []).first { $0.status == "PENDING_ACTIVATION" }
+            (user.factors ?? []).first { $0.status == "ACTIVE" && $0.factorType == "token:software:totp" }
+            ?? (user.factors ?? []).first {
+                $0.status == "PENDING_ACTIVATION" && $0.factorType == "token:software:totp"
+            }
         guard txn.appId == app.id, let factor else { return .page(signInPage(ex, error: "Unable to sign in")) }
         let matched: Bool
         do { matched = try totpMatches(p("passCode"), factor, user, now: ex.now) } catch let e as OktaAPIError {
@@ -86,16 +115,17 @@ extension MockOkta {
 
     /// Starts the second-factor step: a transaction for the page, and a pending TOTP factor for a user with none.
     func secondFactorPage(_ ex: Exchange, _ user: User, app: App, error: String?) -> HTTPReply {
-        logEvent(
-            .policyEvaluateSignOn, actor: actor(user: user), targets: [actor(app: app)], result: "CHALLENGE",
-            reason: "Sign-on policy evaluation resulted in CHALLENGE", ex: ex)
         var current = read { $0.users[user.id] } ?? user
-        var factor = (current.factors ?? []).first { $0.status == "ACTIVE" }
+        // The page asks for a TOTP code (SMS, email and push are served by the Authn API only).
+        var factor = (current.factors ?? []).first { $0.status == "ACTIVE" && $0.factorType == "token:software:totp" }
         if factor == nil {
             let pending =
-                (current.factors ?? []).first { $0.status == "PENDING_ACTIVATION" }
+                (current.factors ?? []).first {
+                    $0.status == "PENDING_ACTIVATION" && $0.factorType == "token:software:totp"
+                }
                 ?? newFactor(current, provider: "OKTA", now: ex.now)
-            current.factors = [pending]
+            current.factors =
+                (current.factors ?? []).filter { $0.id != pending.id && $0.status == "ACTIVE" } + [pending]
             let updated = current
             _ = try? mutate { t, d in
                 t.users[updated.id]?.factors = updated.factors

@@ -13,7 +13,7 @@ extension MockOkta {
     func authnFactorJSON(_ f: Factor, _ u: User, verify: Bool) -> JSON {
         var j: [(String, JSON)] = [
             ("id", .string(f.id)), ("factorType", .string(f.factorType)), ("provider", .string(f.provider)),
-            ("vendorName", .string(f.provider)), ("profile", ["credentialId": .string(u.login)]),
+            ("vendorName", .string(f.provider)), ("profile", MockOkta.factorProfile(f, u)),
         ]
         if verify { j.append(("_links", ["verify": link(nil, "/api/v1/authn/factors/\(f.id)/verify")])) }
         return .object(j)
@@ -71,9 +71,14 @@ extension MockOkta {
     func authnVerify(_ ex: Exchange, _ factorId: String) throws -> HTTPReply {
         let body = try authnBody(ex)
         let (key, txn, user) = try transaction(body, ex: ex)
-        guard txn.status == "MFA_REQUIRED",
+        guard txn.status == "MFA_REQUIRED" || txn.status == "MFA_CHALLENGE",
             let f = (user.factors ?? []).first(where: { $0.id == factorId && $0.status == "ACTIVE" })
         else { throw OktaAPIError.notFound("Resource not found: \(factorId) (UserFactor)") }
+        let state = body["stateToken"]?.stringValue ?? ""
+        if MockOkta.otpFactorTypes.contains(f.factorType) {
+            return try verifyOTPFactor(body, key: key, state: state, f, user, ex: ex)
+        }
+        if f.factorType == "push" { return try verifyPush(key, state: state, f, user, ex: ex) }
         guard try totpMatches(body["passCode"]?.stringValue, f, user, now: ex.now) else {
             logEvent(
                 .userAuthViaMFA, actor: actor(user: user), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)

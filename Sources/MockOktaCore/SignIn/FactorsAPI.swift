@@ -92,16 +92,26 @@ extension MockOkta {
 
     /// A factor as `/__mock/tenant` shows it: with its secret, so tests can compute codes.
     static func factorSecretJSON(_ f: Factor) -> JSON {
-        [
-            "id": .string(f.id), "factorType": .string(f.factorType), "provider": .string(f.provider),
-            "status": .string(f.status), "secret": .string(f.secret),
+        var j: [(String, JSON)] = [
+            ("id", .string(f.id)), ("factorType", .string(f.factorType)), ("provider", .string(f.provider)),
+            ("status", .string(f.status)),
         ]
+        if f.factorType == "token:software:totp" { j.append(("secret", .string(f.secret))) }
+        if let p = f.phoneNumber { j.append(("phoneNumber", .string(p))) }
+        if let e = f.email { j.append(("email", .string(e))) }
+        return .object(j)
     }
 
     func signOnJSON(_ s: SignOnSettings) -> JSON {
         [
             "maxAttempts": JSON(s.maxAttempts), "autoUnlockMinutes": s.autoUnlockMinutes.map { JSON($0) } ?? .null,
             "requireMfa": .bool(s.mfaEveryone), "requireMfaApps": JSON(s.mfaApps.sorted()),
+            "deliveryDelaySeconds": .number(s.deliveryDelaySeconds),
+            "zones": .array(s.zones.map(zoneJSON)),
+            "denyRules": .array(
+                s.policies.flatMap { p in p.rules.filter { $0.access == "DENY" && $0.status == "ACTIVE" } }.map {
+                    ["id": .string($0.id), "name": .string($0.name), "zones": JSON($0.zoneInclude)]
+                }),
         ]
     }
 }

@@ -40,6 +40,27 @@ extension MockOkta {
         return ["ok": true, "mfaEveryone": .bool(read { $0.signOn.mfaEveryone })]
     }
 
+    /// `denyFromZone`: a rule at the top of the Default Policy denies sign-ins from the zone (`off`: removes it).
+    func denyFromZone(_ ref: String, off: Bool, ex: Exchange?, now: Double, system: SystemLog.Actor) throws -> JSON {
+        try ensureBuiltInZones(now: now)
+        guard let zone = read({ $0.signOn.zones.first { $0.id == ref || $0.name == ref } }) else {
+            return ["ok": false, "error": .string("no network zone \(ref)")]
+        }
+        let name = "Deny \(zone.name)"
+        let rule = SignOnRule(
+            id: ids.oktaID("0pr"), name: name, priority: 1, status: "ACTIVE", system: false, connection: "ZONE",
+            zoneInclude: [zone.id], zoneExclude: [], userExclude: [], access: "DENY", requireFactor: false,
+            created: now, lastUpdated: now)
+        let ruleId: String? = try changePolicies(now) { list, _ in
+            guard let i = list.firstIndex(where: \.system) else { return nil }
+            list[i].rules.removeAll { $0.name == name }
+            if !off { list[i].rules.insert(rule, at: 0) }
+            return off ? nil : rule.id
+        }
+        logEvent(off ? .policyRuleDelete : .policyRuleAdd, actor: system, targets: [ruleActor(rule)], ex: ex)
+        return ["ok": true, "zoneId": .string(zone.id), "ruleId": JSON(ruleId)]
+    }
+
     /// `setPassword`: the user's sessions end and clients holding the old password get 401 E0000004.
     func setPassword(_ user: String, _ password: String?, ex: Exchange?, now: Double, system: SystemLog.Actor) throws
         -> JSON

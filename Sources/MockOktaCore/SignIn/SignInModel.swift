@@ -14,6 +14,10 @@ public struct Factor: Codable, Sendable {
     public var lastUpdated: Double
     /// The time step of the last code accepted: Okta takes each code once (E0000082 for a second use).
     public var lastStep: Int64?
+    /// `sms`: where codes go (no real delivery: they are read at `GET /__mock/factors/messages`).
+    public var phoneNumber: String? = nil
+    /// `email`: where codes go.
+    public var email: String? = nil
 
     public var secretBytes: [UInt8] { TOTP.base32Decode(secret) ?? [] }
 
@@ -39,8 +43,30 @@ public struct SignOnSettings: Codable, Sendable, Equatable {
     public var mfaEveryone = false
     /// Sign-ins to these apps (ids) need a second factor.
     public var mfaApps: Set<String> = []
+    /// IP network zones (`/api/v1/zones`), in creation order.
+    public var zones: [NetworkZone] = []
+    /// `OKTA_SIGN_ON` policies; empty until the Default Policy is first needed (see `changePolicies`).
+    public var policies: [SignOnPolicy] = []
+    /// Seconds before an SMS or email code can be read at `/__mock/factors/messages` (a slow carrier).
+    public var deliveryDelaySeconds: Double = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxAttempts, autoUnlockMinutes, mfaEveryone, mfaApps, zones, policies, deliveryDelaySeconds
+    }
+
+    /// Every key is optional, so a `--db` file written before a setting existed still opens with its defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 10
+        autoUnlockMinutes = try c.decodeIfPresent(Int.self, forKey: .autoUnlockMinutes)
+        mfaEveryone = try c.decodeIfPresent(Bool.self, forKey: .mfaEveryone) ?? false
+        mfaApps = try c.decodeIfPresent(Set<String>.self, forKey: .mfaApps) ?? []
+        zones = try c.decodeIfPresent([NetworkZone].self, forKey: .zones) ?? []
+        policies = try c.decodeIfPresent([SignOnPolicy].self, forKey: .policies) ?? []
+        deliveryDelaySeconds = try c.decodeIfPresent(Double.self, forKey: .deliveryDelaySeconds) ?? 0
+    }
 
     public func requiresMFA(appId: String?) -> Bool {
         mfaEveryone || appId.map { mfaApps.contains($0) } ?? false
@@ -73,6 +99,32 @@ struct SignInState: Sendable {
         var lastFactorVerification: Double?
         var amr: [String]
     }
+    /// A code sent by SMS or email for a factor in a transaction.
+    struct Challenge: Sendable {
+        var code: String
+        var expiresAt: Double
+    }
+    /// An Okta Verify push waiting for the user (`/__mock` action `respondPush`).
+    struct Push: Sendable {
+        var userId: String
+        var factorId: String
+        var startedAt: Double
+        /// WAITING, APPROVED or REJECTED.
+        var result: String
+    }
+    /// A code "delivered" by SMS or email, readable through `/__mock/factors/messages` from `deliverableAt` on.
+    struct Message: Sendable {
+        var userId: String
+        var login: String
+        var factorType: String
+        var to: String
+        var code: String
+        var sentAt: Double
+        var deliverableAt: Double
+    }
+    var challenges: [String: Challenge] = [:]  // by transaction key + factor id
+    var pushes: [String: Push] = [:]  // by transaction key
+    var messages: [Message] = []  // the newest `limit`
     var transactions: [String: Transaction] = [:]  // by stateToken hash
     var sessionTokens: [String: SessionToken] = [:]  // by token hash
     var sessions: [String: Session] = [:]  // by id (the sid cookie's value)
@@ -93,5 +145,12 @@ struct SignInState: Sendable {
         trim(&transactions, \.expiresAt)
         trim(&sessionTokens, \.expiresAt)
         trim(&sessions, \.expiresAt)
+        challenges = challenges.filter { $0.value.expiresAt > now }
+        pushes = pushes.filter { now - $0.value.startedAt < SignInState.pushLifetime * 2 }
+        if messages.count > SignInState.limit { messages.removeFirst(messages.count - SignInState.limit) }
     }
+
+    /// Okta's push times out after 5 minutes; SMS and email codes expire after 5 minutes.
+    static let pushLifetime = 300.0
+    static let codeLifetime = 300.0
 }

@@ -190,6 +190,8 @@ public struct AuthCodeRecord: Codable, Sendable {
     public var expiresAt: Double
     public var used: Bool
     public var authTime: Double
+    /// How the user signed in (`pwd`, `otp`, `mfa`), for the ID token's `amr`; nil in codes from before sign-in.
+    public var amr: [String]? = nil
 }
 
 /// "Tokens issued before `before` are no longer valid", narrowed by server/client/user (expireAccessTokens).

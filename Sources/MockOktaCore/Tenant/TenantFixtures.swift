@@ -11,6 +11,9 @@ public struct TenantFixture: Sendable {
         public var groups: [String] = []
         /// Enrolled in a TOTP factor (ACTIVE), its secret from the seed (`/__mock/tenant` shows it).
         public var totp = false
+        /// Other ACTIVE factors: `sms`, `email`, `push` (codes at `/__mock/factors/messages`, pushes answered by
+        /// `respondPush`).
+        public var factors: [String] = []
         public init(login: String) { self.login = login }
     }
     public var users: [FixtureUser] = []
@@ -128,6 +131,13 @@ extension DefaultTenant {
     }
 
     static func applySignOn(_ f: TenantFixture, to t: inout TenantData, seed: UInt64, now: Double) {
+        for fu in f.users {
+            guard var u = t.user(idOrLogin: fu.login) else { continue }
+            for type in fu.factors where !(u.factors ?? []).contains(where: { $0.factorType == type }) {
+                u.factors = (u.factors ?? []) + [MockOkta.fixtureFactor(seed: seed, user: u, type: type, now: now)]
+            }
+            t.putUser(u)
+        }
         for fu in f.users where fu.totp {
             guard var u = t.user(idOrLogin: fu.login),
                 !(u.factors ?? []).contains(where: { $0.status == "ACTIVE" })
@@ -139,10 +149,24 @@ extension DefaultTenant {
         }
         guard let so = f.signOn else { return }
         if let m = so["maxAttempts"]?.intValue { t.signOn.maxAttempts = m }
+        if let d = so["deliveryDelaySeconds"]?.doubleValue { t.signOn.deliveryDelaySeconds = d }
         if let a = so["autoUnlockMinutes"]?.intValue { t.signOn.autoUnlockMinutes = a }
         if let r = so["requireMfa"]?.boolValue { t.signOn.mfaEveryone = r }
         for ref in so["requireMfaApps"]?.arrayValue ?? [] {
             if let a = t.app(idOrLabel: ref.stringValue ?? "") { t.signOn.mfaApps.insert(a.id) }
+        }
+        let zoneIds = RandomSource(seed: seed, purpose: "tenant.fixture.zoneIds")
+        for z in so["zones"]?.arrayValue ?? [] {
+            func addresses(_ field: String) -> [ZoneAddress] {
+                (z[field]?.arrayValue ?? []).compactMap(\.stringValue).map { v in
+                    ZoneAddress(type: v.contains("-") ? "RANGE" : "CIDR", value: v)
+                }
+            }
+            t.signOn.zones.append(
+                NetworkZone(
+                    id: zoneIds.oktaID("nzo"), name: z["name"]?.stringValue ?? "", status: "ACTIVE",
+                    usage: z["usage"]?.stringValue ?? "POLICY", gateways: addresses("gateways"),
+                    proxies: addresses("proxies"), system: false, created: now, lastUpdated: now))
         }
     }
 

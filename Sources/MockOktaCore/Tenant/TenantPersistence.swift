@@ -128,6 +128,7 @@ extension MockOkta {
                     "a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
                 throw error
             }
+            if t.signOn.zones != before.signOn.zones { zoneCache.withLock { $0 = t.signOn.zones } }
             return r
         }
     }
