@@ -106,6 +106,7 @@ def test_lockout_after_the_policys_attempts_and_admin_unlock(srv: MockOkta) -> N
         assert authn(srv, "wrong").status_code == 401
     locked = authn(srv)
     assert locked.status_code == 200 and locked.json()["status"] == "LOCKED_OUT", locked.text
+    assert "next" not in locked.json()["_links"]  # no self-service unlock in the default policy: no dead link
     events = srv.get("/api/v1/logs", headers=admin(srv), params={"filter": 'eventType eq "user.account.lock"'}).json()
     assert len(events) == 1
     uid = srv.get(f"/api/v1/users/{ANN}", headers=admin(srv)).json()["id"]

@@ -27,8 +27,9 @@ extension MockOkta {
         case .wrong, .lockedNow, .inactive:
             throw OktaAPIError(401, "E0000004", "Authentication failed")
         case .lockedOut:
-            return .json(
-                200, ["status": "LOCKED_OUT", "_links": ["next": link("unlock", "/api/v1/authn/recovery/unlock")]])
+            // Okta adds `_links.next` (unlock, /api/v1/authn/recovery/unlock) only when the password policy allows
+            // self-service unlock; the default policy here does not, and the mock serves no recovery flow.
+            return .json(200, ["status": "LOCKED_OUT", "_links": .object([])])
         case .ok(let user):
             return try authnAfterPassword(user, appId: nil, ex: ex)
         }

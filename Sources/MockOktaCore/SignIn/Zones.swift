@@ -90,6 +90,7 @@ extension MockOkta {
     /// Bounds on a zone: name length and entries per list.
     static let zoneNameMax = 128
     static let zoneEntriesMax = 1000
+    static let zonesMax = 1000
 
     /// The address Okta attributes a request to: the peer, unless the peer is a proxy listed in an active zone,
     /// in which case `X-Forwarded-For` is read from the right, skipping listed proxies (Okta trusts the header
@@ -237,6 +238,11 @@ extension MockOkta {
 
     func addZone(_ z: NetworkZone) throws {
         try mutate { t, d in
+            guard t.signOn.zones.count < MockOkta.zonesMax else {
+                throw OktaAPIError(
+                    400, "E0000001", "Api validation failed: zone",
+                    causes: ["At most \(MockOkta.zonesMax) network zones in this mock"])
+            }
             guard !t.signOn.zones.contains(where: { $0.name == z.name }) else {
                 throw OktaAPIError(
                     400, "E0000001", "Api validation failed: name",
