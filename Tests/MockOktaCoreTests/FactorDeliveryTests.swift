@@ -96,8 +96,45 @@ struct FactorDeliveryTests {
         org.wall.advance(SignInState.pushLifetime - 100)  // still polling: each poll renews the transaction
         #expect(org.send("POST", verify2, body: body2).bodyJSON?["factorResult"] == "WAITING")
         org.wall.advance(100)
+        // Approving too late changes nothing: the push has timed out.
+        #expect(CoverageTests.action(org, #"{"type":"respondPush","user":"ann@example.com"}"#).bodyJSON?["ok"] == false)
         #expect(org.send("POST", verify2, body: body2).bodyJSON?["factorResult"] == "TIMEOUT")
         // No push waiting: the action says so.
         #expect(CoverageTests.action(org, #"{"type":"respondPush","user":"ann@example.com"}"#).bodyJSON?["ok"] == false)
+    }
+
+    @Test("Factors API: enroll SMS (PENDING_ACTIVATION, a code sent), activate with it, verify: CHALLENGE then SUCCESS")
+    func smsThroughFactorsAPI() throws {
+        let org = try TestOrg(rateLimits: false)
+        let uid = CoverageTests.userId(org, Self.ann)
+        let base = "/api/v1/users/\(uid)/factors"
+        let bad = org.send(
+            "POST", base, headers: [org.ssws], body: #"{"factorType":"sms","provider":"OKTA","profile":{}}"#)
+        #expect(bad.status == 400 && bad.bodyJSON?["errorCode"] == "E0000001")
+        let noLocal = org.send(
+            "POST", base, headers: [org.ssws],
+            body: #"{"factorType":"email","provider":"OKTA","profile":{"email":"@x.com"}}"#)
+        #expect(noLocal.status == 400)
+        let e = org.send(
+            "POST", base, headers: [org.ssws],
+            body: #"{"factorType":"sms","provider":"OKTA","profile":{"phoneNumber":"+1-555-415-1337"}}"#)
+        #expect(e.status == 200 && e.bodyJSON?["status"] == "PENDING_ACTIVATION")
+        #expect(e.bodyJSON?["profile"]?["phoneNumber"] == "+1-555-415-1337")
+        let id = try #require(e.bodyJSON?["id"]?.stringValue)
+        let code = try #require(Self.messages(org).first?["code"]?.stringValue)
+        let wrong = org.send(
+            "POST", "\(base)/\(id)/lifecycle/activate", headers: [org.ssws], body: #"{"passCode":"000000x"}"#)
+        #expect(wrong.status == 403 && wrong.bodyJSON?["errorCode"] == "E0000068")
+        let a = org.send(
+            "POST", "\(base)/\(id)/lifecycle/activate", headers: [org.ssws], body: #"{"passCode":"\#(code)"}"#)
+        #expect(a.bodyJSON?["status"] == "ACTIVE")
+        let challenge = org.send("POST", "\(base)/\(id)/verify", headers: [org.ssws], body: "{}")
+        #expect(challenge.bodyJSON?["factorResult"] == "CHALLENGE")
+        let second = try #require(Self.messages(org).first?["code"]?.stringValue)
+        let v = org.send("POST", "\(base)/\(id)/verify", headers: [org.ssws], body: #"{"passCode":"\#(second)"}"#)
+        #expect(v.bodyJSON?["factorResult"] == "SUCCESS")
+        // A code is used up once accepted.
+        let again = org.send("POST", "\(base)/\(id)/verify", headers: [org.ssws], body: #"{"passCode":"\#(second)"}"#)
+        #expect(again.status == 403)
     }
 }

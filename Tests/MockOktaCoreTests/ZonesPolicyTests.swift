@@ -232,4 +232,87 @@ struct ZonesPolicyTests {
         #expect(zones.map { $0["name"] }.contains("Local"))
         #expect(Self.authn(reopened).status == 401)
     }
+
+    @Test("an app sign-on policy (ACCESS_POLICY) assigned to the web app: a 2FA rule asks for a factor, DENY denies")
+    func appSignOnPolicy() throws {
+        let scenario = #"{"version":1,"name":"a","tenant":{"users":[{"login":"ann@example.com","totp":true}]}}"#
+        let org = try TestOrg(scenario: scenario, rateLimits: false)
+        let web = org.cred("webClientId")
+        let p = org.send(
+            "POST", "/api/v1/policies", headers: [org.ssws], body: #"{"type":"ACCESS_POLICY","name":"Web app"}"#)
+        #expect(p.status == 200 && p.bodyJSON?["type"] == "ACCESS_POLICY" && p.bodyJSON?["conditions"] == .null)
+        let pid = try #require(p.bodyJSON?["id"]?.stringValue)
+        #expect(pid.hasPrefix("rst"))
+        let catchAll = org.send("GET", "/api/v1/policies/\(pid)/rules", headers: [org.ssws]).bodyJSON?[0]
+        #expect(catchAll?["name"] == "Catch-all Rule" && catchAll?["type"] == "ACCESS_POLICY")
+        #expect(catchAll?["actions"]?["appSignOn"]?["verificationMethod"]?["factorMode"] == "1FA")
+        // The OKTA_SIGN_ON listing does not show it; the ACCESS_POLICY listing does.
+        let signOn = org.send("GET", "/api/v1/policies", query: [("type", "OKTA_SIGN_ON")], headers: [org.ssws])
+        #expect(signOn.bodyJSON?.arrayValue?.map { $0["name"] } == ["Default Policy"])
+        let access = org.send("GET", "/api/v1/policies", query: [("type", "ACCESS_POLICY")], headers: [org.ssws])
+        #expect(access.bodyJSON?.arrayValue?.map { $0["name"] } == ["Web app"])
+        let rule = org.send(
+            "POST", "/api/v1/policies/\(pid)/rules", headers: [org.ssws],
+            body:
+                #"{"type":"ACCESS_POLICY","name":"2FA","actions":{"appSignOn":{"access":"ALLOW","verificationMethod":{"factorMode":"2FA","type":"ASSURANCE"}}}}"#
+        )
+        #expect(rule.status == 200 && rule.bodyJSON?["priority"] == 1)
+        let rid = try #require(rule.bodyJSON?["id"]?.stringValue)
+        #expect(org.send("PUT", "/api/v1/apps/\(web)/policies/\(pid)", headers: [org.ssws]).status == 204)
+        // The web app's password grant now needs a second factor (denied); other sign-ins are as before.
+        #expect(CoverageTests.passwordGrant(org).bodyJSON?["error"] == "invalid_grant")
+        #expect(Self.authn(org).bodyJSON?["status"] == "SUCCESS")
+        // The rule replaced with DENY: the sign-in page answers the 403 page.
+        let deny = org.send(
+            "PUT", "/api/v1/policies/\(pid)/rules/\(rid)", headers: [org.ssws],
+            body: #"{"type":"ACCESS_POLICY","name":"No","actions":{"appSignOn":{"access":"DENY"}}}"#)
+        #expect(deny.status == 200 && deny.bodyJSON?["actions"]?["appSignOn"]?["access"] == "DENY")
+        let page = org.send(
+            "GET", "/oauth2/default/v1/authorize",
+            query: [
+                ("client_id", web), ("response_type", "code"), ("scope", "openid"),
+                ("redirect_uri", "http://localhost:8000/callback"), ("state", "s"), ("login_hint", Self.ann),
+            ])
+        #expect(page.status == 403)
+        // Deactivated: the app signs in again; an OKTA_SIGN_ON policy cannot be assigned to an app.
+        #expect(org.send("POST", "/api/v1/policies/\(pid)/lifecycle/deactivate", headers: [org.ssws]).status == 204)
+        #expect(CoverageTests.passwordGrant(org).status == 200)
+        let d = try Self.defaultPolicy(org)["id"]?.stringValue ?? ""
+        #expect(org.send("PUT", "/api/v1/apps/\(web)/policies/\(d)", headers: [org.ssws]).status == 400)
+    }
+
+    @Test(
+        "review regressions: X-Forwarded-For spoofing past 64 hops, reset restores zones, first matching rule decides MFA, old policy rows decode"
+    )
+    func reviewRegressions() throws {
+        let org = try TestOrg(rateLimits: false)
+        let zone = try #require(
+            Self.createZone(
+                org,
+                #"{"type":"IP","name":"Blocked","gateways":[{"type":"CIDR","value":"203.0.113.0/24"}],"proxies":[{"type":"CIDR","value":"127.0.0.1/32"}]}"#
+            ).bodyJSON?["id"]?.stringValue)
+        #expect(CoverageTests.action(org, #"{"type":"denyFromZone","zone":"\#(zone)"}"#).bodyJSON?["ok"] == true)
+        // 100 made-up hops before the one the proxy appended cannot push it out.
+        let spoof = (0..<100).map { "198.51.100.\($0 % 250)" }.joined(separator: ", ") + ", 203.0.113.9"
+        #expect(Self.authn(org, from: spoof).status == 401)
+        // Reset: the zone created at runtime is gone, from the evaluation too.
+        org.engine.reset()
+        #expect(Self.authn(org, from: "203.0.113.9").bodyJSON?["status"] == "SUCCESS")
+        // requireMfa is the Default Rule's; a higher rule that allows without a factor decides first.
+        #expect(CoverageTests.action(org, #"{"type":"requireMfa"}"#).status == 200)
+        let pid = try #require(try Self.defaultPolicy(org)["id"]?.stringValue)
+        #expect(Self.authn(org).bodyJSON?["status"] == "MFA_ENROLL")
+        let r = org.send(
+            "POST", "/api/v1/policies/\(pid)/rules", headers: [org.ssws],
+            body: #"{"name":"No MFA","actions":{"signon":{"access":"ALLOW","requireFactor":false}}}"#)
+        #expect(r.status == 200)
+        #expect(Self.authn(org).bodyJSON?["status"] == "SUCCESS")
+        // A policy saved before `type` existed still decodes (as OKTA_SIGN_ON).
+        let old =
+            #"{"id":"00p1","name":"P","priority":1,"status":"ACTIVE","system":false,"groups":[],"rules":[],"created":0,"lastUpdated":0}"#
+        let decoded = try JSONDecoder().decode(SignOnPolicy.self, from: Data(old.utf8))
+        #expect(decoded.type == "OKTA_SIGN_ON")
+        #expect(
+            MockOkta.maskEmail("@x.com") == "@x.com" && MockOkta.maskEmail("ann@example.com") == "a...n@example.com")
+    }
 }

@@ -68,7 +68,7 @@ extension MockOkta {
         "token",
         "password", "code", "code_verifier", "assertion", "sessiontoken", "session_token", "subject_token",
         "actor_token",
-        "device_code", "passcode", "otp", "state_token", "statetoken",
+        "device_code", "passcode", "otp", "state_token", "statetoken", "mfa_state",
     ]
 
     static func redact(query: [(String, String)]) -> [(String, String)] {

@@ -33,7 +33,7 @@ public final class MockOkta: Sendable {
     let keyCache = Mutex<[String: RSAKey]>([:])
     /// The tenant's network zones, kept apart from `state` so the System Log can place a request in its zone from
     /// anywhere, even under the tenant lock (updated by `mutate`).
-    let zoneCache = Mutex<[NetworkZone]>([])
+    let zoneCache = Mutex<[ParsedZone]>([])
     /// Pre-encoded JWKS and discovery bodies (keyed by server, kids and base URL).
     let bodyCache = Mutex<[String: [UInt8]]>([:])
     let base = Mutex<String>("http://127.0.0.1:8080")
@@ -106,7 +106,7 @@ public final class MockOkta: Sendable {
         rotationKeys = RotationKeys(seed: seed)
         userTypeId = "oty" + String(tenant.orgId.dropFirst(3))
         state = Mutex(tenant)
-        zoneCache.withLock { $0 = tenant.signOn.zones }
+        zoneCache.withLock { $0 = tenant.signOn.zones.map(ParsedZone.init) }
         baseline = Mutex(tenant)
         originalBaseline = Mutex(tenant)
         let run = generation == 0 ? "" : ".generation\(generation)"

@@ -153,6 +153,9 @@ struct Router {
             try m.zoneLifecycle(ex, p["zoneId"]!, p["op"]!)
         },
         r("GET", "/api/v1/policies") { m, ex, _ in try m.listPolicies(ex) },
+        r("PUT", "/api/v1/apps/{appId}/policies/{policyId}") { m, ex, p in
+            try m.assignAppPolicy(ex, p["appId"]!, p["policyId"]!)
+        },
         r("POST", "/api/v1/policies") { m, ex, _ in try m.createPolicy(ex) },
         r("GET", "/api/v1/policies/{policyId}") { m, ex, p in try m.getPolicy(ex, p["policyId"]!) },
         r("PUT", "/api/v1/policies/{policyId}") { m, ex, p in try m.replacePolicy(ex, p["policyId"]!) },

@@ -335,6 +335,7 @@ extension MockOkta {
     public func reset() {
         let b = baseline.withLock { $0 }
         state.withLock { $0 = b }
+        zoneCache.withLock { $0 = b.signOn.zones.map(ParsedZone.init) }
         do { try MockOkta.saveTenant(b, store) } catch {
             logger.error("could not save the reset tenant to --db", metadata: ["error": "\(error)"])
         }

@@ -37,10 +37,6 @@ extension MockOkta {
 
     /// What follows a right password: a password change, a second factor, or the session token.
     func authnAfterPassword(_ user: User, appId: String?, ex: Exchange) throws -> HTTPReply {
-        if user.status == .PASSWORD_EXPIRED {
-            let state = newTransaction(user, status: "PASSWORD_EXPIRED", appId: appId, ex: ex)
-            return .json(200, transactionJSON(state, user, "PASSWORD_EXPIRED", ex: ex, extra: passwordExpiredParts()))
-        }
         let mfa: Bool
         switch evaluateSignOn(user, appId: appId, ex: ex) {
         case .deny:
@@ -50,6 +46,11 @@ extension MockOkta {
                 reason: "Sign-on policy evaluation resulted in DENY", ex: ex)
             throw OktaAPIError(401, "E0000004", "Authentication failed")
         case .allow(let m): mfa = m
+        }
+        // The policy comes first: a user it denies cannot change an expired password either.
+        if user.status == .PASSWORD_EXPIRED {
+            let state = newTransaction(user, status: "PASSWORD_EXPIRED", appId: appId, ex: ex)
+            return .json(200, transactionJSON(state, user, "PASSWORD_EXPIRED", ex: ex, extra: passwordExpiredParts()))
         }
         guard mfa else { return .json(200, try authnSuccess(user, amr: ["pwd"], ex: ex)) }
         let active = (user.factors ?? []).filter { $0.status == "ACTIVE" }
@@ -114,7 +115,11 @@ extension MockOkta {
         return (key, txn, user)
     }
 
-    func endTransaction(_ key: String) { signIn.withLock { _ = $0.transactions.removeValue(forKey: key) } }
+    /// Ends a transaction; false when it had already ended (a concurrent step finished it first).
+    @discardableResult
+    func endTransaction(_ key: String) -> Bool {
+        signIn.withLock { $0.transactions.removeValue(forKey: key) != nil }
+    }
 
     /// `POST /api/v1/authn/cancel`.
     func authnCancel(_ ex: Exchange) throws -> HTTPReply {

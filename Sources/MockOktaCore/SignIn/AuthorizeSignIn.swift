@@ -15,8 +15,6 @@ extension MockOkta {
 
     func authorizeSignIn(_ ex: Exchange, app: App) throws -> AuthorizeSignIn {
         func p(_ n: String) -> String? { ex.params.first { $0.0 == n }?.1 }
-        // A session or session token already signed in: only the app's own factor requirement applies here.
-        let mfa = read { $0.signOn.requiresMFA(appId: app.id) }
         if ex.req.method == "POST", p("mfa_state") != nil { return try signInSecondFactor(ex, app: app) }
         if ex.req.method == "POST", let username = p("username") {
             switch try checkPassword(username: username, password: p("password") ?? "", ex: ex) {
@@ -35,17 +33,27 @@ extension MockOkta {
             guard let t = redeemSessionToken(token, now: ex.now), let u = read({ $0.users[t.userId] }) else {
                 return .nobody
             }
-            if mfa && !t.amr.contains("mfa") { return .page(secondFactorPage(ex, u, app: app, error: nil)) }
+            // Signed in already (the org policy ran then): only the app's own sign-on policy applies here.
+            switch appDecision(u, app: app, ex: ex) {
+            case .deny: return .page(signOnDeniedPage(ex))
+            case .allow(let mfa) where mfa && !t.amr.contains("mfa"):
+                return .page(secondFactorPage(ex, u, app: app, error: nil))
+            default: break
+            }
             // The Authn API already wrote user.session.start for this sign-in.
             return .user(u, newSession: startSession(userId: u.id, amr: t.amr, now: ex.now), amr: t.amr)
         }
-        if p("prompt") != "login", let s = cookieSession(ex), let u = read({ $0.users[s.userId] }),
-            !mfa || s.amr.contains("mfa")
-        {
-            return .user(u, newSession: nil, amr: s.amr)
+        if p("prompt") != "login", let s = cookieSession(ex), let u = read({ $0.users[s.userId] }) {
+            switch appDecision(u, app: app, ex: ex) {
+            case .deny: return .page(signOnDeniedPage(ex))
+            case .allow(let mfa) where !mfa || s.amr.contains("mfa"): return .user(u, newSession: nil, amr: s.amr)
+            default: break
+            }
         }
+        // The mock's shortcut (no person needed) is for users with the tenant password whose password has not
+        // expired; inactive users go on to Okta's access_denied.
         if let hint = p("login_hint"), let u = read({ $0.user(idOrLogin: hint) }),
-            u.password == read({ $0.defaultPassword })
+            u.password == read({ $0.defaultPassword }), u.status != .PASSWORD_EXPIRED
         {
             return try afterPassword(u, app: app, ex: ex)
         }
@@ -64,6 +72,13 @@ extension MockOkta {
         case .allow(let mfa):
             return mfa ? .page(secondFactorPage(ex, u, app: app, error: nil)) : try started(u, amr: ["pwd"], ex: ex)
         }
+    }
+
+    /// The app's sign-on policy for a user who is already signed in (no event: the org policy was logged when the
+    /// session started).
+    func appDecision(_ u: User, app: App, ex: Exchange) -> SignOnDecision {
+        let zones = Set(zonesContaining(clientIP(ex.req)).map(\.id))
+        return read { $0.signOn.decideApp(userId: u.id, zones: zones, appId: app.id) }
     }
 
     func signOnDeniedPage(_ ex: Exchange) -> HTTPReply {
@@ -124,13 +139,14 @@ extension MockOkta {
                     $0.status == "PENDING_ACTIVATION" && $0.factorType == "token:software:totp"
                 }
                 ?? newFactor(current, provider: "OKTA", now: ex.now)
-            current.factors =
-                (current.factors ?? []).filter { $0.id != pending.id && $0.status == "ACTIVE" } + [pending]
-            let updated = current
+            let uid = current.id
             _ = try? mutate { t, d in
-                t.users[updated.id]?.factors = updated.factors
-                d.users.insert(updated.id)
+                // Under the lock: other factors (and their lastStep) stay as they are now.
+                let others = (t.users[uid]?.factors ?? []).filter { $0.id != pending.id && $0.status == "ACTIVE" }
+                t.users[uid]?.factors = others + [pending]
+                d.users.insert(uid)
             }
+            current = read { $0.users[uid] } ?? current
             factor = pending
         }
         let state = newTransaction(current, status: "MFA_REQUIRED", appId: app.id, ex: ex)

@@ -26,9 +26,9 @@ extension MockOkta {
             ("vendorName", .string(f.provider)), ("status", .string(f.status)),
             ("created", .string(TimeFormat.isoSeconds(f.created))),
             ("lastUpdated", .string(TimeFormat.isoSeconds(f.lastUpdated))),
-            ("profile", ["credentialId": .string(u.login)]),
+            ("profile", MockOkta.apiFactorProfile(f, u)),
         ]
-        if activation {
+        if activation && f.factorType == "token:software:totp" {
             j.append(("_embedded", ["activation": activationJSON(f)]))
         }
         var links: [(String, JSON)] = [("self", link(nil, base, allow: ["GET", "DELETE"]))]
@@ -38,6 +38,16 @@ extension MockOkta {
         links.append(("user", link(nil, "/api/v1/users/\(u.id)", allow: ["GET"])))
         j.append(("_links", .object(links)))
         return .object(j)
+    }
+
+    /// The profile the Factors API shows (unmasked, as an administrator sees it).
+    static func apiFactorProfile(_ f: Factor, _ u: User) -> JSON {
+        switch f.factorType {
+        case "sms": return ["phoneNumber": .string(f.phoneNumber ?? "")]
+        case "email": return ["email": .string(f.email ?? u.login)]
+        case "push": return factorProfile(f, u)
+        default: return ["credentialId": .string(u.login)]
+        }
     }
 
     func activationJSON(_ f: Factor) -> JSON {
@@ -89,7 +99,7 @@ extension MockOkta {
             if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
             throw MockOkta.invalidPasscode
         }
-        endTransaction(key)
+        guard endTransaction(key) else { throw OktaAPIError.invalidToken }  // a concurrent verify finished it
         logEvent(.userAuthViaMFA, actor: actor(user: user), ex: ex)
         return .json(200, try authnSuccess(user, amr: ["pwd", "otp", "mfa"], ex: ex))
     }
@@ -138,10 +148,15 @@ extension MockOkta {
             let f = (user.factors ?? []).first(where: { $0.id == factorId && $0.status == "PENDING_ACTIVATION" })
         else { throw OktaAPIError.notFound("Resource not found: \(factorId) (UserFactor)") }
         guard try totpMatches(body["passCode"]?.stringValue, f, user, now: ex.now) else {
+            let failures = signIn.withLock { s -> Int in
+                s.transactions[key]?.factorFailures += 1
+                return s.transactions[key]?.factorFailures ?? 0
+            }
+            if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
             throw MockOkta.invalidPasscode
         }
+        guard endTransaction(key) else { throw OktaAPIError.invalidToken }
         try activateFactor(user, factorId, ex: ex)
-        endTransaction(key)
         return .json(200, try authnSuccess(user, amr: ["pwd", "otp", "mfa"], ex: ex))
     }
 

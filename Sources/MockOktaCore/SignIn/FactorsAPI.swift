@@ -25,10 +25,13 @@ extension MockOkta {
         _ = try authorizeAPI(ex, write: true)
         let u = try requireUser(id)
         let body = try authnBody(ex)
+        if let type = body["factorType"]?.stringValue, MockOkta.otpFactorTypes.contains(type) {
+            return try enrollOTPFactor(ex, u, type: type, body: body)
+        }
         guard body["factorType"]?.stringValue == "token:software:totp" else {
             throw OktaAPIError(
                 400, "E0000001", "Api validation failed: factorType",
-                causes: ["factorType: this mock enrolls token:software:totp only."])
+                causes: ["factorType: this mock enrolls token:software:totp, sms and email (push only as a fixture)."])
         }
         let provider = body["provider"]?.stringValue ?? "OKTA"
         guard MockOkta.totpProviders.contains(provider) else {
@@ -57,6 +60,14 @@ extension MockOkta {
             throw OktaAPIError(
                 400, "E0000001", "Api validation failed: factor", causes: ["The factor is already active."])
         }
+        if MockOkta.otpFactorTypes.contains(f.factorType) {
+            guard checkCode(try authnBody(ex)["passCode"]?.stringValue, key: "api/" + f.id, now: ex.now) else {
+                throw MockOkta.invalidToken
+            }
+            try activateFactor(u, factorId, ex: ex)
+            let updated = try requireUser(id)
+            return .json(200, factorJSON(try userFactor(updated, factorId), updated, activation: false))
+        }
         guard try totpMatches(try authnBody(ex)["passCode"]?.stringValue, f, u, now: ex.now) else {
             throw MockOkta.invalidPasscode
         }
@@ -69,6 +80,9 @@ extension MockOkta {
         _ = try authorizeAPI(ex, write: true)
         let u = try requireUser(id)
         let f = try userFactor(u, factorId)
+        if f.status == "ACTIVE", MockOkta.otpFactorTypes.contains(f.factorType) {
+            return try verifyOTPFactorAPI(ex, u, f)
+        }
         guard f.status == "ACTIVE", try totpMatches(try authnBody(ex)["passCode"]?.stringValue, f, u, now: ex.now)
         else {
             logEvent(.userAuthViaMFA, actor: actor(user: u), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)

@@ -34,7 +34,7 @@ extension MockOkta {
     }
 
     static func maskEmail(_ e: String) -> String {
-        guard let at = e.firstIndex(of: "@"), let first = e.first else { return e }
+        guard let at = e.firstIndex(of: "@"), at > e.startIndex, let first = e.first else { return e }
         return "\(first)...\(e[e.index(before: at)])\(e[at...])"
     }
 
@@ -58,9 +58,8 @@ extension MockOkta {
             (
                 "_links",
                 [
+                    // Okta also links `prev` and `resend`; the mock serves neither, so it does not link them.
                     "next": link(poll ? "poll" : "verify", verify), "cancel": link(nil, "/api/v1/authn/cancel"),
-                    "prev": link(nil, "/api/v1/authn/previous"),
-                    "resend": [link(f.factorType, verify + "/resend")],
                 ]
             ))
         return .object(top)
@@ -76,8 +75,7 @@ extension MockOkta {
             signIn.withLock { $0.transactions[key]?.status = "MFA_CHALLENGE" }
             return .json(200, challengeJSON(state, user, f, ex: ex, factorResult: nil, poll: false))
         }
-        let expected = signIn.withLock { $0.challenges[challengeKey] }
-        guard let expected, expected.expiresAt > ex.now, expected.code == String(passCode.prefix(16)) else {
+        guard checkCode(passCode, key: challengeKey, now: ex.now) else {
             logEvent(
                 .userAuthViaMFA, actor: actor(user: user), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
             let failures = signIn.withLock { s -> Int in
@@ -90,8 +88,7 @@ extension MockOkta {
                 403, "E0000068", "Invalid Passcode/Answer",
                 causes: ["Your token doesn't match our records. Please try again."])
         }
-        signIn.withLock { _ = $0.challenges.removeValue(forKey: challengeKey) }
-        endTransaction(key)
+        guard endTransaction(key) else { throw OktaAPIError.invalidToken }  // a concurrent verify finished it
         logEvent(.userAuthViaMFA, actor: actor(user: user), ex: ex)
         return .json(200, try authnSuccess(user, amr: ["pwd", f.factorType, "mfa"], ex: ex))
     }
@@ -121,10 +118,14 @@ extension MockOkta {
             s.transactions[key]?.status = "MFA_CHALLENGE"
             return p
         }
+        if ex.now - push.startedAt >= SignInState.pushLifetime {
+            signIn.withLock { _ = $0.pushes.removeValue(forKey: key) }
+            return .json(200, challengeJSON(state, user, f, ex: ex, factorResult: "TIMEOUT", poll: false))
+        }
         switch push.result {
         case "APPROVED":
             signIn.withLock { _ = $0.pushes.removeValue(forKey: key) }
-            endTransaction(key)
+            guard endTransaction(key) else { throw OktaAPIError.invalidToken }
             logEvent(.userAuthViaMFA, actor: actor(user: user), ex: ex)
             return .json(200, try authnSuccess(user, amr: ["pwd", "mca", "mfa"], ex: ex))
         case "REJECTED":
@@ -134,10 +135,6 @@ extension MockOkta {
                 ex: ex)
             return .json(200, challengeJSON(state, user, f, ex: ex, factorResult: "REJECTED", poll: false))
         default:
-            if ex.now - push.startedAt >= SignInState.pushLifetime {
-                signIn.withLock { _ = $0.pushes.removeValue(forKey: key) }
-                return .json(200, challengeJSON(state, user, f, ex: ex, factorResult: "TIMEOUT", poll: false))
-            }
             return .json(200, challengeJSON(state, user, f, ex: ex, factorResult: "WAITING", poll: true))
         }
     }
@@ -147,8 +144,12 @@ extension MockOkta {
         guard let user = read({ $0.user(idOrLogin: userRef) }) else {
             return ["ok": false, "error": .string("no user \(userRef)")]
         }
+        let now = clock.now()
         let answered = signIn.withLock { s -> Int in
-            let keys = s.pushes.filter { $0.value.userId == user.id && $0.value.result == "WAITING" }.map(\.key)
+            let keys = s.pushes.filter {
+                $0.value.userId == user.id && $0.value.result == "WAITING"
+                    && now - $0.value.startedAt < SignInState.pushLifetime
+            }.map(\.key)
             for k in keys { s.pushes[k]?.result = reject ? "REJECTED" : "APPROVED" }
             return keys.count
         }
@@ -175,5 +176,69 @@ extension MockOkta {
                         ]
                     })
             ])
+    }
+}
+
+/// SMS and email factors through the Factors API (`/api/v1/users/{id}/factors`): enroll (PENDING_ACTIVATION, a code
+/// "sent"), activate with that code, verify (without `passCode`: a new code, `factorResult` CHALLENGE).
+extension MockOkta {
+    static let invalidToken = OktaAPIError(
+        403, "E0000068", "Invalid Passcode/Answer", causes: ["Your token doesn't match our records. Please try again."])
+
+    func enrollOTPFactor(_ ex: Exchange, _ u: User, type: String, body: JSON) throws -> HTTPReply {
+        let profile = body["profile"]
+        var f = Factor(
+            id: (type == "sms" ? "sms" : "emf") + ids.string(17), factorType: type, provider: "OKTA",
+            status: "PENDING_ACTIVATION", secret: "", created: ex.now, lastUpdated: ex.now)
+        if type == "sms" {
+            let phone = profile?["phoneNumber"]?.stringValue ?? ""
+            guard !phone.isEmpty, phone.count <= 32, phone.allSatisfy({ $0.isNumber || "+-() ".contains($0) }) else {
+                throw OktaAPIError.validation("phoneNumber", "The field must be a phone number, e.g. +1-555-415-1337")
+            }
+            f.phoneNumber = phone
+        } else {
+            let email = profile?["email"]?.stringValue ?? u.login
+            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, email.count <= 100 else {
+                throw OktaAPIError.validation("email", "Does not match required pattern")
+            }
+            f.email = email
+        }
+        if (u.factors ?? []).contains(where: { $0.factorType == type && $0.status == "ACTIVE" }) {
+            throw OktaAPIError(400, "E0000034", "Factor already exists.")
+        }
+        let factor = f
+        try mutate { t, d in
+            let kept = (t.users[u.id]?.factors ?? []).filter { $0.status == "ACTIVE" || $0.factorType != type }
+            t.users[u.id]?.factors = kept + [factor]
+            d.users.insert(u.id)
+        }
+        sendCode(factor, u, challengeKey: "api/" + factor.id, now: ex.now)
+        return .json(200, factorJSON(factor, u, activation: false))
+    }
+
+    /// A code sent to the factor matches (and is used up).
+    func checkCode(_ passCode: String?, key: String, now: Double) -> Bool {
+        guard let passCode else { return false }
+        return signIn.withLock { s in
+            guard let c = s.challenges[key], c.expiresAt > now, c.code == String(passCode.prefix(16)) else {
+                return false
+            }
+            s.challenges[key] = nil
+            return true
+        }
+    }
+
+    func verifyOTPFactorAPI(_ ex: Exchange, _ u: User, _ f: Factor) throws -> HTTPReply {
+        guard let passCode = try authnBody(ex)["passCode"]?.stringValue, !passCode.isEmpty else {
+            sendCode(f, u, challengeKey: "api/" + f.id, now: ex.now)
+            return .json(200, ["factorResult": "CHALLENGE"])
+        }
+        guard checkCode(passCode, key: "api/" + f.id, now: ex.now) else {
+            logEvent(.userAuthViaMFA, actor: actor(user: u), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
+            throw MockOkta.invalidToken
+        }
+        logEvent(.userAuthViaMFA, actor: actor(user: u), ex: ex)
+        return .json(200, ["factorResult": "SUCCESS"])
     }
 }

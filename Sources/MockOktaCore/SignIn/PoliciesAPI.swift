@@ -1,11 +1,13 @@
 import Foundation
 
-/// `/api/v1/policies` for `OKTA_SIGN_ON` policies and their rules (Classic Engine's Okta sign-on policy):
-/// list, create, get, replace, delete, activate/deactivate, for policies and for rules. The Default Policy and
-/// its Default Rule always exist and cannot be deleted; priorities are kept 1…n with the Default Policy and
-/// every Default Rule last.
+/// `/api/v1/policies` for `OKTA_SIGN_ON` policies (the org's sign-on policy) and `ACCESS_POLICY` policies (app
+/// sign-on policies, assigned with `PUT /api/v1/apps/{appId}/policies/{policyId}`), and their rules: list,
+/// create, get, replace, delete, activate/deactivate. The Default Policy and its Default Rule always exist and
+/// cannot be deleted; priorities are kept 1…n per type with system policies and rules last.
 extension MockOkta {
     static let signOnType = "OKTA_SIGN_ON"
+    static let accessPolicyType = "ACCESS_POLICY"
+    static let servedPolicyTypes: Set<String> = [signOnType, accessPolicyType]
     static let policyTypes: Set<String> = [
         "OKTA_SIGN_ON", "PASSWORD", "MFA_ENROLL", "IDP_DISCOVERY", "OAUTH_AUTHORIZATION_POLICY", "ACCESS_POLICY",
         "PROFILE_ENROLLMENT", "POST_AUTH_SESSION", "ENTITY_RISK", "DEVICE_SIGNAL_COLLECTION",
@@ -31,11 +33,14 @@ extension MockOkta {
             links.append((toggle, ["href": .string("\(base)/lifecycle/\(toggle)"), "hints": ["allow": ["POST"]]]))
         }
         let groups = p.groups.isEmpty ? everyone.map { [$0] } ?? [] : p.groups
+        let conditions: JSON =
+            p.type == MockOkta.signOnType
+            ? ["people": ["groups": ["include": .array(groups.map { .string($0) })]]] : nil
         return [
-            "type": .string(MockOkta.signOnType), "id": .string(p.id), "status": .string(p.status),
+            "type": .string(p.type), "id": .string(p.id), "status": .string(p.status),
             "name": .string(p.name),
             "description": JSON(p.description), "priority": JSON(p.priority), "system": .bool(p.system),
-            "conditions": ["people": ["groups": ["include": .array(groups.map { .string($0) })]]],
+            "conditions": conditions,
             "created": .string(TimeFormat.isoSeconds(p.created)),
             "lastUpdated": .string(TimeFormat.isoSeconds(p.lastUpdated)), "_links": .object(links),
         ]
@@ -57,8 +62,14 @@ extension MockOkta {
         }
     }
 
-    /// Priorities 1…n in list order, system objects last.
+    /// Priorities 1…n in list order within each policy type, system objects last.
     static func renumbered(_ list: [SignOnPolicy]) -> [SignOnPolicy] {
+        [signOnType, accessPolicyType].flatMap { type in
+            renumberedType(list.filter { $0.type == type })
+        }
+    }
+
+    static func renumberedType(_ list: [SignOnPolicy]) -> [SignOnPolicy] {
         let ordered = list.filter { !$0.system } + list.filter(\.system)
         return ordered.enumerated().map { i, p in
             var p = p
@@ -111,13 +122,16 @@ extension MockOkta {
         guard let type = ex.req.queryValue("type"), MockOkta.policyTypes.contains(type) else {
             throw OktaAPIError(400, "E0000002", "The request was not valid: Invalid policy type specified")
         }
-        guard type == MockOkta.signOnType else {
+        guard MockOkta.servedPolicyTypes.contains(type) else {
             throw OktaAPIError(
                 400, "E0000001", "Api validation failed: type",
-                causes: ["type: This mock serves OKTA_SIGN_ON policies only; \(type) policies are not modelled"])
+                causes: [
+                    "type: This mock serves OKTA_SIGN_ON and ACCESS_POLICY policies; \(type) policies are not modelled"
+                ])
         }
         let everyone = everyoneGroup()
-        return .json(200, .array(try policies(now: ex.now).map { policyJSON($0, everyone: everyone) }))
+        let list = try policies(now: ex.now).filter { $0.type == type }
+        return .json(200, .array(list.map { policyJSON($0, everyone: everyone) }))
     }
 
     func getPolicy(_ ex: Exchange, _ id: String) throws -> HTTPReply {
@@ -125,51 +139,64 @@ extension MockOkta {
         return .json(200, policyJSON(try requirePolicy(id, now: ex.now), everyone: everyoneGroup()))
     }
 
-    /// name, description, priority and groups of a policy body.
-    func policyInput(_ body: JSON, requireType: Bool) throws -> (String, String?, Int?, [String]) {
+    /// type, name, description, priority and groups of a policy body.
+    func policyInput(_ body: JSON, requireType: Bool) throws -> (String, String, String?, Int?, [String]) {
         var causes: [String] = []
         let type = body["type"]?.stringValue
-        if requireType || type != nil, type != MockOkta.signOnType {
+        if requireType || type != nil, !MockOkta.servedPolicyTypes.contains(type ?? "") {
             causes.append(
                 type == nil
                     ? "type: The field cannot be left blank"
-                    : "type: This mock creates OKTA_SIGN_ON policies only")
+                    : "type: This mock creates OKTA_SIGN_ON and ACCESS_POLICY policies only")
         }
         let name = body["name"]?.stringValue ?? ""
         if name.isEmpty { causes.append("name: The field cannot be left blank") }
         if name.count > 255 { causes.append("name: The field is too long (at most 255 characters)") }
         let description = body["description"]?.stringValue.map { String($0.prefix(1024)) }
         let priority = body["priority"]?.intValue
-        let groups = body["conditions"]?["people"]?["groups"]?["include"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let listed = body["conditions"]?["people"]?["groups"]?["include"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if listed.count > 1000 { causes.append("conditions.people.groups.include: At most 1000 groups") }
+        let groups = NSOrderedSet(array: Array(listed.prefix(1000))).array as? [String] ?? []
         let known = read { t in groups.filter { t.groups[$0] == nil } }
         for g in known.prefix(5) { causes.append("conditions.people.groups.include: Invalid group id \(g.prefix(64))") }
         if !causes.isEmpty { throw MockOkta.validation(causes) }
         let everyone = everyoneGroup()
-        return (name, description, priority, groups.filter { $0 != everyone })
+        return (type ?? MockOkta.signOnType, name, description, priority, groups.filter { $0 != everyone })
+    }
+
+    /// Inserts or moves a policy among those of its type (custom ones before the system one).
+    static func place(_ p: SignOnPolicy, priority: Int?, in list: inout [SignOnPolicy]) {
+        list.removeAll { $0.id == p.id }
+        var same = list.filter { $0.type == p.type }
+        let others = list.filter { $0.type != p.type }
+        let custom = same.filter { !$0.system }.count
+        same.insert(p, at: p.system ? same.count : min(max((priority ?? custom + 1) - 1, 0), custom))
+        list = others + same
     }
 
     func createPolicy(_ ex: Exchange) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
-        let (name, description, priority, groups) = try policyInput(try bodyJSON(ex), requireType: true)
+        let (type, name, description, priority, groups) = try policyInput(try bodyJSON(ex), requireType: true)
         let active = ex.req.queryValue("activate") != "false"
+        let access = type == MockOkta.accessPolicyType
         let p = SignOnPolicy(
-            id: ids.oktaID("00p"), name: name, description: description, priority: 0,
-            status: active ? "ACTIVE" : "INACTIVE", system: false, groups: groups,
+            type: type, id: ids.oktaID(access ? "rst" : "00p"), name: name, description: description, priority: 0,
+            status: active ? "ACTIVE" : "INACTIVE", system: false, groups: access ? [] : groups,
             rules: [
                 SignOnRule(
-                    id: ids.oktaID("0pr"), name: "Default Rule", priority: 1, status: "ACTIVE", system: true,
-                    connection: "ANYWHERE", zoneInclude: [], zoneExclude: [], userExclude: [], access: "ALLOW",
-                    requireFactor: false, created: ex.now, lastUpdated: ex.now)
+                    id: ids.oktaID(access ? "rul" : "0pr"), name: access ? "Catch-all Rule" : "Default Rule",
+                    priority: 1, status: "ACTIVE", system: true, connection: "ANYWHERE", zoneInclude: [],
+                    zoneExclude: [], userExclude: [], access: "ALLOW", requireFactor: false, created: ex.now,
+                    lastUpdated: ex.now)
             ], created: ex.now, lastUpdated: ex.now)
         let created = try changePolicies(ex.now) { list, _ -> SignOnPolicy in
             guard list.count < MockOkta.policiesMax else {
                 throw MockOkta.validation(["priority: At most \(MockOkta.policiesMax) policies"])
             }
-            guard !list.contains(where: { $0.name == name }) else {
+            guard !list.contains(where: { $0.name == name && $0.type == type }) else {
                 throw MockOkta.validation(["name: A policy with this name already exists"])
             }
-            let custom = list.filter { !$0.system }.count
-            list.insert(p, at: min(max((priority ?? custom + 1) - 1, 0), custom))
+            MockOkta.place(p, priority: priority, in: &list)
             return p
         }
         let stored = try requirePolicy(created.id, now: ex.now)
@@ -180,22 +207,19 @@ extension MockOkta {
     func replacePolicy(_ ex: Exchange, _ id: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
         _ = try requirePolicy(id, now: ex.now)
-        let (name, description, priority, groups) = try policyInput(try bodyJSON(ex), requireType: false)
+        let (_, name, description, priority, groups) = try policyInput(try bodyJSON(ex), requireType: false)
         try changePolicies(ex.now) { list, _ in
-            guard let i = list.firstIndex(where: { $0.id == id }) else { return }
-            guard !list.contains(where: { $0.id != id && $0.name == name }) else {
+            guard var p = list.first(where: { $0.id == id }) else { return }
+            guard !list.contains(where: { $0.id != id && $0.name == name && $0.type == p.type }) else {
                 throw MockOkta.validation(["name: A policy with this name already exists"])
             }
-            var p = list.remove(at: i)
             if !p.system {
                 p.name = name
-                p.groups = groups
+                if p.type == MockOkta.signOnType { p.groups = groups }
             }
             p.description = description
             p.lastUpdated = ex.now
-            let custom = list.filter { !$0.system }.count
-            let at = p.system ? list.count : min(max((priority ?? i + 1) - 1, 0), custom)
-            list.insert(p, at: at)
+            MockOkta.place(p, priority: priority ?? p.priority, in: &list)
         }
         let p = try requirePolicy(id, now: ex.now)
         logEvent(.policyUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [policyActor(p)], ex: ex)
@@ -211,6 +235,10 @@ extension MockOkta {
                 causes: ["The default policy cannot be deleted."])
         }
         try changePolicies(ex.now) { list, _ in list.removeAll { $0.id == id } }
+        try mutate { t, d in
+            t.signOn.appPolicies = t.signOn.appPolicies.filter { $0.value != id }
+            d.misc = true
+        }
         logEvent(.policyDelete, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [policyActor(p)], ex: ex)
         return .empty(204)
     }
@@ -234,6 +262,26 @@ extension MockOkta {
         logEvent(
             op == "activate" ? .policyActivate : .policyDeactivate, actor: caller.user.map(actor(user:)) ?? .unknown,
             targets: [policyActor(p)], ex: ex)
+        return .empty(204)
+    }
+
+    /// `PUT /api/v1/apps/{appId}/policies/{policyId}`: the app's sign-on policy becomes this ACCESS_POLICY (204).
+    func assignAppPolicy(_ ex: Exchange, _ appId: String, _ policyId: String) throws -> HTTPReply {
+        let caller = try authorizeAPI(ex, write: true)
+        guard let app = read({ $0.apps[appId] }) else {
+            throw OktaAPIError.notFound("Resource not found: \(appId) (Application)")
+        }
+        let p = try requirePolicy(policyId, now: ex.now)
+        guard p.type == MockOkta.accessPolicyType else {
+            throw MockOkta.validation(["policyId: Only an ACCESS_POLICY can be an app's sign-on policy"])
+        }
+        try mutate { t, d in
+            t.signOn.appPolicies[app.id] = p.id
+            d.misc = true
+        }
+        logEvent(
+            .applicationLifecycleUpdate, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(app: app)],
+            ex: ex)
         return .empty(204)
     }
 }

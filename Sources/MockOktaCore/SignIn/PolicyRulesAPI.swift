@@ -1,7 +1,8 @@
 import Foundation
 
-/// `/api/v1/policies/{policyId}/rules`: the `SIGN_ON` rules of an Okta sign-on policy (list, create, get,
-/// replace, delete, activate/deactivate). The Default Rule stays last and cannot be deleted or deactivated.
+/// `/api/v1/policies/{policyId}/rules`: the `SIGN_ON` rules of an Okta sign-on policy and the `ACCESS_POLICY` rules
+/// of an app sign-on policy (list, create, get, replace, delete, activate/deactivate). The Default Rule (the
+/// Catch-all Rule) stays last and cannot be deleted or deactivated.
 extension MockOkta {
     // MARK: rules
 
@@ -24,6 +25,28 @@ extension MockOkta {
             )
             if r.status == "ACTIVE" { links.append(link) } else { links.insert(link, at: 0) }
         }
+        if policy.type == MockOkta.accessPolicyType {
+            // Identity Engine's app sign-on policy rule (okta-management-openapi-spec AccessPolicyRule).
+            return [
+                "type": "ACCESS_POLICY", "id": .string(r.id), "status": .string(r.status), "name": .string(r.name),
+                "priority": JSON(r.priority), "created": .string(TimeFormat.isoSeconds(r.created)),
+                "lastUpdated": .string(TimeFormat.isoSeconds(r.lastUpdated)), "system": .bool(r.system),
+                "conditions": [
+                    "people": ["users": ["exclude": .array(r.userExclude.map { .string($0) })]],
+                    "network": .object(network),
+                ],
+                "actions": [
+                    "appSignOn": [
+                        "access": .string(r.access),
+                        "verificationMethod": [
+                            "factorMode": r.requireFactor ? "2FA" : "1FA", "type": "ASSURANCE",
+                            "reauthenticateIn": "PT12H", "constraints": [],
+                        ],
+                    ]
+                ],
+                "_links": .object(links),
+            ]
+        }
         return [
             "type": "SIGN_ON", "id": .string(r.id), "status": .string(r.status), "name": .string(r.name),
             "priority": JSON(r.priority),
@@ -36,7 +59,8 @@ extension MockOkta {
             "actions": [
                 "signon": [
                     "access": .string(r.access),
-                    "requireFactor": .bool(r.access == "ALLOW" && (r.system ? mfaEveryone : r.requireFactor)),
+                    "requireFactor": .bool(
+                        r.access == "ALLOW" && (policy.system && r.system ? mfaEveryone : r.requireFactor)),
                     "primaryFactor": "PASSWORD_IDP", "rememberDeviceByDefault": false,
                     "session": [
                         "usePersistentCookie": false, "maxSessionIdleMinutes": 120, "maxSessionLifetimeMinutes": 0,
@@ -79,10 +103,12 @@ extension MockOkta {
     }
 
     /// Reads and checks a `SIGN_ON` rule body as Okta validates it.
-    func ruleInput(_ body: JSON) throws -> RuleInput {
+    func ruleInput(_ body: JSON, policyType: String) throws -> RuleInput {
         var causes: [String] = []
-        if let type = body["type"]?.stringValue, type != "SIGN_ON" {
-            causes.append("type: Rules of an OKTA_SIGN_ON policy have type SIGN_ON")
+        let access = policyType == MockOkta.accessPolicyType
+        let ruleType = access ? "ACCESS_POLICY" : "SIGN_ON"
+        if let type = body["type"]?.stringValue, type != ruleType {
+            causes.append("type: Rules of an \(policyType) policy have type \(ruleType)")
         }
         let name = body["name"]?.stringValue ?? ""
         if name.isEmpty { causes.append("name: The field cannot be left blank") }
@@ -99,29 +125,43 @@ extension MockOkta {
                 "conditions.network: You should either include or exclude network zones when you use zones in the "
                     + "policy rule.")
         }
+        if include.count + exclude.count > MockOkta.zoneEntriesMax {
+            causes.append("conditions.network: At most \(MockOkta.zoneEntriesMax) zones")
+        }
         let zones = Set(read { $0.signOn.zones.map(\.id) })
         for z in (include + exclude).prefix(MockOkta.zoneEntriesMax) where !zones.contains(z) {
             causes.append("conditions.network: Invalid zone id \(z.prefix(64))")
         }
         let users = body["conditions"]?["people"]?["users"]?["exclude"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let signon = body["actions"]?["signon"]
-        let access = signon?["access"]?.stringValue ?? "ALLOW"
-        if !["ALLOW", "DENY"].contains(access) {
-            causes.append("actions.signon.access: Invalid value \(access.prefix(32))")
+        if users.count > MockOkta.zoneEntriesMax {
+            causes.append("conditions.people.users.exclude: At most \(MockOkta.zoneEntriesMax) users")
+        }
+        let actionKey = access ? "appSignOn" : "signon"
+        let action = body["actions"]?[actionKey]
+        let decision = action?["access"]?.stringValue ?? "ALLOW"
+        if !["ALLOW", "DENY"].contains(decision) {
+            causes.append("actions.\(actionKey).access: Invalid value \(decision.prefix(32))")
+        }
+        let factorMode = action?["verificationMethod"]?["factorMode"]?.stringValue ?? "1FA"
+        if access && !["1FA", "2FA"].contains(factorMode) {
+            causes.append("actions.appSignOn.verificationMethod.factorMode: Invalid value \(factorMode.prefix(32))")
         }
         if !causes.isEmpty { throw MockOkta.validation(causes) }
         return RuleInput(
             name: name, priority: body["priority"]?.intValue, connection: connection,
-            include: include, exclude: exclude, userExclude: Array(users.prefix(MockOkta.zoneEntriesMax)),
-            access: access, requireFactor: signon?["requireFactor"]?.boolValue ?? false)
+            include: Array(NSOrderedSet(array: include).array as? [String] ?? include),
+            exclude: Array(NSOrderedSet(array: exclude).array as? [String] ?? exclude),
+            userExclude: Array(NSOrderedSet(array: users).array as? [String] ?? users),
+            access: decision,
+            requireFactor: access ? factorMode == "2FA" : action?["requireFactor"]?.boolValue ?? false)
     }
 
     func createRule(_ ex: Exchange, _ policyId: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
-        _ = try requirePolicy(policyId, now: ex.now)
-        let input = try ruleInput(try bodyJSON(ex))
+        let policy = try requirePolicy(policyId, now: ex.now)
+        let input = try ruleInput(try bodyJSON(ex), policyType: policy.type)
         let rule = SignOnRule(
-            id: ids.oktaID("0pr"), name: input.name, priority: 0,
+            id: ids.oktaID(policy.type == MockOkta.accessPolicyType ? "rul" : "0pr"), name: input.name, priority: 0,
             status: ex.req.queryValue("activate") == "false" ? "INACTIVE" : "ACTIVE", system: false,
             connection: input.connection, zoneInclude: input.include, zoneExclude: input.exclude,
             userExclude: input.userExclude, access: input.access, requireFactor: input.requireFactor, created: ex.now,
@@ -151,8 +191,9 @@ extension MockOkta {
 
     func replaceRule(_ ex: Exchange, _ policyId: String, _ ruleId: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex, write: true)
-        let old = try requireRule(try requirePolicy(policyId, now: ex.now), ruleId)
-        let input = try ruleInput(try bodyJSON(ex))
+        let policy = try requirePolicy(policyId, now: ex.now)
+        let old = try requireRule(policy, ruleId)
+        let input = try ruleInput(try bodyJSON(ex), policyType: policy.type)
         var r = old
         if !old.system {
             r.name = input.name
@@ -165,7 +206,9 @@ extension MockOkta {
         r.requireFactor = input.requireFactor
         r.lastUpdated = ex.now
         try insertRule(r, priority: input.priority ?? old.priority, policyId: policyId, now: ex.now)
-        if old.system, read({ $0.signOn.policies.first(where: \.system)?.id }) == policyId {
+        if old.system,
+            read({ $0.signOn.policies.first(where: { $0.system && $0.type == MockOkta.signOnType })?.id }) == policyId
+        {
             // The Default Policy's Default Rule carries the org-wide factor requirement.
             try mutate { t, d in
                 t.signOn.mfaEveryone = input.requireFactor

@@ -52,7 +52,7 @@ extension MockOkta {
             zoneInclude: [zone.id], zoneExclude: [], userExclude: [], access: "DENY", requireFactor: false,
             created: now, lastUpdated: now)
         let ruleId: String? = try changePolicies(now) { list, _ in
-            guard let i = list.firstIndex(where: \.system) else { return nil }
+            guard let i = list.firstIndex(where: { $0.system && $0.type == MockOkta.signOnType }) else { return nil }
             list[i].rules.removeAll { $0.name == name }
             if !off { list[i].rules.insert(rule, at: 0) }
             return off ? nil : rule.id

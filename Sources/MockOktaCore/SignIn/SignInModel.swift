@@ -49,11 +49,13 @@ public struct SignOnSettings: Codable, Sendable, Equatable {
     public var policies: [SignOnPolicy] = []
     /// Seconds before an SMS or email code can be read at `/__mock/factors/messages` (a slow carrier).
     public var deliveryDelaySeconds: Double = 0
+    /// App id → the `ACCESS_POLICY` (app sign-on policy) assigned to it.
+    public var appPolicies: [String: String] = [:]
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case maxAttempts, autoUnlockMinutes, mfaEveryone, mfaApps, zones, policies, deliveryDelaySeconds
+        case maxAttempts, autoUnlockMinutes, mfaEveryone, mfaApps, zones, policies, deliveryDelaySeconds, appPolicies
     }
 
     /// Every key is optional, so a `--db` file written before a setting existed still opens with its defaults.
@@ -66,6 +68,7 @@ public struct SignOnSettings: Codable, Sendable, Equatable {
         zones = try c.decodeIfPresent([NetworkZone].self, forKey: .zones) ?? []
         policies = try c.decodeIfPresent([SignOnPolicy].self, forKey: .policies) ?? []
         deliveryDelaySeconds = try c.decodeIfPresent(Double.self, forKey: .deliveryDelaySeconds) ?? 0
+        appPolicies = try c.decodeIfPresent([String: String].self, forKey: .appPolicies) ?? [:]
     }
 
     public func requiresMFA(appId: String?) -> Bool {
@@ -147,6 +150,8 @@ struct SignInState: Sendable {
         trim(&sessions, \.expiresAt)
         challenges = challenges.filter { $0.value.expiresAt > now }
         pushes = pushes.filter { now - $0.value.startedAt < SignInState.pushLifetime * 2 }
+        trim(&challenges, \.expiresAt)
+        trim(&pushes, \.startedAt)
         if messages.count > SignInState.limit { messages.removeFirst(messages.count - SignInState.limit) }
     }
 

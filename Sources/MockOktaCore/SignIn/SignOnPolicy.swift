@@ -28,10 +28,12 @@ public struct SignOnRule: Codable, Sendable, Equatable {
     }
 }
 
-/// An Okta sign-on policy: applies to members of its groups (the Default Policy to everyone); its rules are
+/// An Okta sign-on policy: `OKTA_SIGN_ON` (the org's; applies to members of its groups, the Default Policy to
+/// everyone) or `ACCESS_POLICY` (an app sign-on policy, applies to the apps assigned to it). Its rules are
 /// evaluated by priority and the first that matches decides.
 public struct SignOnPolicy: Codable, Sendable, Equatable {
-    public var id: String  // 00p…
+    public var type: String = "OKTA_SIGN_ON"
+    public var id: String  // 00p/rst…
     public var name: String
     public var description: String?
     public var priority: Int
@@ -42,6 +44,43 @@ public struct SignOnPolicy: Codable, Sendable, Equatable {
     public var rules: [SignOnRule]
     public var created: Double
     public var lastUpdated: Double
+
+    init(
+        type: String = "OKTA_SIGN_ON", id: String, name: String, description: String?, priority: Int, status: String,
+        system: Bool, groups: [String], rules: [SignOnRule], created: Double, lastUpdated: Double
+    ) {
+        self.type = type
+        self.id = id
+        self.name = name
+        self.description = description
+        self.priority = priority
+        self.status = status
+        self.system = system
+        self.groups = groups
+        self.rules = rules
+        self.created = created
+        self.lastUpdated = lastUpdated
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, id, name, description, priority, status, system, groups, rules, created, lastUpdated
+    }
+
+    /// `type` may be absent in a `--db` file written before app sign-on policies existed.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decodeIfPresent(String.self, forKey: .type) ?? "OKTA_SIGN_ON"
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        priority = try c.decode(Int.self, forKey: .priority)
+        status = try c.decode(String.self, forKey: .status)
+        system = try c.decode(Bool.self, forKey: .system)
+        groups = try c.decode([String].self, forKey: .groups)
+        rules = try c.decode([SignOnRule].self, forKey: .rules)
+        created = try c.decode(Double.self, forKey: .created)
+        lastUpdated = try c.decode(Double.self, forKey: .lastUpdated)
+    }
 }
 
 /// The outcome of sign-on policy evaluation.
@@ -60,12 +99,41 @@ extension SignOnSettings {
     /// priority, the first that matches. The Default Rule's factor requirement is `mfaEveryone`; an app that
     /// requires MFA (`mfaApps`) adds one whatever the rule says.
     func decide(userId: String, groups: Set<String>, zones: Set<String>, appId: String?) -> SignOnDecision {
+        let org = decideOrg(userId: userId, groups: groups, zones: zones, appId: appId)
+        guard case .allow(let orgMFA) = org, let appId, let pid = appPolicies[appId],
+            let p = policies.first(where: { $0.id == pid && $0.type == "ACCESS_POLICY" && $0.status == "ACTIVE" })
+        else { return org }
+        // The app's sign-on policy: its first matching rule denies, or asks for a second factor (2FA).
+        for r in p.rules.sorted(by: { $0.priority < $1.priority }) where r.matches(userId: userId, zones: zones) {
+            if r.access == "DENY" { return .deny(policy: p.name, rule: r.name) }
+            return .allow(mfa: orgMFA || r.requireFactor)
+        }
+        return org
+    }
+
+    /// The app's own sign-on requirements for a user who already has a session: its ACCESS_POLICY and
+    /// `requireMfaApps`.
+    func decideApp(userId: String, zones: Set<String>, appId: String) -> SignOnDecision {
+        let appMFA = mfaApps.contains(appId)
+        guard let pid = appPolicies[appId],
+            let p = policies.first(where: { $0.id == pid && $0.type == "ACCESS_POLICY" && $0.status == "ACTIVE" })
+        else { return .allow(mfa: appMFA) }
+        for r in p.rules.sorted(by: { $0.priority < $1.priority }) where r.matches(userId: userId, zones: zones) {
+            if r.access == "DENY" { return .deny(policy: p.name, rule: r.name) }
+            return .allow(mfa: appMFA || r.requireFactor)
+        }
+        return .allow(mfa: appMFA)
+    }
+
+    func decideOrg(userId: String, groups: Set<String>, zones: Set<String>, appId: String?) -> SignOnDecision {
         let appMFA = appId.map { mfaApps.contains($0) } ?? false
-        for p in policies.sorted(by: { $0.priority < $1.priority }) where p.status == "ACTIVE" {
+        for p in policies.sorted(by: { $0.priority < $1.priority })
+        where p.status == "ACTIVE" && p.type == "OKTA_SIGN_ON" {
             guard p.groups.isEmpty || !groups.isDisjoint(with: p.groups) else { continue }
             for r in p.rules.sorted(by: { $0.priority < $1.priority }) where r.matches(userId: userId, zones: zones) {
                 if r.access == "DENY" { return .deny(policy: p.name, rule: r.name) }
-                return .allow(mfa: appMFA || (r.system ? mfaEveryone : r.requireFactor || mfaEveryone))
+                // The first matching rule decides; the Default Policy's Default Rule carries `mfaEveryone`.
+                return .allow(mfa: appMFA || (p.system && r.system ? mfaEveryone : r.requireFactor))
             }
         }
         return .allow(mfa: appMFA || mfaEveryone)

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// An IP address (4 or 16 bytes), parsed with the system's `inet_pton`.
-struct IPAddress: Equatable, Comparable {
+struct IPAddress: Equatable, Comparable, Sendable {
     var bytes: [UInt8]
 
     init?(_ text: String) {
@@ -86,6 +86,26 @@ public struct NetworkZone: Codable, Sendable, Equatable {
     func contains(_ ip: IPAddress) -> Bool { gateways.contains { $0.contains(ip) } }
 }
 
+/// A zone with its addresses parsed once (the System Log places every request in its zone).
+struct ParsedZone: Sendable {
+    let zone: NetworkZone
+    let gateways: [(IPAddress, IPAddress)]
+    let proxies: [(IPAddress, IPAddress)]
+
+    init(_ z: NetworkZone) {
+        zone = z
+        gateways = z.gateways.compactMap(\.bounds)
+        proxies = z.proxies.compactMap(\.bounds)
+    }
+
+    static func within(_ ip: IPAddress, _ ranges: [(IPAddress, IPAddress)]) -> Bool {
+        ranges.contains { lo, hi in lo.bytes.count == ip.bytes.count && lo <= ip && ip <= hi }
+    }
+    var active: Bool { zone.status == "ACTIVE" }
+    func hasGateway(_ ip: IPAddress) -> Bool { ParsedZone.within(ip, gateways) }
+    func hasProxy(_ ip: IPAddress) -> Bool { ParsedZone.within(ip, proxies) }
+}
+
 extension MockOkta {
     /// Bounds on a zone: name length and entries per list.
     static let zoneNameMax = 128
@@ -96,15 +116,15 @@ extension MockOkta {
     /// in which case `X-Forwarded-For` is read from the right, skipping listed proxies (Okta trusts the header
     /// only from a proxy it was told about).
     func clientIP(_ req: HTTPRequestInfo) -> String {
-        let zones = zoneCache.withLock { $0.filter { $0.status == "ACTIVE" } }
+        let zones = zoneCache.withLock { $0.filter { $0.active && !$0.proxies.isEmpty } }
         func isProxy(_ s: String) -> Bool {
             guard let ip = IPAddress(s) else { return false }
-            return zones.contains { z in z.proxies.contains { $0.contains(ip) } }
+            return zones.contains { $0.hasProxy(ip) }
         }
-        guard !zones.isEmpty, isProxy(req.remoteIP), let xff = req.header("x-forwarded-for") else {
-            return req.remoteIP
-        }
-        let hops = xff.split(separator: ",").prefix(64).map { $0.trimmingCharacters(in: .whitespaces) }
+        let xff = req.headerValues("x-forwarded-for").joined(separator: ",")
+        guard !zones.isEmpty, !xff.isEmpty, isProxy(req.remoteIP) else { return req.remoteIP }
+        // The hops nearest Okta are the right-most; a client cannot push them out with a long header.
+        let hops = xff.split(separator: ",").suffix(64).map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() where !isProxy(hop) {
             return IPAddress(hop) == nil ? req.remoteIP : hop
         }
@@ -114,7 +134,7 @@ extension MockOkta {
     /// Active zones (by id) the address is in.
     func zonesContaining(_ ipText: String) -> [NetworkZone] {
         guard let ip = IPAddress(ipText) else { return [] }
-        return zoneCache.withLock { $0.filter { $0.status == "ACTIVE" && $0.contains(ip) } }
+        return zoneCache.withLock { list in list.filter { $0.active && $0.hasGateway(ip) }.map(\.zone) }
     }
 
     // MARK: /api/v1/zones

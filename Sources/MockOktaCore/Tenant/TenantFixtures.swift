@@ -155,8 +155,10 @@ extension DefaultTenant {
         for ref in so["requireMfaApps"]?.arrayValue ?? [] {
             if let a = t.app(idOrLabel: ref.stringValue ?? "") { t.signOn.mfaApps.insert(a.id) }
         }
-        let zoneIds = RandomSource(seed: seed, purpose: "tenant.fixture.zoneIds")
         for z in so["zones"]?.arrayValue ?? [] {
+            let name = z["name"]?.stringValue ?? ""
+            // Ids from the seed and the name: the same zone in two loads has one id; a name in use is kept.
+            guard !name.isEmpty, !t.signOn.zones.contains(where: { $0.name == name }) else { continue }
             func addresses(_ field: String) -> [ZoneAddress] {
                 (z[field]?.arrayValue ?? []).compactMap(\.stringValue).map { v in
                     ZoneAddress(type: v.contains("-") ? "RANGE" : "CIDR", value: v)
@@ -164,7 +166,8 @@ extension DefaultTenant {
             }
             t.signOn.zones.append(
                 NetworkZone(
-                    id: zoneIds.oktaID("nzo"), name: z["name"]?.stringValue ?? "", status: "ACTIVE",
+                    id: RandomSource(seed: seed, purpose: "tenant.fixture.zone:" + name).oktaID("nzo"), name: name,
+                    status: "ACTIVE",
                     usage: z["usage"]?.stringValue ?? "POLICY", gateways: addresses("gateways"),
                     proxies: addresses("proxies"), system: false, created: now, lastUpdated: now))
         }

@@ -128,7 +128,10 @@ extension MockOkta {
                     "a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
                 throw error
             }
-            if t.signOn.zones != before.signOn.zones { zoneCache.withLock { $0 = t.signOn.zones } }
+            if t.signOn.zones != before.signOn.zones {
+                let parsed = t.signOn.zones.map(ParsedZone.init)
+                zoneCache.withLock { $0 = parsed }
+            }
             return r
         }
     }
