@@ -38,6 +38,10 @@ struct ServerOptions: ParsableArguments {
     var idleTimeout: Double?
     @Option(name: .customLong("rate-limits"), help: "okta (Okta's default buckets) or off (env MOCK_OKTA_RATE_LIMITS).")
     var rateLimits: String?
+    @Option(
+        name: .customLong("public-url"),
+        help: "The org URL clients use behind a proxy or balancer, e.g. https://okta.test (env MOCK_OKTA_PUBLIC_URL).")
+    var publicURL: String?
 
     static func env(_ name: String) -> String? {
         let v = ProcessInfo.processInfo.environment["MOCK_OKTA_" + name]
@@ -68,6 +72,11 @@ struct ServerOptions: ParsableArguments {
         if let p = Self.env("PORT"), port == nil, Int(p) == nil {
             throw ValidationError("MOCK_OKTA_PORT must be an integer")
         }
+        if let u = publicURL ?? Self.env("PUBLIC_URL"), ServerConfiguration.normalizedPublicURL(u) == nil {
+            throw ValidationError(
+                "--public-url must be http(s)://host[:port] with no path, query or credentials (at most 255 characters)"
+            )
+        }
     }
 
     /// Resolves flags, then environment variables, then defaults. Scenario files are loaded and validated here.
@@ -89,6 +98,7 @@ struct ServerOptions: ParsableArguments {
         c.idleTimeoutSeconds = idle > 0 ? idle : nil
         c.options.journalLimit = journalLimit ?? Self.env("JOURNAL_LIMIT").flatMap(Int.init) ?? 100_000
         c.options.rateLimitsEnabled = (rateLimits ?? Self.env("RATE_LIMITS") ?? "okta") == "okta"
+        c.publicURL = (publicURL ?? Self.env("PUBLIC_URL")).flatMap(ServerConfiguration.normalizedPublicURL)
         let files = scenarios.isEmpty ? (Self.env("SCENARIO")?.split(separator: ",").map(String.init) ?? []) : scenarios
         var loaded: [Scenario] = []
         var problems: [String] = []

@@ -126,14 +126,15 @@ public enum MockOktaServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
                 let shownHost = host == "0.0.0.0" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
-                engine.setBaseURL("\(scheme)://\(shownHost):\(port)")
+                engine.setBaseURL(config.publicURL ?? "\(scheme)://\(shownHost):\(port)")
                 let info = engine.readyInfo(port: port)
                 if let readyFile {
                     let tmp = readyFile + ".tmp"
                     try? info.serialized(pretty: true).write(toFile: tmp, atomically: false, encoding: .utf8)
                     _ = rename(tmp, readyFile)
                 }
-                printReady(info, quiet: quiet, toStderr: toStderr)
+                let listening = config.publicURL == nil ? nil : "\(scheme)://\(shownHost):\(port)"
+                printReady(info, quiet: quiet, toStderr: toStderr, listening: listening)
                 await onReady?(info)
             },
             logger: logger
@@ -159,9 +160,12 @@ public enum MockOktaServer {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 
-    static func printReady(_ info: JSON, quiet: Bool, toStderr: Bool = false) {
+    static func printReady(_ info: JSON, quiet: Bool, toStderr: Bool = false, listening: String? = nil) {
         let c = info["credentials"] ?? .null
         var text = "mock-okta ready \(info["url"]?.stringValue ?? "")\n"
+        if let listening {
+            text += "  listening on     \(listening)   (--public-url: issuers and links name the URL above)\n"
+        }
         if !quiet {
             func s(_ k: String) -> String { c[k]?.stringValue ?? "" }
             let user = "\(c["user"]?["login"]?.stringValue ?? "") / \(c["user"]?["password"]?.stringValue ?? "")"

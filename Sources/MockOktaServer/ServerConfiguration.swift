@@ -17,6 +17,19 @@ public struct ServerConfiguration: Sendable {
     /// Idle keep-alive connections are closed after this long (nil: never), as Okta's edge does.
     public var idleTimeoutSeconds: Double? = 60
     public var options = MockOktaOptions()
+    /// The org URL clients see (behind a proxy or a balancer); nil: the address the server listens on.
+    public var publicURL: String?
+
+    /// `scheme://host[:port]`, lowercased scheme and host, no trailing slash; nil when it is not such a URL.
+    public static func normalizedPublicURL(_ s: String) -> String? {
+        guard s.count <= 255, let u = URLComponents(string: s), let scheme = u.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = u.host, !host.isEmpty, u.user == nil,
+            u.password == nil, u.query == nil, u.fragment == nil, u.path.isEmpty || u.path == "/"
+        else { return nil }
+        if let p = u.port, !(1...65535).contains(p) { return nil }
+        let shownHost = host.contains(":") ? "[\(host)]" : host.lowercased()
+        return "\(scheme)://\(shownHost)" + (u.port.map { ":\($0)" } ?? "")
+    }
 
     public enum LogFormat: String, Sendable { case text, json }
 
