@@ -137,4 +137,22 @@ struct FactorDeliveryTests {
         let again = org.send("POST", "\(base)/\(id)/verify", headers: [org.ssws], body: #"{"passCode":"\#(second)"}"#)
         #expect(again.status == 403)
     }
+
+    @Test(
+        "sign-in state stays bounded: over the limit the oldest-expiring go (to 90 %); expired ones are swept each second"
+    )
+    func signInStateBounded() {
+        var s = SignInState()
+        for i in 0...SignInState.limit {
+            s.sessionTokens["t\(i)"] = .init(userId: "u", expiresAt: 1_000 + Double(i), amr: ["pwd"])
+        }
+        s.prune(now: 0)
+        #expect(s.sessionTokens.count == SignInState.limit * 9 / 10)
+        #expect(s.sessionTokens["t0"] == nil && s.sessionTokens["t\(SignInState.limit)"] != nil)
+        s.sessionTokens["old"] = .init(userId: "u", expiresAt: 0.5, amr: ["pwd"])
+        s.prune(now: 0.7)  // within a second of the last sweep: nothing to do
+        #expect(s.sessionTokens["old"] != nil)
+        s.prune(now: 1.2)
+        #expect(s.sessionTokens["old"] == nil)
+    }
 }

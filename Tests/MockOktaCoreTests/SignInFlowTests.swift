@@ -144,6 +144,15 @@ struct SignInFlowTests {
                 == "LOCKED_OUT")
     }
 
+    @Test("the Authn API has its own rate-limit bucket (Okta Workforce default 600/min), apart from /api/v1")
+    func authnBucket() throws {
+        let org = try TestOrg()
+        let r = SignInTests.authn(org, SignInTests.ann, SignInTests.password(org))
+        #expect(r.header("X-Rate-Limit-Limit") == "600")
+        #expect(org.send("GET", "/api/v1/sessions/x", headers: [org.ssws]).header("X-Rate-Limit-Limit") == "1200")
+        #expect(RateLimiter.bucket(method: "POST", path: "/api/v1/authn/factors/uft1/verify") == "authn")
+    }
+
     static func hidden(_ html: String, _ name: String) -> String? {
         guard let r = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
         return String(html[r.upperBound...].prefix { $0 != "\"" })

@@ -59,7 +59,7 @@ EXPECT_KINDS = {
     "noRetryOn": {"statuses"}, "refreshesExpiredToken": set(), "abandonsHangWithin": {"minSeconds", "maxSeconds", "rule"},
     "requestCount": {"min", "max", "exactly"}, "sendsRetryHeaders": set(), "noRequestsAfter": {"status"},
 }
-BUCKETS = ["users", "users.id", "groups", "apps", "logs", "token", "authorize", "oauth2", "api", "concurrency"]
+BUCKETS = ["users", "users.id", "groups", "apps", "logs", "token", "authorize", "oauth2", "authn", "api", "concurrency"]
 
 
 def load(path: Path):

@@ -6,7 +6,8 @@ public final class RateLimiter: Sendable {
     public static let defaults: [String: Int] = [
         "users": 600, "users.id": 2000, "users.id.write": 600, "groups": 500, "groups.id": 1000, "apps": 100,
         "apps.id": 500,
-        "logs": 120, "token": 2000, "authorize": 2000, "oauth2": 600, "api": 1200, "keys": 10000, "concurrency": 75,
+        "logs": 120, "token": 2000, "authorize": 2000, "oauth2": 600, "authn": 600, "api": 1200, "keys": 10000,
+        "concurrency": 75,
     ]
 
     struct Bucket {
@@ -43,6 +44,7 @@ public final class RateLimiter: Sendable {
         case "groups": return s.count == 3 ? "groups" : "groups.id"
         case "apps": return s.count == 3 ? "apps" : "apps.id"
         case "logs": return "logs"
+        case "authn": return "authn"
         default: return "api"
         }
     }

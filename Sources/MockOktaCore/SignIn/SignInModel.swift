@@ -135,13 +135,24 @@ struct SignInState: Sendable {
     /// At most this many of each are kept; the oldest-expiring go first (bounded memory under load).
     static let limit = 10_000
 
+    /// When expired entries were last swept (every lookup checks expiry itself; sweeping is for memory).
+    var lastSweep: Double = -1e12
+
+    /// Drops expired entries at most once a second, and the oldest-expiring ones when a map is over `limit`
+    /// (down to 90 % of it, so a sustained overload does not sort on every request).
     mutating func prune(now: Double) {
+        let limit = SignInState.limit
+        let over =
+            transactions.count > limit || sessionTokens.count > limit || sessions.count > limit
+            || challenges.count > limit || pushes.count > limit
+        guard over || now - lastSweep >= 1 else { return }
+        lastSweep = now
         transactions = transactions.filter { $0.value.expiresAt > now }
         sessionTokens = sessionTokens.filter { $0.value.expiresAt > now }
         sessions = sessions.filter { $0.value.expiresAt > now }
         func trim<V>(_ d: inout [String: V], _ expiry: (V) -> Double) {
-            guard d.count > SignInState.limit else { return }
-            for (k, _) in d.sorted(by: { expiry($0.value) < expiry($1.value) }).prefix(d.count - SignInState.limit) {
+            guard d.count > limit else { return }
+            for (k, _) in d.sorted(by: { expiry($0.value) < expiry($1.value) }).prefix(d.count - limit * 9 / 10) {
                 d[k] = nil
             }
         }
