@@ -115,6 +115,16 @@ extension MockOkta {
         return (key, txn, user)
     }
 
+    /// A wrong code in a transaction: after `authnFactorAttempts` of them the transaction ends (the client starts
+    /// over with the password).
+    func countFactorFailure(_ key: String) {
+        let failures = signIn.withLock { s -> Int in
+            s.transactions[key]?.factorFailures += 1
+            return s.transactions[key]?.factorFailures ?? 0
+        }
+        if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
+    }
+
     /// Ends a transaction; false when it had already ended (a concurrent step finished it first).
     @discardableResult
     func endTransaction(_ key: String) -> Bool {

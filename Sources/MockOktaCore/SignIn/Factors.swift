@@ -92,11 +92,7 @@ extension MockOkta {
         guard try totpMatches(body["passCode"]?.stringValue, f, user, now: ex.now) else {
             logEvent(
                 .userAuthViaMFA, actor: actor(user: user), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
-            let failures = signIn.withLock { s -> Int in
-                s.transactions[key]?.factorFailures += 1
-                return s.transactions[key]?.factorFailures ?? 0
-            }
-            if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
+            countFactorFailure(key)
             throw MockOkta.invalidPasscode
         }
         guard endTransaction(key) else { throw OktaAPIError.invalidToken }  // a concurrent verify finished it
@@ -148,11 +144,7 @@ extension MockOkta {
             let f = (user.factors ?? []).first(where: { $0.id == factorId && $0.status == "PENDING_ACTIVATION" })
         else { throw OktaAPIError.notFound("Resource not found: \(factorId) (UserFactor)") }
         guard try totpMatches(body["passCode"]?.stringValue, f, user, now: ex.now) else {
-            let failures = signIn.withLock { s -> Int in
-                s.transactions[key]?.factorFailures += 1
-                return s.transactions[key]?.factorFailures ?? 0
-            }
-            if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
+            countFactorFailure(key)
             throw MockOkta.invalidPasscode
         }
         guard endTransaction(key) else { throw OktaAPIError.invalidToken }

@@ -78,11 +78,7 @@ extension MockOkta {
         guard checkCode(passCode, key: challengeKey, now: ex.now) else {
             logEvent(
                 .userAuthViaMFA, actor: actor(user: user), result: "FAILURE", reason: "INVALID_CREDENTIALS", ex: ex)
-            let failures = signIn.withLock { s -> Int in
-                s.transactions[key]?.factorFailures += 1
-                return s.transactions[key]?.factorFailures ?? 0
-            }
-            if failures >= MockOkta.authnFactorAttempts { endTransaction(key) }
+            countFactorFailure(key)
             // okta-developer-docs authn reference (SMS): the cause names a token, not a passcode.
             throw OktaAPIError(
                 403, "E0000068", "Invalid Passcode/Answer",
