@@ -100,15 +100,12 @@ extension SignOnSettings {
     /// requires MFA (`mfaApps`) adds one whatever the rule says.
     func decide(userId: String, groups: Set<String>, zones: Set<String>, appId: String?) -> SignOnDecision {
         let org = decideOrg(userId: userId, groups: groups, zones: zones, appId: appId)
-        guard case .allow(let orgMFA) = org, let appId, let pid = appPolicies[appId],
-            let p = policies.first(where: { $0.id == pid && $0.type == "ACCESS_POLICY" && $0.status == "ACTIVE" })
-        else { return org }
-        // The app's sign-on policy: its first matching rule denies, or asks for a second factor (2FA).
-        for r in p.rules.sorted(by: { $0.priority < $1.priority }) where r.matches(userId: userId, zones: zones) {
-            if r.access == "DENY" { return .deny(policy: p.name, rule: r.name) }
-            return .allow(mfa: orgMFA || r.requireFactor)
+        // Then the app's sign-on policy (the same evaluation as for a user who already has a session).
+        guard case .allow(let orgMFA) = org, let appId else { return org }
+        switch decideApp(userId: userId, zones: zones, appId: appId) {
+        case .deny(let policy, let rule): return .deny(policy: policy, rule: rule)
+        case .allow(let appMFA): return .allow(mfa: orgMFA || appMFA)
         }
-        return org
     }
 
     /// The app's own sign-on requirements for a user who already has a session: its ACCESS_POLICY and
