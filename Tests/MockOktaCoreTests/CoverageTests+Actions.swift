@@ -154,6 +154,8 @@ extension CoverageTests {
 
         case .lockUser, .expirePassword, .requireMfa, .setPassword, .denyFromZone, .respondPush:
             try SignInTests.checkAction(org, kind)
+        case .setPolicyRule, .assignAdminRole, .unassignAdminRole:
+            try AuthorizationTests.checkAction(org, kind)
         }
     }
 

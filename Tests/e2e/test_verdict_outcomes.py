@@ -358,7 +358,11 @@ PLANS: dict[str, Plan] = {
     "403-missing-scope": Plan(["list", "--bearer"], {"noRetryOn"}),
     # the Default Policy denies the zone holding 127.0.0.1 from the start: /authorize answers the 403 page
     "403-sign-on-policy-network-zone": Plan(["authorize"], {"noRetryOn", "requestCount"}),
+    # the timeline disables the Default Policy Rule (or narrows its scopes) before the first token request
     "403-policy-denial": Plan(["default-token"], {"noRetryOn"}),
+    "403-scope-not-covered-by-rule": Plan(["default-token"], {"noRetryOn"}),
+    # the token's creator loses SUPER_ADMIN at 0 s: its listing is refused with 403 E0000006
+    "403-admin-role-removed": Plan(["list"], {"noRetryOn"}),
     "403-read-only-admin": Plan(["write", "--token-env", "MOCK_OKTA_READONLY_TOKEN"], {"noRetryOn"}),
     "403-user-not-assigned": Plan(["authorize"], {"requestCount"}),
     # the 6th listing in the window after the limit drops to 5 gets a reset ~50 s away: the correct

@@ -53,6 +53,8 @@ ACTION_KINDS = {
     "deactivateUser": {"user"}, "suspendUser": {"user"}, "setRateLimit": {"bucket", "limit"},
     "advanceClock": {"seconds"}, "lockUser": {"user"}, "expirePassword": {"user"}, "requireMfa": {"app", "off"},
     "setPassword": {"user", "password"}, "denyFromZone": {"zone", "off"}, "respondPush": {"user", "reject"},
+    "setPolicyRule": {"server", "policy", "rule", "status", "scopes", "grantTypes", "accessTokenLifetimeMinutes"},
+    "assignAdminRole": {"user", "group", "role"}, "unassignAdminRole": {"user", "group", "role"},
 }
 EXPECT_KINDS = {
     "respectsRateLimitReset": {"toleranceMs"}, "backsOff": {"minFactor"}, "maxAttempts": {"max"},
@@ -344,6 +346,9 @@ KITCHEN_SINK = {
         {"atSeconds": 11, "action": {"type": "denyFromZone", "zone": "Office"}},
         {"atSeconds": 12, "action": {"type": "denyFromZone", "zone": "Office", "off": True}},
         {"atSeconds": 13, "action": {"type": "respondPush", "user": "ann@example.com", "reject": True}},
+        {"atSeconds": 14, "action": {"type": "setPolicyRule", "rule": "Default Policy Rule", "status": "INACTIVE"}},
+        {"atSeconds": 14, "action": {"type": "assignAdminRole", "group": "Engineering", "role": "USER_ADMIN"}},
+        {"atSeconds": 15, "action": {"type": "unassignAdminRole", "user": "admin@example.com", "role": "SUPER_ADMIN"}},
     ],
     "expect": [
         {"type": "respectsRateLimitReset", "toleranceMs": 0, "path": "/api/v1/users", "method": "GET"},

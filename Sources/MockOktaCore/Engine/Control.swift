@@ -233,7 +233,9 @@ extension MockOkta {
             "orgId": .string(t.orgId),
             "users": .array(
                 t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
-                    userJSON(u).removing("_links").setting("adminRole", JSON(u.adminRole?.rawValue))
+                    userJSON(u).removing("_links")
+                        .setting("adminRole", JSON(t.roleAssignments(user: u).first?.type.rawValue))
+                        .setting("adminRoles", JSON(t.roleAssignments(user: u).map(\.type.rawValue)))
                         .setting("factors", .array((u.factors ?? []).map(MockOkta.factorSecretJSON)))
                 }),
             "signOn": signOnJSON(t.signOn),
@@ -241,6 +243,7 @@ extension MockOkta {
             "groups": .array(
                 t.groupOrder.compactMap { t.groups[$0] }.map { g in
                     groupJSON(g).removing("_links").setting("members", JSON(g.members))
+                        .setting("adminRoles", JSON((g.roles ?? []).map(\.type.rawValue)))
                 }),
             "apps": .array(
                 t.appOrder.compactMap { t.apps[$0] }.map { a in

@@ -10,6 +10,8 @@ final class Exchange {
     var tokenFault: FaultKind?
     var apiTokenId: String?
     var serverId: String?
+    /// The access policy and rule that decided a token request ("policy / rule"), for the System Log.
+    var accessDecision: String?
 
     init(req: HTTPRequestInfo, id: String, now: Double) {
         self.req = req

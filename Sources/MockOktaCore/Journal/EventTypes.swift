@@ -84,6 +84,22 @@ public enum EventType: String, CaseIterable, Sendable {
     case oauthKeyRollover = "app.oauth2.key.rollover"
     case oauthASKeyRollover = "app.oauth2.as.key.rollover"
     case oauthAdminConsentRevoke = "app.oauth2.admin.consent.revoke"
+    case userPrivilegeGrant = "user.account.privilege.grant"
+    case userPrivilegeRevoke = "user.account.privilege.revoke"
+    case groupPrivilegeGrant = "group.privilege.grant"
+    case groupPrivilegeRevoke = "group.privilege.revoke"
+    case oauthAdminConsentGrant = "app.oauth2.admin.consent.grant"
+    case authServerCreated = "oauth2.as.created"
+    case authServerUpdated = "oauth2.as.updated"
+    case authServerDeleted = "oauth2.as.deleted"
+    case authServerActivated = "oauth2.as.activated"
+    case authServerDeactivated = "oauth2.as.deactivated"
+    case scopeCreated = "oauth2.scope.created"
+    case scopeUpdated = "oauth2.scope.updated"
+    case scopeDeleted = "oauth2.scope.deleted"
+    case claimCreated = "oauth2.claim.created"
+    case claimUpdated = "oauth2.claim.updated"
+    case claimDeleted = "oauth2.claim.deleted"
     case faultInjected = "system.operation.fault_injected"
     case requestDenied = "system.operation.request_denied"
 
@@ -147,7 +163,11 @@ public enum EventType: String, CaseIterable, Sendable {
             .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected,
             .requestDenied, .policyEvaluateSignOn, .zoneCreate, .zoneUpdate, .zoneDelete, .zoneActivate,
             .zoneDeactivate, .policyCreate, .policyUpdate, .policyDelete, .policyActivate, .policyDeactivate,
-            .policyRuleAdd, .policyRuleUpdate, .policyRuleDelete, .policyRuleActivate, .policyRuleDeactivate:
+            .policyRuleAdd, .policyRuleUpdate, .policyRuleDelete, .policyRuleActivate, .policyRuleDeactivate,
+            .userPrivilegeGrant, .userPrivilegeRevoke, .groupPrivilegeGrant, .groupPrivilegeRevoke,
+            .oauthAdminConsentGrant, .authServerCreated, .authServerUpdated, .authServerDeleted,
+            .authServerActivated, .authServerDeactivated, .scopeCreated, .scopeUpdated, .scopeDeleted, .claimCreated,
+            .claimUpdated, .claimDeleted:
             return nil
         }
     }
@@ -242,6 +262,22 @@ public enum EventType: String, CaseIterable, Sendable {
         case .oauthKeyRollover: return "Org Authorization Server token signing key rolled over"
         case .oauthASKeyRollover: return "Custom Authorization Server token signing key rolled over"
         case .oauthAdminConsentRevoke: return "Administrator consent revoked for scope"
+        case .userPrivilegeGrant: return "A User's admin privileges changed"
+        case .userPrivilegeRevoke: return "All of user's admin privilege revoked"
+        case .groupPrivilegeGrant: return "Group's admin privilege granted"
+        case .groupPrivilegeRevoke: return "Group's admin privilege revoked"
+        case .oauthAdminConsentGrant: return "Administrator consent granted for scope"
+        case .authServerCreated: return "Authorization server is created"
+        case .authServerUpdated: return "Authorization server is updated"
+        case .authServerDeleted: return "Authorization server is deleted"
+        case .authServerActivated: return "Authorization server is activated"
+        case .authServerDeactivated: return "Authorization server is deactivated"
+        case .scopeCreated: return "OAuth2 scope is created"
+        case .scopeUpdated: return "OAuth2 scope is updated"
+        case .scopeDeleted: return "OAuth2 scope is deleted"
+        case .claimCreated: return "OAuth2 claim is created"
+        case .claimUpdated: return "OAuth2 claim is updated"
+        case .claimDeleted: return "OAuth2 claim is deleted"
         case .faultInjected: return "Fault injected by mock-okta"
         case .requestDenied: return "Request refused by API authentication (mock-only event)"
         }

@@ -2,8 +2,9 @@ import Foundation
 
 struct Caller {
     var user: User?
-    var scopes: [String]?  // nil for SSWS (admin role decides)
-    var role: AdminRole?
+    var scopes: [String]?  // nil for SSWS (admin roles decide)
+    /// The admin roles the caller's user holds at the time of the call (directly or through groups).
+    var roles: Set<AdminRole>
 }
 
 extension MockOkta {
@@ -11,8 +12,10 @@ extension MockOkta {
 
     static func requiredScope(_ path: String, write: Bool) -> String {
         let parts = path.split(separator: "/")
-        let family = parts.count > 2 ? String(parts[2]) : ""
+        let family = permission(path, write: write).family
         switch family {
+        case "roles": return write ? "okta.roles.manage" : "okta.roles.read"
+        case "grants": return write ? "okta.apps.manage" : "okta.apps.read"
         case "users": return write ? "okta.users.manage" : "okta.users.read"
         case "groups": return write ? "okta.groups.manage" : "okta.groups.read"
         case "apps": return write ? "okta.apps.manage" : "okta.apps.read"
@@ -73,18 +76,10 @@ extension MockOkta {
             denyLog(ex, reason: reason, actor: tokenActor)
             throw OktaAPIError.invalidToken
         }
-        if !anyValidToken {
-            guard let role = user.adminRole else {
-                denyLog(ex, reason: "NO_ADMIN_ROLE", actor: actor(user: user))
-                throw OktaAPIError.forbidden
-            }
-            if isWrite && role == .readOnlyAdmin {
-                denyLog(ex, reason: "READ_ONLY_ADMIN", actor: actor(user: user))
-                throw OktaAPIError.forbidden
-            }
-        }
+        let roles = read { $0.effectiveRoles(userId: user.id) }
+        if !anyValidToken { try checkRoles(ex, user, roles, isWrite: isWrite) }
         _ = tok
-        return Caller(user: user, scopes: nil, role: user.adminRole)
+        return Caller(user: user, scopes: nil, roles: roles)
     }
 
     func authorizeBearer(_ ex: Exchange, _ raw: String, isWrite: Bool, anyValidToken: Bool) throws -> Caller {
@@ -126,16 +121,26 @@ extension MockOkta {
                         + "token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
                     throw EmptyBodyRefusal(error: OktaAPIError.forbidden.withHeaders([("WWW-Authenticate", challenge)]))
                 }
-                if let u = user, u.adminRole == nil {
-                    denyLog(ex, reason: "NO_ADMIN_ROLE", actor: actor(user: u))
-                    throw OktaAPIError.forbidden
-                }
-                if let u = user, isWrite, u.adminRole == .readOnlyAdmin {
-                    denyLog(ex, reason: "READ_ONLY_ADMIN", actor: actor(user: u))
-                    throw OktaAPIError.forbidden
-                }
+                if let u = user { try checkRoles(ex, u, read { $0.effectiveRoles(userId: u.id) }, isWrite: isWrite) }
             }
-            return Caller(user: user, scopes: scopes, role: user?.adminRole)
+            let roles = user.map { u in read { $0.effectiveRoles(userId: u.id) } } ?? []
+            return Caller(user: user, scopes: scopes, roles: roles)
+        }
+    }
+
+    /// The caller's admin roles must allow the call (Okta's 403 E0000006 otherwise), as they are now: a role
+    /// unassigned mid-run is gone on the next request.
+    func checkRoles(_ ex: Exchange, _ user: User, _ roles: Set<AdminRole>, isWrite: Bool) throws {
+        if roles.isEmpty {
+            denyLog(ex, reason: "NO_ADMIN_ROLE", actor: actor(user: user))
+            throw OktaAPIError.forbidden
+        }
+        let need = MockOkta.permission(ex.req.path, write: isWrite)
+        guard MockOkta.permits(roles, need) else {
+            let held = roles.map(\.rawValue).sorted().joined(separator: ",")
+            let reason = roles == [.readOnlyAdmin] && isWrite ? "READ_ONLY_ADMIN" : "ROLE_NOT_PERMITTED: \(held)"
+            denyLog(ex, reason: reason, actor: actor(user: user))
+            throw OktaAPIError.forbidden
         }
     }
 

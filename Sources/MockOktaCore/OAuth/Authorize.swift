@@ -90,6 +90,11 @@ extension MockOkta {
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else {
             return deny("access_denied", "User is not assigned to the client application.", user: user)
         }
+        do {
+            _ = try applyAccessPolicy(ex, s, app, userId: user.id, grantType: "authorization_code", scopes: scopes)
+        } catch let e as OAuthError {
+            return deny(e.error, e.description, user: user)
+        }
         logEvent(
             .userAuthenticationSSO, actor: actor(user: user),
             targets: [actor(app: app)], ex: ex)

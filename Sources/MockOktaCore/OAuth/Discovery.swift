@@ -3,7 +3,8 @@ import Foundation
 /// The authorization servers' discovery documents and JWKS (`/.well-known/*`, `/v1/keys`).
 extension MockOkta {
     func server(_ id: String) throws -> AuthServer {
-        guard let s = read({ $0.servers[id] }) else {
+        // An inactive server serves no OAuth endpoint (Okta answers 404 until it is activated again).
+        guard let s = read({ $0.servers[id] }), s.isActive else {
             throw OktaAPIError.notFound("Resource not found: \(id) (AuthorizationServer)")
         }
         return s

@@ -26,6 +26,7 @@ extension MockOkta {
             throw OAuthError.invalidScope("Cannot request 'openid' scopes using client credentials.")
         }
         let scopes = try checkScopes(requested, s, app)
+        let s = try applyAccessPolicy(ex, s, app, userId: nil, grantType: "client_credentials", scopes: scopes)
         let at = try mintAccessToken(
             server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
         grantSuccessLog(ex, s, app, user: nil, scopes: at.scopes, kind: "access_token")
@@ -100,6 +101,8 @@ extension MockOkta {
         guard let user = read({ $0.users[rec.userId] }), user.canSignIn else {
             throw OAuthError.invalidGrant("The authorization code is invalid or has expired.")
         }
+        let s = try applyAccessPolicy(
+            ex, s, app, userId: user.id, grantType: "authorization_code", scopes: rec.scopes)
         return try userTokens(
             ex, s, app, user: user, scopes: rec.scopes, authTime: rec.authTime, nonce: rec.nonce, amr: rec.amr)
     }
@@ -123,8 +126,7 @@ extension MockOkta {
             scopes = requested
         }
         // Lost grants and assignments apply at the next refresh.
-        let granted = app.grants[s.id] ?? []
-        if !scopes.allSatisfy(granted.contains) {
+        if let granted = grantedScopes(s, app), !scopes.allSatisfy(granted.contains) {
             throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
         }
         var user: User? = nil
@@ -135,6 +137,8 @@ extension MockOkta {
             guard read({ $0.isAssigned(userId: uid, app: app) }) else { throw OAuthError.notAssigned }
             user = u
         }
+        // So do changed access policies: the refresh is evaluated like a new request.
+        let s = try applyAccessPolicy(ex, s, app, userId: user?.id, grantType: "refresh_token", scopes: scopes)
         var keep: String? = value
         if s.rotateRefreshTokens {
             try mutate { t, d in
@@ -190,6 +194,7 @@ extension MockOkta {
             throw e
         }
         guard read({ $0.isAssigned(userId: user.id, app: app) }) else { throw OAuthError.notAssigned }
+        let s = try applyAccessPolicy(ex, s, app, userId: user.id, grantType: "password", scopes: scopes)
         try signedIn(user, ex: ex)
         return try userTokens(ex, s, app, user: user, scopes: scopes, authTime: ex.now, nonce: nil)
     }

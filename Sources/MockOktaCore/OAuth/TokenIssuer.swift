@@ -51,6 +51,10 @@ extension MockOkta {
         if let a = authTime { claims.append(("auth_time", JSON(Int(a)))) }
         claims.append(("sub", .string(user?.login ?? clientId)))
         claims += extraClaims
+        for c in customClaims(s, identity: false, user: user, clientId: clientId, scopes: scopes)
+        where !claims.contains(where: { $0.0 == c.0 }) {
+            claims.append(c)
+        }
         let cj = JSON.object(claims)
         let token = try JWT.sign(claims: cj, key: rsa, kid: key.kid, corruptSignature: corrupt)
         // expires_in reads normally even for an expiredToken fault: the client only learns from the token itself.
@@ -96,6 +100,10 @@ extension MockOkta {
         if let at = accessToken {
             let h = Digest.sha256(Array(at.utf8))
             claims.append(("at_hash", .string(Base64URL.encode(Array(h.prefix(16))))))
+        }
+        for c in customClaims(s, identity: true, user: user, clientId: clientId, scopes: scopes)
+        where !claims.contains(where: { $0.0 == c.0 }) {
+            claims.append(c)
         }
         return try JWT.sign(claims: .object(claims), key: rsa, kid: key.kid, corruptSignature: corrupt)
     }

@@ -209,6 +209,11 @@ extension MockOkta {
             return try setPassword(user, password, ex: ex, now: now, system: system)
         case .denyFromZone(let zone, let off): return try denyFromZone(zone, off: off, ex: ex, now: now, system: system)
         case .respondPush(let user, let reject): return respondPush(user, reject: reject)
+        case .setPolicyRule(let change): return try setPolicyRule(change, ex: ex, system: system)
+        case .assignAdminRole(let holder, let role):
+            return try changeAdminRole(holder, role, assign: true, ex: ex, system: system)
+        case .unassignAdminRole(let holder, let role):
+            return try changeAdminRole(holder, role, assign: false, ex: ex, system: system)
         case .advanceClock(let seconds):
             guard clock.advance(seconds) else {
                 return [

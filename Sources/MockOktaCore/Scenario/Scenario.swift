@@ -64,7 +64,7 @@ public enum ActionType: String, CaseIterable, Sendable {
     case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser,
         removeScopeGrant,
         deactivateUser, suspendUser, setRateLimit, advanceClock, lockUser, expirePassword, requireMfa, setPassword,
-        denyFromZone, respondPush
+        denyFromZone, respondPush, setPolicyRule, assignAdminRole, unassignAdminRole
 }
 
 public enum FaultKind: Sendable, Equatable {
@@ -163,6 +163,11 @@ public enum Action: Sendable {
     case denyFromZone(zone: String, off: Bool)
     /// The user answers the Okta Verify pushes waiting for them (approve, or reject).
     case respondPush(user: String, reject: Bool)
+    /// Changes an access rule of a custom server (by name or id): its status and, when given, what it covers.
+    case setPolicyRule(PolicyRuleChange)
+    /// Assigns or unassigns an admin role of a user or a group (`holder` is `user:<ref>` or `group:<ref>`).
+    case assignAdminRole(holder: String, role: String)
+    case unassignAdminRole(holder: String, role: String)
 
     public var name: String {
         switch self {
@@ -183,8 +188,22 @@ public enum Action: Sendable {
         case .setPassword: return "setPassword"
         case .denyFromZone: return "denyFromZone"
         case .respondPush: return "respondPush"
+        case .setPolicyRule: return "setPolicyRule"
+        case .assignAdminRole: return "assignAdminRole"
+        case .unassignAdminRole: return "unassignAdminRole"
         }
     }
+}
+
+/// What `setPolicyRule` changes; nil fields stay as they are.
+public struct PolicyRuleChange: Sendable, Equatable {
+    public var server: String
+    public var policy: String?
+    public var rule: String
+    public var status: String?
+    public var scopes: [String]?
+    public var grantTypes: [String]?
+    public var accessTokenLifetimeMinutes: Int?
 }
 
 public struct TimelineEntry: Sendable {

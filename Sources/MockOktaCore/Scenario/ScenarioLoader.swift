@@ -285,6 +285,18 @@ public enum ScenarioLoader {
         case .setPassword: return .setPassword(user: s("user") ?? "", password: s("password"))
         case .denyFromZone: return .denyFromZone(zone: s("zone") ?? "", off: a["off"]?.boolValue ?? false)
         case .respondPush: return .respondPush(user: s("user") ?? "", reject: a["reject"]?.boolValue ?? false)
+        case .setPolicyRule:
+            let list = { (k: String) in a[k]?.arrayValue?.compactMap(\.stringValue) }
+            return .setPolicyRule(
+                PolicyRuleChange(
+                    server: s("server") ?? "default", policy: s("policy"), rule: s("rule") ?? "",
+                    status: s("status"), scopes: list("scopes"), grantTypes: list("grantTypes"),
+                    accessTokenLifetimeMinutes: a["accessTokenLifetimeMinutes"]?.intValue))
+        case .assignAdminRole, .unassignAdminRole:
+            let holder = s("group").map { "group:\($0)" } ?? "user:\(s("user") ?? "")"
+            let role = s("role") ?? ""
+            return type == .assignAdminRole
+                ? .assignAdminRole(holder: holder, role: role) : .unassignAdminRole(holder: holder, role: role)
         }
     }
 }

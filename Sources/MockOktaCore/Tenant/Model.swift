@@ -13,11 +13,6 @@ public enum UserStatus: String, Codable, Sendable, CaseIterable {
     case DEPROVISIONED
 }
 
-public enum AdminRole: String, Codable, Sendable {
-    case superAdmin = "SUPER_ADMIN"
-    case readOnlyAdmin = "READ_ONLY_ADMIN"
-}
-
 public struct User: Codable, Sendable {
     public var id: String
     public var status: UserStatus
@@ -30,7 +25,11 @@ public struct User: Codable, Sendable {
     /// Okta profile: firstName, lastName, email, login, mobilePhone, secondEmail and any custom attribute.
     public var profile: JSON
     public var password: String?
+    /// The one role a user had before role assignments existed (read from older `--db` files and fixtures);
+    /// `roles`, when set, replaces it (Authorization/AdminRoles.swift).
     public var adminRole: AdminRole?
+    /// Admin roles assigned to the user directly (`/api/v1/users/{id}/roles`).
+    public var roles: [RoleAssignment]? = nil
     public var locked: Bool = false
     /// Enrolled MFA factors (SignIn/Factors.swift); nil = none.
     public var factors: [Factor]? = nil
@@ -65,6 +64,8 @@ public struct Group: Codable, Sendable {
     public var name: String
     public var description: String?
     public var members: [String]  // user ids, in insertion order
+    /// Admin roles assigned to the group (`/api/v1/groups/{id}/roles`): every member holds them.
+    public var roles: [RoleAssignment]? = nil
 }
 
 public enum AppKind: String, Codable, Sendable { case service, web, browser, native }
@@ -152,7 +153,20 @@ public struct AuthServer: Codable, Sendable {
     public var refreshTokenLifetime: Int
     public var rotateRefreshTokens: Bool
     public var created: Double
+    /// ACTIVE or INACTIVE (`/lifecycle/deactivate`); nil = ACTIVE. An inactive server serves no OAuth endpoint.
+    public var status: String? = nil
+    public var lastUpdated: Double? = nil
+    /// Every audience as configured (tokens carry the first, `audience`); nil = `[audience]`.
+    public var audiences: [String]? = nil
+    /// The scopes as objects (`/scopes`); nil = made from `scopes` (Authorization/AuthServerModel.swift).
+    public var scopeDefs: [ScopeDef]? = nil
+    /// Custom claims (`/claims`); nil = none.
+    public var claims: [ClaimDef]? = nil
+    /// Access policies (`/policies`) in priority order; nil = Okta's Default Policy (the built-in servers and
+    /// fixtures), `[]` = none (a server created through the API starts without one, as in Okta).
+    public var policies: [AccessPolicy]? = nil
     public var isOrg: Bool { id == "org" }
+    public var isActive: Bool { status != "INACTIVE" }
 }
 
 public struct APIToken: Codable, Sendable {

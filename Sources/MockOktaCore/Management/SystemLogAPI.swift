@@ -1,57 +1,7 @@
 import Foundation
 
-/// Authorization servers (`/api/v1/authorizationServers`) and the System Log (`/api/v1/logs`).
+/// The System Log (`/api/v1/logs`); authorization servers are in Authorization/AuthServersAPI.swift.
 extension MockOkta {
-    // MARK: authorization servers
-
-    func authServerJSON(_ s: AuthServer) -> JSON {
-        let active = s.keys.first { $0.status == "ACTIVE" }
-        let href = "\(baseURL)/api/v1/authorizationServers/\(s.oktaId ?? s.id)"
-        return [
-            "id": .string(s.oktaId ?? s.id), "name": .string(s.name), "description": .string(s.description),
-            "audiences": [.string(audience(s))], "issuer": .string(issuer(s.id)), "issuerMode": "ORG_URL",
-            "status": "ACTIVE",
-            "created": .string(TimeFormat.isoSeconds(s.created)),
-            "lastUpdated": .string(TimeFormat.isoSeconds(s.created)),
-            "credentials": [
-                "signing": [
-                    "rotationMode": "AUTO", "lastRotated": .string(TimeFormat.isoSeconds(active?.created ?? s.created)),
-                    "nextRotation": .string(TimeFormat.isoSeconds((active?.created ?? s.created) + 90 * 86400)),
-                    "kid": JSON(active?.kid),
-                ]
-            ],
-            "_links": [
-                "self": ["href": .string(href)],
-                "metadata": [
-                    [
-                        "name": "openid-configuration",
-                        "href": .string("\(issuer(s.id))/.well-known/openid-configuration"),
-                    ],
-                    [
-                        "name": "oauth-authorization-server",
-                        "href": .string("\(issuer(s.id))/.well-known/oauth-authorization-server"),
-                    ],
-                ],
-            ],
-        ]
-    }
-
-    func listAuthServers(_ ex: Exchange) throws -> HTTPReply {
-        _ = try authorizeAPI(ex)
-        let limit = try limitParam(ex, default: 200, max: 200)
-        let servers = read { t in t.serverOrder.compactMap { t.servers[$0] }.filter { !$0.isOrg } }
-        let (page, next) = try pageOf(servers, ex, limit: limit, id: { $0.oktaId ?? $0.id })
-        return .json(200, .array(page.map(authServerJSON)), headers: linkHeaders(ex, next: next, limit: limit))
-    }
-
-    func getAuthServer(_ ex: Exchange, _ id: String) throws -> HTTPReply {
-        _ = try authorizeAPI(ex)
-        guard let s = read({ $0.server(idOrAlias: id) }), !s.isOrg else {
-            throw OktaAPIError.notFound("Resource not found: \(id) (AuthorizationServer)")
-        }
-        return .json(200, authServerJSON(s))
-    }
-
     // MARK: System Log
 
     /// A filter on an event type that no Okta catalogue has (troubleshooting guides quote some) matches nothing, as in
