@@ -45,9 +45,9 @@ extension MockOkta {
         }
         if !causes.isEmpty { throw MockOkta.validation(causes) }
         let people = c?["people"]
-        var groups = list(people?["groups"]?["include"])
+        // No people condition: everyone (a client_credentials rule usually has none).
+        let groups = list(people?["groups"]?["include"])
         let users = list(people?["users"]?["include"])
-        if groups.isEmpty && users.isEmpty { groups = ["EVERYONE"] }
         return AccessRule(
             id: old?.id ?? ids.oktaID("0pr"), name: name,
             status: old?.status ?? (body["status"]?.stringValue == "INACTIVE" ? "INACTIVE" : "ACTIVE"),

@@ -12,23 +12,26 @@ public enum AdminRole: String, Codable, Sendable, CaseIterable {
     case reportAdmin = "REPORT_ADMIN"
     case apiAccessManagementAdmin = "API_ACCESS_MANAGEMENT_ADMIN"
 
-    /// The role's `label` as Okta's role assignment objects carry it.
+    /// The role's `label` as Okta's role assignment objects carry it (okta-sdk-python cassettes test_users_it,
+    /// test_groups_it; terraform-provider-okta recordings 2025: USER_ADMIN is now "Group Administrator"). ORG_ADMIN,
+    /// REPORT_ADMIN and API_ACCESS_MANAGEMENT_ADMIN are not in a recording: the spec's examples.
     public var label: String {
         switch self {
-        case .superAdmin: return "Super Organization Administrator"
-        case .orgAdmin: return "Organizational Administrator"
+        case .superAdmin: return "Super Administrator"
+        case .orgAdmin: return "Organization Administrator"
         case .appAdmin: return "Application Administrator"
         case .userAdmin: return "Group Administrator"
         case .groupMembershipAdmin: return "Group Membership Administrator"
         case .helpDeskAdmin: return "Help Desk Administrator"
-        case .readOnlyAdmin: return "Read Only Administrator"
+        case .readOnlyAdmin: return "Read-only Administrator"
         case .reportAdmin: return "Report Administrator"
         case .apiAccessManagementAdmin: return "API Access Management Administrator"
         }
     }
 }
 
-/// One admin role assigned to a user or a group (`ra1…` ids, as Okta's role assignments).
+/// One admin role assigned to a user or a group. Okta's ids: a standard role's type in unpadded base32
+/// (`USER_ADMIN` → `KVJUKUS7IFCE2SKO`, the same for every assignee), SUPER_ADMIN a `ra1…` id (recordings above).
 public struct RoleAssignment: Codable, Sendable, Equatable {
     public var id: String
     public var type: AdminRole
@@ -71,9 +74,30 @@ extension TenantData {
 extension MockOkta {
     /// A stable id for the role a user had before role assignments (no randomness: the same on every read).
     static func legacyRoleId(_ userId: String, _ role: AdminRole) -> String {
-        let h = Digest.sha256(Array("\(userId)|\(role.rawValue)".utf8))
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        return "ra1" + String(h.prefix(17).map { alphabet[Int($0) % alphabet.count] })
+        role == .superAdmin ? stableId("ra1", "\(userId)|\(role.rawValue)") : base32(role.rawValue)
+    }
+
+    /// A new assignment's id: base32 of the type, or a seeded `ra1…` id for SUPER_ADMIN.
+    func newRoleId(_ role: AdminRole) -> String {
+        role == .superAdmin ? ids.oktaID("ra1") : MockOkta.base32(role.rawValue)
+    }
+
+    /// RFC 4648 base32 without padding.
+    static func base32(_ s: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = ""
+        var buffer = 0
+        var bits = 0
+        for b in s.utf8 {
+            buffer = (buffer << 8) | Int(b)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[(buffer >> (bits - 5)) & 31])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return out
     }
 
     /// The permission a Management API call needs, from its path and method.

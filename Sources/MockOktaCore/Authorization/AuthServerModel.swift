@@ -70,6 +70,8 @@ public struct AccessRule: Codable, Sendable, Equatable {
 }
 
 extension MockOkta {
+    /// The system scopes every new custom server gets (okta-sdk-python cassette test_list_oauth2_scopes).
+    static let newServerScopes = ["openid", "profile", "email", "address", "phone", "offline_access"]
     /// Okta's system scopes (`system: true`, cannot be deleted).
     static let systemScopes: Set<String> = [
         "openid", "profile", "email", "address", "phone", "offline_access", "device_sso",
@@ -101,12 +103,16 @@ extension MockOkta {
 
     static func systemScopeDescription(_ name: String) -> String {
         switch name {
+        // As recorded (okta-sdk-python cassette test_list_oauth2_scopes).
         case "openid": return "Signals that a request is an OpenID request."
-        case "profile": return "Allows access to the end-user's default profile claims."
-        case "email": return "Allows access to the email and email_verified Claims."
-        case "address": return "Allows access to the address Claim."
-        case "phone": return "Allows access to the phone_number and phone_number_verified Claims."
-        case "offline_access": return "Requests a refresh token by default, used to obtain more access tokens."
+        case "profile":
+            return "The exact data varies based on what profile information you have provided, such as: name, time "
+                + "zone, picture, or birthday."
+        case "email": return "This allows the app to view your email address."
+        case "address":
+            return "This allows the app to view your address, such as: street address, city, state, and zip code."
+        case "phone": return "This allows the app to view your phone number."
+        case "offline_access": return "This keeps you signed in to the app, even when you are not using it."
         default: return "Requests a device secret used to obtain a new set of tokens without re-authentication."
         }
     }

@@ -12,7 +12,6 @@ extension MockOkta {
         let active = s.keys.first { $0.status == "ACTIVE" }
         let urlId = s.oktaId ?? s.id
         let href = "\(baseURL)/api/v1/authorizationServers/\(urlId)"
-        let toggle = s.isActive ? "deactivate" : "activate"
         return [
             "id": .string(urlId), "name": .string(s.name), "description": .string(s.description),
             "audiences": JSON(s.audiences ?? [audience(s)]), "issuer": .string(issuer(s.id)), "issuerMode": "ORG_URL",
@@ -26,30 +25,32 @@ extension MockOkta {
                     "kid": JSON(active?.kid),
                 ]
             ],
-            "_links": [
-                "rotateKey": [
-                    "href": .string("\(href)/credentials/lifecycle/keyRotate"), "hints": ["allow": ["POST"]],
-                ],
-                "metadata": [
-                    [
-                        "name": "openid-configuration",
-                        "href": .string("\(issuer(s.id))/.well-known/openid-configuration"),
-                        "hints": ["allow": ["GET"]],
-                    ],
-                    [
-                        "name": "oauth-authorization-server",
-                        "href": .string("\(issuer(s.id))/.well-known/oauth-authorization-server"),
-                        "hints": ["allow": ["GET"]],
-                    ],
-                ],
-                "keys": ["href": .string("\(href)/credentials/keys"), "hints": ["allow": ["GET"]]],
-                "claims": ["href": .string("\(href)/claims"), "hints": ["allow": ["GET", "POST"]]],
-                "policies": ["href": .string("\(href)/policies"), "hints": ["allow": ["GET", "POST"]]],
-                "self": ["href": .string(href), "hints": ["allow": ["GET", "DELETE", "PUT"]]],
-                "scopes": ["href": .string("\(href)/scopes"), "hints": ["allow": ["GET", "POST"]]],
-                toggle: ["href": .string("\(href)/lifecycle/\(toggle)"), "hints": ["allow": ["POST"]]],
-            ],
+            "_links": .object(serverLinks(s, href)),
         ]
+    }
+
+    /// Okta's link order (okta-sdk-python cassettes test_auth_server_it): `activate` between `policies` and `self`
+    /// on an inactive server, `deactivate` last on an active one.
+    func serverLinks(_ s: AuthServer, _ href: String) -> [(String, JSON)] {
+        func link(_ h: String, _ allow: [String]) -> JSON { ["href": .string(h), "hints": ["allow": JSON(allow)]] }
+        let meta: JSON = .array(
+            ["oauth-authorization-server", "openid-configuration"].map { name in
+                [
+                    "name": .string(name), "href": .string("\(issuer(s.id))/.well-known/\(name)"),
+                    "hints": ["allow": ["GET"]],
+                ]
+            })
+        var links: [(String, JSON)] = [
+            ("rotateKey", link("\(href)/credentials/lifecycle/keyRotate", ["POST"])), ("metadata", meta),
+            ("keys", link("\(href)/credentials/keys", ["GET"])), ("claims", link("\(href)/claims", ["GET", "POST"])),
+            ("policies", link("\(href)/policies", ["GET", "POST"])),
+        ]
+        if !s.isActive { links.append(("activate", link("\(href)/lifecycle/activate", ["POST"]))) }
+        links += [
+            ("self", link(href, ["GET", "DELETE", "PUT"])), ("scopes", link("\(href)/scopes", ["GET", "POST"])),
+        ]
+        if s.isActive { links.append(("deactivate", link("\(href)/lifecycle/deactivate", ["POST"]))) }
+        return links
     }
 
     /// A custom server by its URL id (`default`, `aus…`) for the Management API; the org server is not one.
@@ -114,7 +115,7 @@ extension MockOkta {
         let def = read { $0.servers["default"] }
         var s = AuthServer(
             id: id, name: input.name, description: input.description, audience: input.audiences[0],
-            scopes: Array(MockOkta.systemScopes).sorted(), keys: [key], accessTokenLifetime: 3600,
+            scopes: MockOkta.newServerScopes, keys: [key], accessTokenLifetime: 3600,
             idTokenLifetime: 3600, refreshTokenLifetime: def?.refreshTokenLifetime ?? 90 * 86400,
             rotateRefreshTokens: def?.rotateRefreshTokens ?? true, created: ex.now)
         s.lastUpdated = ex.now

@@ -62,7 +62,7 @@ extension MockOkta {
             let had = roles.contains { $0.type == role }
             if assign && !had {
                 roles.append(
-                    RoleAssignment(id: ids.oktaID("ra1"), type: role, created: clock.now(), lastUpdated: clock.now()))
+                    RoleAssignment(id: newRoleId(role), type: role, created: clock.now(), lastUpdated: clock.now()))
             }
             if !assign { roles.removeAll { $0.type == role } }
             return assign != had

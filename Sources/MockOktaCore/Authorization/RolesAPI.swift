@@ -55,7 +55,7 @@ extension MockOkta {
     func getRole(_ ex: Exchange, _ holder: RoleHolder, _ roleId: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
         guard let r = try listedRoles(holder).first(where: { $0["id"]?.stringValue == roleId }) else {
-            throw OktaAPIError.notFound("Resource not found: \(roleId) (Role)")
+            throw OktaAPIError.notFound("Resource not found: \(roleId) (RoleAssignment)")
         }
         return .json(200, r)
     }
@@ -77,9 +77,9 @@ extension MockOkta {
         }
         let r = try changeRoles(holder, ex.now) { roles in
             if roles.contains(where: { $0.type == type }) {
-                throw OktaAPIError(409, "E0000090", "Duplicate role assignment exception.")
+                throw OktaAPIError(409, "E0000090", "The role specified is already assigned to the user.")
             }
-            let r = RoleAssignment(id: ids.oktaID("ra1"), type: type, created: ex.now, lastUpdated: ex.now)
+            let r = RoleAssignment(id: newRoleId(type), type: type, created: ex.now, lastUpdated: ex.now)
             roles.append(r)
             return r
         }
@@ -91,7 +91,7 @@ extension MockOkta {
         let caller = try authorizeAPI(ex)
         let type = try changeRoles(holder, ex.now) { roles -> AdminRole in
             guard let i = roles.firstIndex(where: { $0.id == roleId }) else {
-                throw OktaAPIError.notFound("Resource not found: \(roleId) (Role)")
+                throw OktaAPIError.notFound("Resource not found: \(roleId) (RoleAssignment)")
             }
             return roles.remove(at: i).type
         }

@@ -10,20 +10,31 @@ extension MockOkta {
         return "oag" + String(h.prefix(17).map { alphabet[Int($0) % alphabet.count] })
     }
 
-    func grantJSON(_ app: App, _ scope: String) -> JSON {
+    /// As recorded (okta-sdk-python cassette test_grant_consent_to_scope); `_embedded` only in the answer to a grant.
+    func grantJSON(_ app: App, _ scope: String, createdBy: String? = nil, embedded: Bool = false) -> JSON {
         let id = MockOkta.grantId(app.id, scope)
         let base = "\(baseURL)/api/v1/apps/\(app.id)/grants/\(id)"
-        return [
-            "id": .string(id), "status": "ACTIVE", "created": .string(TimeFormat.isoSeconds(app.created)),
-            "lastUpdated": .string(TimeFormat.isoSeconds(app.lastUpdated)), "issuer": .string(baseURL),
-            "clientId": .string(app.id), "scopeId": .string(scope), "source": "ADMIN",
-            "_links": [
-                "app": ["href": .string("\(baseURL)/api/v1/apps/\(app.id)")],
-                "self": ["href": .string(base), "hints": ["allow": ["GET", "DELETE"]]],
-                "client": ["href": .string("\(baseURL)/oauth2/v1/clients/\(app.id)")],
-                "scope": ["href": .string("\(baseURL)/api/v1/scopes/\(scope)")],
-            ],
+        let admin =
+            createdBy
+            ?? read { t in t.users.values.first { t.roleAssignments(user: $0).contains { $0.type == .superAdmin } }?.id
+            }
+        var fields: [(String, JSON)] = [
+            ("id", .string(id)), ("status", "ACTIVE"), ("created", .string(TimeFormat.isoSeconds(app.created))),
+            ("createdBy", ["id": JSON(admin), "type": "User"]),
+            ("lastUpdated", .string(TimeFormat.isoSeconds(app.lastUpdated))), ("issuer", .string(baseURL)),
+            ("clientId", .string(app.id)), ("scopeId", .string(scope)), ("source", "ADMIN"),
         ]
+        if embedded { fields.append(("_embedded", ["scope": ["id": .string(scope)]])) }
+        fields.append(
+            (
+                "_links",
+                [
+                    "app": ["href": .string("\(baseURL)/api/v1/apps/\(app.id)"), "title": .string(app.label)],
+                    "self": ["href": .string(base), "hints": ["allow": ["GET", "DELETE"]]],
+                    "client": ["href": .string("\(baseURL)/oauth2/v1/clients/\(app.id)"), "title": .string(app.label)],
+                ]
+            ))
+        return .object(fields)
     }
 
     /// The app's granted Okta API scopes, in grant order.
@@ -44,8 +55,8 @@ extension MockOkta {
         return .json(200, grantJSON(a, scope))
     }
 
-    /// `POST {"issuer": "<org URL>", "scopeId": "okta.users.read"}`: 201 with the grant (also for a scope already
-    /// granted: the same grant). An unknown scope or another issuer is 400 E0000001.
+    /// `POST {"issuer": "<org URL>", "scopeId": "okta.users.read"}`: 200 with the grant, as recorded (the spec says
+    /// 201); a scope already granted answers the same grant. An unknown scope or another issuer is 400 E0000001.
     func createGrant(_ ex: Exchange, _ appId: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex)
         let body = try bodyJSON(ex)
@@ -74,7 +85,7 @@ extension MockOkta {
         logEvent(
             .oauthAdminConsentGrant, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(app: a)], ex: ex,
             debug: [("scopeId", .string(scope))])
-        return .json(201, grantJSON(a, scope))
+        return .json(200, grantJSON(a, scope, createdBy: caller.user?.id, embedded: true))
     }
 
     func deleteGrant(_ ex: Exchange, _ appId: String, _ grantId: String) throws -> HTTPReply {

@@ -25,7 +25,9 @@ extension MockOkta {
         let s = try requireAuthServer(ref)
         let q = ex.req.queryValue("q")?.lowercased()
         let defs = MockOkta.scopeDefs(s).filter { q == nil || $0.name.lowercased().hasPrefix(q!) }
-        return .json(200, .array(defs.map { scopeJSON(s, $0) }))
+        // Custom scopes first, then the system ones (okta-sdk-python cassette test_list_oauth2_scopes).
+        let ordered = defs.filter { !$0.system } + defs.filter(\.system)
+        return .json(200, .array(ordered.map { scopeJSON(s, $0) }))
     }
 
     func getScope(_ ex: Exchange, _ ref: String, _ scopeId: String) throws -> HTTPReply {
