@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -40,6 +41,13 @@ static const EVP_MD *md_for(int bits) {
 int mo_digest(int hashbits, const unsigned char *data, size_t len, unsigned char *out) {
     unsigned int outlen = 0;
     if (EVP_Digest(data, len, out, &outlen, md_for(hashbits), NULL) != 1) return 0;
+    return (int)outlen;
+}
+
+int mo_hmac(int hashbits, const unsigned char *key, size_t keylen, const unsigned char *data, size_t len,
+            unsigned char *out) {
+    unsigned int outlen = 0;
+    if (HMAC(md_for(hashbits), key, (int)keylen, data, len, out, &outlen) == NULL) return 0;
     return (int)outlen;
 }
 

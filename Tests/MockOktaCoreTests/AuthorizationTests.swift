@@ -271,6 +271,13 @@ struct AuthorizationTests {
                 CoverageTests.action(
                     org, #"{"type":"unassignAdminRole","user":"admin@example.com","role":"SUPER_ADMIN"}"#))
             #expect(org.send("GET", "/api/v1/users", headers: [org.ssws]).bodyJSON?["errorCode"] == "E0000006")
+        case .approveDevice:
+            let client = try GrantsAndClientAuthTests.nativeApp(org)
+            let (code, _) = try GrantsAndClientAuthTests.start(org, client)
+            #expect(GrantsAndClientAuthTests.poll(org, client, code).bodyJSON?["error"] == "authorization_pending")
+            ok(CoverageTests.action(org, #"{"type":"approveDevice","user":"ann@example.com"}"#))
+            org.wall.advance(6)
+            #expect(GrantsAndClientAuthTests.poll(org, client, code).status == 200)
         default: Issue.record("not an authorization action: \(kind)")
         }
     }

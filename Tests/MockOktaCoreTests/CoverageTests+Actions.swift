@@ -154,7 +154,7 @@ extension CoverageTests {
 
         case .lockUser, .expirePassword, .requireMfa, .setPassword, .denyFromZone, .respondPush:
             try SignInTests.checkAction(org, kind)
-        case .setPolicyRule, .assignAdminRole, .unassignAdminRole:
+        case .setPolicyRule, .assignAdminRole, .unassignAdminRole, .approveDevice:
             try AuthorizationTests.checkAction(org, kind)
         }
     }

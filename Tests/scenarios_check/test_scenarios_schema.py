@@ -55,6 +55,7 @@ ACTION_KINDS = {
     "setPassword": {"user", "password"}, "denyFromZone": {"zone", "off"}, "respondPush": {"user", "reject"},
     "setPolicyRule": {"server", "policy", "rule", "status", "scopes", "grantTypes", "accessTokenLifetimeMinutes"},
     "assignAdminRole": {"user", "group", "role"}, "unassignAdminRole": {"user", "group", "role"},
+    "approveDevice": {"user", "userCode", "deny"},
 }
 EXPECT_KINDS = {
     "respectsRateLimitReset": {"toleranceMs"}, "backsOff": {"minFactor"}, "maxAttempts": {"max"},
@@ -349,6 +350,7 @@ KITCHEN_SINK = {
         {"atSeconds": 14, "action": {"type": "setPolicyRule", "rule": "Default Policy Rule", "status": "INACTIVE"}},
         {"atSeconds": 14, "action": {"type": "assignAdminRole", "group": "Engineering", "role": "USER_ADMIN"}},
         {"atSeconds": 15, "action": {"type": "unassignAdminRole", "user": "admin@example.com", "role": "SUPER_ADMIN"}},
+        {"atSeconds": 16, "action": {"type": "approveDevice", "user": "ann@example.com", "userCode": "BCDFGHJK"}},
     ],
     "expect": [
         {"type": "respectsRateLimitReset", "toleranceMs": 0, "path": "/api/v1/users", "method": "GET"},

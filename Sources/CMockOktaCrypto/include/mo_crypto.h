@@ -27,6 +27,9 @@ int mo_sign(void *key, int hashbits, const unsigned char *data, size_t len, unsi
 int mo_verify(void *key, int hashbits, const unsigned char *data, size_t len, const unsigned char *sig, size_t siglen);
 /// SHA-256 / 384 / 512 digest; out must hold 64 bytes; returns digest length.
 int mo_digest(int hashbits, const unsigned char *data, size_t len, unsigned char *out);
+/* HMAC with SHA-256/384/512 (client_secret_jwt); returns the MAC length, 0 on failure. out: 64 bytes. */
+int mo_hmac(int hashbits, const unsigned char *key, size_t keylen, const unsigned char *data, size_t len,
+            unsigned char *out);
 /// Self-signed CA certificate PEM.
 int mo_cert_ca(void *key, const char *cn, long long notBefore, long long notAfter, long serial, char **out, size_t *outlen);
 /// Server certificate signed by the CA. sans is an OpenSSL subjectAltName value ("DNS:localhost,IP:127.0.0.1").

@@ -32,7 +32,9 @@ extension TenantData {
         // A refresh is judged by the rules for the grants that issue refresh tokens.
         let grantOK =
             grantType == "refresh_token"
-            ? r.grantTypes.contains { ["authorization_code", "password", "implicit"].contains($0) }
+            ? r.grantTypes.contains {
+                ["authorization_code", "password", "implicit", MockOkta.deviceGrant].contains($0)
+            }
             : r.grantTypes.contains(grantType)
         guard grantOK else { return false }
         guard r.scopes.contains("*") || scopes.allSatisfy(r.scopes.contains) else { return false }

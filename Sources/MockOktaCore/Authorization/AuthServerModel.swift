@@ -123,7 +123,8 @@ extension MockOkta {
         let rule = AccessRule(
             id: stableId("0pr", "\(s.id)|rule"), name: "Default Policy Rule", status: "ACTIVE", priority: 1,
             system: false, users: [], usersExclude: [], groups: ["EVERYONE"], groupsExclude: [],
-            grantTypes: ["client_credentials", "authorization_code", "implicit", "password"], scopes: ["*"],
+            grantTypes: ["client_credentials", "authorization_code", "implicit", "password", deviceGrant],
+            scopes: ["*"],
             accessTokenLifetimeMinutes: s.accessTokenLifetime / 60, refreshTokenLifetimeMinutes: 0,
             refreshTokenWindowMinutes: 7 * 24 * 60, created: s.created, lastUpdated: s.created)
         return AccessPolicy(

@@ -3,7 +3,14 @@ import Foundation
 /// The routes of Authorization/: custom authorization servers with their keys, scopes, claims, access policies and
 /// rules; admin role assignments on users and groups; Okta API scope grants of apps.
 extension Router {
-    static let authorizationRoutes: [Route] = serverRoutes + policyRoutes + roleAndGrantRoutes
+    static let authorizationRoutes: [Route] = serverRoutes + policyRoutes + roleAndGrantRoutes + deviceRoutes
+
+    /// The device authorization grant (OAuth/DeviceFlow.swift) and its activation page.
+    static let deviceRoutes: [Route] = [
+        r("POST", "/oauth2/v1/device/authorize") { m, ex, _ in try m.deviceAuthorize(ex, serverId: "org") },
+        r("POST", "/oauth2/{as}/v1/device/authorize") { m, ex, p in try m.deviceAuthorize(ex, serverId: p["as"]!) },
+        r("GET|POST", "/activate") { m, ex, _ in try m.activationPage(ex) },
+    ]
 
     static let serverRoutes: [Route] = [
         r("GET", "/api/v1/authorizationServers") { m, ex, _ in try m.listAuthServers(ex) },

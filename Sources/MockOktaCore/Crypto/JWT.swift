@@ -33,6 +33,23 @@ public struct DecodedJWT: Sendable {
         }
         return key.verify(signingInput, signature: signature, hashBits: bits)
     }
+
+    /// An HS256/384/512 signature made with a shared secret (client_secret_jwt), compared in constant time.
+    public func verify(secret: String) -> Bool {
+        let bits: Int
+        switch alg {
+        case "HS256": bits = 256
+        case "HS384": bits = 384
+        case "HS512": bits = 512
+        default: return false
+        }
+        let mac = Digest.hmac(bits, key: Array(secret.utf8), signingInput)
+        guard !mac.isEmpty, mac.count == signature.count else { return false }
+        return zip(mac, signature).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Signed with the client's secret (client_secret_jwt) rather than its private key (private_key_jwt).
+    public var isSecretSigned: Bool { alg?.hasPrefix("HS") == true }
 }
 
 public enum JWT {

@@ -109,6 +109,13 @@ public enum Digest {
         let n = mo_digest(Int32(bits), data, data.count, &out)
         return Array(out[0..<Int(n)])
     }
+
+    /// HMAC-SHA-256/384/512 (OpenSSL), for client_secret_jwt assertions.
+    public static func hmac(_ bits: Int, key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        let n = mo_hmac(Int32(bits), key, key.count, data, data.count, &out)
+        return Array(out[0..<Int(n)])
+    }
 }
 
 public enum SecureRandom {

@@ -66,7 +66,8 @@ extension MockOkta {
             }
             let app = try verifyClientAssertion(
                 ex, assertion: assertion, formClientId: formId, serverId: serverId, fail: fail)
-            return ClientAuth(app: app, method: "private_key_jwt")
+            let secretSigned = DecodedJWT(assertion)?.isSecretSigned == true
+            return ClientAuth(app: app, method: secretSigned ? "client_secret_jwt" : "private_key_jwt")
         }
         if let id = formId, let app = read({ $0.client(id) }), app.clientSecret == nil, app.jwks.isEmpty {
             ex.auth.clientId = id
@@ -102,6 +103,21 @@ extension MockOkta {
         guard sub == clientId else {
             throw fail(.invalidClient("The subject claim (sub) must be the client_id."), clientId)
         }
+        if jwt.isSecretSigned {
+            // client_secret_jwt: HMAC with the client secret (RFC 7523 §2.2, Okta's client authentication methods).
+            guard let secret = app.clientSecret, jwt.verify(secret: secret) else {
+                throw fail(.invalidClient("The client_assertion signature is invalid."), clientId)
+            }
+        } else {
+            try verifyKeySignature(jwt, app, clientId, fail)
+        }
+        return try checkAssertionClaims(ex, jwt, clientId: clientId, serverId: serverId, app: app, fail: fail)
+    }
+
+    /// private_key_jwt: the assertion verifies with a key of the client's JWKS (by `kid` when the header has one).
+    func verifyKeySignature(
+        _ jwt: DecodedJWT, _ app: App, _ clientId: String, _ fail: (OAuthError, String?) -> OAuthError
+    ) throws {
         let candidates = app.jwks.filter { jwt.kid == nil || $0.kid == jwt.kid }
         guard !candidates.isEmpty else {
             throw fail(
@@ -113,6 +129,13 @@ extension MockOkta {
             (try? RSAKey(pem: k.publicKeyPEM)).map { jwt.verify(with: $0) } ?? false
         }
         guard verified else { throw fail(.invalidClient("The client_assertion signature is invalid."), clientId) }
+    }
+
+    /// The assertion's claims: single-use `jti`, audience, expiry and issue time (okta-contract.md §4.4).
+    func checkAssertionClaims(
+        _ ex: Exchange, _ jwt: DecodedJWT, clientId: String, serverId: String, app: App,
+        fail: (OAuthError, String?) -> OAuthError
+    ) throws -> App {
         // Okta burns the jti as soon as it sees a validly signed assertion, even if the request then fails.
         if let jti = jwt.claims["jti"]?.stringValue {
             let fresh = try mutate { t, d -> Bool in

@@ -16,7 +16,9 @@ extension MockOkta {
             try checkBrowserOrigin(ex)
             let client = try authenticateClient(ex, serverId: serverId)
             let app = client.app
-            let supported = ["authorization_code", "refresh_token", "password", "client_credentials"]
+            let supported = [
+                "authorization_code", "refresh_token", "password", "client_credentials", MockOkta.deviceGrant,
+            ]
             guard supported.contains(grant) else {
                 throw OAuthError(
                     400, "unsupported_grant_type",
@@ -30,6 +32,7 @@ extension MockOkta {
             case "client_credentials": result = try clientCredentials(ex, s, app, client)
             case "authorization_code": result = try authorizationCode(ex, s, app)
             case "refresh_token": result = try refreshGrant(ex, s, app)
+            case MockOkta.deviceGrant: result = try deviceCodeGrant(ex, s, app)
             default: result = try passwordGrant(ex, s, app)
             }
             var r = HTTPReply.json(200, .object(result))

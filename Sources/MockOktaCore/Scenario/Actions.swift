@@ -210,6 +210,14 @@ extension MockOkta {
         case .denyFromZone(let zone, let off): return try denyFromZone(zone, off: off, ex: ex, now: now, system: system)
         case .respondPush(let user, let reject): return respondPush(user, reject: reject)
         case .setPolicyRule(let change): return try setPolicyRule(change, ex: ex, system: system)
+        case .approveDevice(let user, let userCode, let deny):
+            guard let u = read({ userRef($0, user) }) else {
+                return ["ok": false, "error": .string("no user \(user)")]
+            }
+            guard approveDevice(userCode: userCode, userId: u.id, deny: deny, now: now) else {
+                return ["ok": false, "error": "no pending device authorization with that user code"]
+            }
+            return ["ok": true, "userId": .string(u.id)]
         case .assignAdminRole(let holder, let role):
             return try changeAdminRole(holder, role, assign: true, ex: ex, system: system)
         case .unassignAdminRole(let holder, let role):

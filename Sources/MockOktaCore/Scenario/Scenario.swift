@@ -64,7 +64,7 @@ public enum ActionType: String, CaseIterable, Sendable {
     case revokeApiToken, expireAccessTokens, revokeRefreshTokens, rotateSigningKey, unassignUser, assignUser,
         removeScopeGrant,
         deactivateUser, suspendUser, setRateLimit, advanceClock, lockUser, expirePassword, requireMfa, setPassword,
-        denyFromZone, respondPush, setPolicyRule, assignAdminRole, unassignAdminRole
+        denyFromZone, respondPush, setPolicyRule, assignAdminRole, unassignAdminRole, approveDevice
 }
 
 public enum FaultKind: Sendable, Equatable {
@@ -168,6 +168,8 @@ public enum Action: Sendable {
     /// Assigns or unassigns an admin role of a user or a group (`holder` is `user:<ref>` or `group:<ref>`).
     case assignAdminRole(holder: String, role: String)
     case unassignAdminRole(holder: String, role: String)
+    /// The user approves (or denies) a pending device authorization (nil user code: the newest one).
+    case approveDevice(user: String, userCode: String?, deny: Bool)
 
     public var name: String {
         switch self {
@@ -191,6 +193,7 @@ public enum Action: Sendable {
         case .setPolicyRule: return "setPolicyRule"
         case .assignAdminRole: return "assignAdminRole"
         case .unassignAdminRole: return "unassignAdminRole"
+        case .approveDevice: return "approveDevice"
         }
     }
 }

@@ -292,6 +292,8 @@ public enum ScenarioLoader {
                     server: s("server") ?? "default", policy: s("policy"), rule: s("rule") ?? "",
                     status: s("status"), scopes: list("scopes"), grantTypes: list("grantTypes"),
                     accessTokenLifetimeMinutes: a["accessTokenLifetimeMinutes"]?.intValue))
+        case .approveDevice:
+            return .approveDevice(user: s("user") ?? "", userCode: s("userCode"), deny: a["deny"]?.boolValue ?? false)
         case .assignAdminRole, .unassignAdminRole:
             let holder = s("group").map { "group:\($0)" } ?? "user:\(s("user") ?? "")"
             let role = s("role") ?? ""

@@ -131,6 +131,7 @@ struct SignInState: Sendable {
     var transactions: [String: Transaction] = [:]  // by stateToken hash
     var sessionTokens: [String: SessionToken] = [:]  // by token hash
     var sessions: [String: Session] = [:]  // by id (the sid cookie's value)
+    var devices: [String: DeviceAuthorization] = [:]  // by device_code hash (OAuth/DeviceFlow.swift)
 
     /// At most this many of each are kept; the oldest-expiring go first (bounded memory under load).
     static let limit = 10_000
