@@ -236,7 +236,7 @@ struct AuthorizationTests {
         #expect(throws: (any Error).self) { try org.orgToken(scope: "okta.groups.read") }
         let again = Self.post(
             org, "/api/v1/apps/\(app)/grants", #"{"issuer":"\#(org.engine.baseURL)","scopeId":"okta.groups.read"}"#)
-        #expect(again.status == 200 && again.bodyJSON?["id"]?.stringValue == gid)
+        #expect(again.status == 201 && again.bodyJSON?["id"]?.stringValue == gid)
         _ = try org.orgToken(scope: "okta.groups.read")
         let bad = Self.post(
             org, "/api/v1/apps/\(app)/grants", #"{"issuer":"\#(org.engine.baseURL)","scopeId":"okta.nope"}"#)

@@ -62,10 +62,16 @@ struct OAuthTests {
         #expect(org.serviceToken(scope: "api.admin").bodyJSON?["error"] == "invalid_scope")
         let q = org.send(
             "POST", "/oauth2/default/v1/token", query: [("grant_type", "client_credentials"), ("scope", "api.read")],
+            headers: [org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret"))])
+        #expect(q.status == 200)
+        // A DPoP header that is not a proof is refused, with a nonce to start over (RFC 9449 §7.1).
+        let stray = org.send(
+            "POST", "/oauth2/default/v1/token", query: [("grant_type", "client_credentials"), ("scope", "api.read")],
             headers: [
                 org.basic(org.cred("serviceClientId"), org.cred("serviceClientSecret")), ("dpop", "eyJ.stray.proof"),
             ])
-        #expect(q.status == 200)
+        #expect(stray.status == 400 && stray.bodyJSON?["error"] == "invalid_dpop_proof")
+        #expect(stray.header("DPoP-Nonce") != nil)
         // every denial writes a System Log event
         #expect(
             org.engine.systemLog.all().contains {

@@ -19,9 +19,11 @@ extension MockOkta {
             ?? read { t in t.users.values.first { t.roleAssignments(user: $0).contains { $0.type == .superAdmin } }?.id
             }
         var fields: [(String, JSON)] = [
-            ("id", .string(id)), ("status", "ACTIVE"), ("created", .string(TimeFormat.isoSeconds(app.created))),
+            ("id", .string(id)), ("status", "ACTIVE"),
+            ("created", .string(TimeFormat.isoSeconds(app.grantedAt?[scope] ?? app.created))),
             ("createdBy", ["id": JSON(admin), "type": "User"]),
-            ("lastUpdated", .string(TimeFormat.isoSeconds(app.lastUpdated))), ("issuer", .string(baseURL)),
+            ("lastUpdated", .string(TimeFormat.isoSeconds(app.grantedAt?[scope] ?? app.created))),
+            ("issuer", .string(baseURL)),
             ("clientId", .string(app.id)), ("scopeId", .string(scope)), ("source", "ADMIN"),
         ]
         if embedded { fields.append(("_embedded", ["scope": ["id": .string(scope)]])) }
@@ -55,8 +57,9 @@ extension MockOkta {
         return .json(200, grantJSON(a, scope))
     }
 
-    /// `POST {"issuer": "<org URL>", "scopeId": "okta.users.read"}`: 200 with the grant, as recorded (the spec says
-    /// 201); a scope already granted answers the same grant. An unknown scope or another issuer is 400 E0000001.
+    /// `POST {"issuer": "<org URL>", "scopeId": "okta.users.read"}`: 201 with the grant, as the 2026 spec says and the
+    /// okta SDK (3.4.6 reads the grant only from a 201) expects; a 2020 recording had 200. A scope already granted
+    /// answers the same grant. An unknown scope or another issuer is 400 E0000001.
     func createGrant(_ ex: Exchange, _ appId: String) throws -> HTTPReply {
         let caller = try authorizeAPI(ex)
         let body = try bodyJSON(ex)
@@ -76,7 +79,10 @@ extension MockOkta {
         }
         let a = try mutate { t, d -> App in
             guard var a = t.apps[appId] else { throw OktaAPIError.notFound("Resource not found: \(appId) (App)") }
-            if !(a.grants["org"] ?? []).contains(scope) { a.grants["org", default: []].append(scope) }
+            if !(a.grants["org"] ?? []).contains(scope) {
+                a.grants["org", default: []].append(scope)
+                a.grantedAt = (a.grantedAt ?? [:]).merging([scope: ex.now]) { $1 }
+            }
             a.lastUpdated = ex.now
             t.apps[appId] = a
             d.apps.insert(appId)
@@ -85,7 +91,7 @@ extension MockOkta {
         logEvent(
             .oauthAdminConsentGrant, actor: caller.user.map(actor(user:)) ?? .unknown, targets: [actor(app: a)], ex: ex,
             debug: [("scopeId", .string(scope))])
-        return .json(200, grantJSON(a, scope, createdBy: caller.user?.id, embedded: true))
+        return .json(201, grantJSON(a, scope, createdBy: caller.user?.id, embedded: true))
     }
 
     func deleteGrant(_ ex: Exchange, _ appId: String, _ grantId: String) throws -> HTTPReply {
@@ -96,6 +102,7 @@ extension MockOkta {
                 throw OktaAPIError.notFound("Resource not found: \(grantId) (OAuth2ScopeConsentGrant)")
             }
             a.grants["org"]?.removeAll { $0 == scope }
+            a.grantedAt?[scope] = nil
             a.lastUpdated = ex.now
             t.apps[appId] = a
             d.apps.insert(appId)

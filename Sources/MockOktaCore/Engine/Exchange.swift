@@ -12,6 +12,8 @@ final class Exchange {
     var serverId: String?
     /// The access policy and rule that decided a token request ("policy / rule"), for the System Log.
     var accessDecision: String?
+    /// The JWK thumbprint of a valid DPoP proof at the token endpoint: the access token is bound to it (`cnf.jkt`).
+    var dpopJKT: String?
 
     init(req: HTTPRequestInfo, id: String, now: Double) {
         self.req = req

@@ -54,6 +54,8 @@ public final class MockOkta: Sendable {
     let hintedEventTypes = Mutex<Set<String>>([])
     /// Pushed authorization requests by `request_uri` (in memory only: they live minutes).
     let pushedRequests = Mutex<[String: PushedRequest]>([:])
+    /// DPoP proof ids seen in the last five minutes (a replayed proof is refused; OAuth/DPoP.swift).
+    let dpopProofIds = Mutex<[String: Double]>([:])
     /// Authn transactions, session tokens and sessions (in memory: see `SignInState`).
     let signIn = Mutex(SignInState())
 

@@ -51,8 +51,11 @@ extension MockOkta {
         if let raw = MockOkta.credential(header, scheme: "SSWS") {
             return try authorizeSSWS(ex, raw, isWrite: isWrite, anyValidToken: anyValidToken)
         }
-        if let raw = MockOkta.credential(header, scheme: "Bearer") ?? MockOkta.credential(header, scheme: "DPoP") {
-            return try authorizeBearer(ex, raw, isWrite: isWrite, anyValidToken: anyValidToken)
+        if let raw = MockOkta.credential(header, scheme: "Bearer") {
+            return try authorizeBearer(ex, raw, scheme: "Bearer", isWrite: isWrite, anyValidToken: anyValidToken)
+        }
+        if let raw = MockOkta.credential(header, scheme: "DPoP") {
+            return try authorizeBearer(ex, raw, scheme: "DPoP", isWrite: isWrite, anyValidToken: anyValidToken)
         }
         denyLog(ex, reason: "Unsupported Authorization scheme")
         throw OktaAPIError.invalidToken
@@ -82,7 +85,9 @@ extension MockOkta {
         return Caller(user: user, scopes: nil, roles: roles)
     }
 
-    func authorizeBearer(_ ex: Exchange, _ raw: String, isWrite: Bool, anyValidToken: Bool) throws -> Caller {
+    func authorizeBearer(_ ex: Exchange, _ raw: String, scheme: String, isWrite: Bool, anyValidToken: Bool) throws
+        -> Caller
+    {
         switch validateAccessToken(raw, serverId: "org", now: ex.now) {
         case .failure(let p):
             denyLog(
@@ -103,6 +108,7 @@ extension MockOkta {
                     ("WWW-Authenticate", challenge)
                 ]))
         case .success(let jwt):
+            try checkDPoPUse(ex, jwt, raw: raw, scheme: scheme)
             let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let user = jwt.claims["uid"]?.stringValue.flatMap { uid in read { $0.users[uid] } }
             if !anyValidToken {

@@ -28,7 +28,8 @@ extension MockOkta {
         let scopes = try checkScopes(requested, s, app)
         let s = try applyAccessPolicy(ex, s, app, userId: nil, grantType: "client_credentials", scopes: scopes)
         let at = try mintAccessToken(
-            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault,
+            extraClaims: dpopClaims(ex))
         grantSuccessLog(ex, s, app, user: nil, scopes: at.scopes, kind: "access_token")
         return [
             ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
@@ -42,7 +43,7 @@ extension MockOkta {
     ) throws -> [(String, JSON)] {
         let at = try mintAccessToken(
             server: s, clientId: app.id, user: user, scopes: scopes, now: ex.now, authTime: authTime,
-            fault: ex.tokenFault)
+            fault: ex.tokenFault, extraClaims: dpopClaims(ex))
         var out: [(String, JSON)] = [
             ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
             ("scope", .string(at.scopes.joined(separator: " "))),
@@ -167,7 +168,8 @@ extension MockOkta {
             return out
         }
         let at = try mintAccessToken(
-            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault)
+            server: s, clientId: app.id, user: nil, scopes: scopes, now: ex.now, authTime: nil, fault: ex.tokenFault,
+            extraClaims: dpopClaims(ex))
         return [
             ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
             ("scope", .string(at.scopes.joined(separator: " "))), ("refresh_token", .string(keep ?? value)),

@@ -27,6 +27,7 @@ extension MockOkta {
                 )
             }
             guard app.grantTypes.contains(grant) else { throw OAuthError.unauthorizedClient(app.grantTypes) }
+            try tokenEndpointDPoP(ex, app)
             var result: [(String, JSON)]
             switch grant {
             case "client_credentials": result = try clientCredentials(ex, s, app, client)
@@ -34,6 +35,9 @@ extension MockOkta {
             case "refresh_token": result = try refreshGrant(ex, s, app)
             case MockOkta.deviceGrant: result = try deviceCodeGrant(ex, s, app)
             default: result = try passwordGrant(ex, s, app)
+            }
+            if ex.dpopJKT != nil, let i = result.firstIndex(where: { $0.0 == "token_type" }) {
+                result[i].1 = "DPoP"
             }
             var r = HTTPReply.json(200, .object(result))
             r.setHeader("Cache-Control", "no-cache, no-store")

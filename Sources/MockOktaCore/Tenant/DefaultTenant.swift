@@ -22,6 +22,10 @@ public enum DefaultTenant {
         "okta.users.read", "okta.users.manage", "okta.groups.read", "okta.groups.manage",
         "okta.apps.read", "okta.apps.manage", "okta.logs.read", "okta.authorizationServers.read",
         "okta.trustedOrigins.read", "okta.trustedOrigins.manage", "okta.schemas.read", "okta.userTypes.read",
+        // Okta API scopes of the objects added since (grantable through /api/v1/apps/{id}/grants).
+        "okta.authorizationServers.manage", "okta.roles.read", "okta.roles.manage", "okta.networkZones.read",
+        "okta.networkZones.manage", "okta.policies.read", "okta.policies.manage", "okta.schemas.manage",
+        "okta.userTypes.manage", "okta.sessions.read", "okta.sessions.manage",
     ]
     public static let defaultServerScopes = [
         "openid", "profile", "email", "address", "phone", "offline_access", "api.read", "api.write",

@@ -102,6 +102,8 @@ public struct App: Codable, Sendable {
     /// Scopes granted to the app on each authorization server (id → scopes). For the org server these are okta.*
     /// scopes.
     public var grants: [String: [String]]
+    /// When each Okta API scope was granted through `/api/v1/apps/{id}/grants` (a grant's `created`).
+    public var grantedAt: [String: Double]? = nil
     public var requirePKCE: Bool
     /// Group assignment details (priority, profile) by group id.
     public var groupAssignments: [String: JSON]? = nil
