@@ -428,3 +428,21 @@ def test_bad_usage_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
         assert "already in use" in cli("serve", "--port", str(port), cwd=tmp_path).stderr
     finally:
         busy.close()
+
+
+def test_explain_names_the_access_policy_rule(tokens: dict[str, dict[str, Any]], spawn: Spawn, tmp_path: Path) -> None:
+    """Issue 12 point 8: for a custom-server token, `token explain` names the access policy and rule that would decide
+    a new request of its client; after the rule is disabled (saved in --db), it says no rule matches and why."""
+    proc = cli("token", "explain", tokens["default"]["token"], "--seed", "1")
+    assert "decided by policy 'Default Policy', rule 'Default Policy Rule'" in proc.stdout, show(proc)
+    db = tmp_path / "tenant.sqlite"
+    srv = spawn(["--host", "127.0.0.1", "--port", "0", "--seed", "5", "--db", str(db)], name="explain-policy")
+    tok = mint(srv, server="default", scopes=["api.read"], lifetimeSeconds=600)["token"]
+    r = srv.control("POST", "/__mock/actions", json={"type": "setPolicyRule", "rule": "Default Policy Rule",
+                                                     "status": "INACTIVE"})
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    srv.stop()
+    proc = cli("token", "explain", tok, "--db", str(db))
+    out = proc.stdout
+    assert "no access policy rule of the default server matches" in out, show(proc)
+    assert "rule 'Default Policy Rule' is INACTIVE" in out and "Policy evaluation failed" in out, show(proc)

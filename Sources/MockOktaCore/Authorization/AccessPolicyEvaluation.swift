@@ -28,6 +28,41 @@ extension TenantData {
         return nil
     }
 
+    /// Why each policy and rule would or would not decide this request, in evaluation order (`token explain`).
+    func explainAccess(
+        server s: AuthServer, clientId: String, userId: String?, grantType: String, scopes: [String]
+    ) -> [String] {
+        var out: [String] = []
+        for p in MockOkta.accessPolicies(s) {
+            let name = "policy '\(p.name)'"
+            if p.status != "ACTIVE" {
+                out.append("\(name) is INACTIVE")
+                continue
+            }
+            guard p.clients.contains("ALL_CLIENTS") || p.clients.contains(clientId) else {
+                out.append("\(name) is not assigned to client \(clientId)")
+                continue
+            }
+            for r in p.rules {
+                let rule = "\(name), rule '\(r.name)'"
+                if r.status != "ACTIVE" {
+                    out.append("\(rule) is INACTIVE")
+                } else if !ruleMatches(r, userId: nil, grantType: grantType, scopes: []) {
+                    out.append("\(rule) does not cover grant type \(grantType)")
+                } else if !(r.scopes.contains("*") || scopes.allSatisfy(r.scopes.contains)) {
+                    let missing = scopes.filter { !r.scopes.contains($0) }
+                    out.append("\(rule) does not cover scope \(missing.joined(separator: ", "))")
+                } else if !ruleMatches(r, userId: userId, grantType: grantType, scopes: scopes) {
+                    out.append("\(rule) does not include user \(userId ?? "")")
+                } else {
+                    out.append("\(rule) matches: it decides (access tokens \(r.accessTokenLifetimeMinutes) min)")
+                    return out
+                }
+            }
+        }
+        return out
+    }
+
     func ruleMatches(_ r: AccessRule, userId: String?, grantType: String, scopes: [String]) -> Bool {
         // A refresh is judged by the rules for the grants that issue refresh tokens.
         let grantOK =

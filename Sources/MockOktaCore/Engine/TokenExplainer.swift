@@ -96,6 +96,9 @@ public enum TokenExplainer {
                 "aud \(aud) (the \(s.id) server's audience is \(engine.audience(s)))")
         }
         let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if let s = issuerServer, !s.isOrg, let cid = jwt.claims["cid"]?.stringValue {
+            lines += accessPolicyLines(engine, s, cid: cid, uid: jwt.claims["uid"]?.stringValue, scopes: scopes)
+        }
         if path.hasPrefix("/api/v1/") {
             if let s = issuerServer, !s.isOrg {
                 check(
@@ -125,6 +128,30 @@ public enum TokenExplainer {
             "token for \(jwt.claims["sub"]?.stringValue ?? "?") from \(iss)\n" + lines.joined(separator: "\n") + "\n"
             + verdict
         return Explanation(accepted: accepted, text: text)
+    }
+
+    /// The access policy and rule that would decide a new request for this token (same client, user and scopes),
+    /// or why none would (issue 12: "token explain names the policy and rule").
+    static func accessPolicyLines(_ engine: MockOkta, _ s: AuthServer, cid: String, uid: String?, scopes: [String])
+        -> [String]
+    {
+        let grant = uid == nil ? "client_credentials" : "authorization_code"
+        let steps = engine.read {
+            $0.explainAccess(server: s, clientId: cid, userId: uid, grantType: grant, scopes: scopes)
+        }
+        let decided = engine.read {
+            $0.evaluateAccess(server: s, clientId: cid, userId: uid, grantType: grant, scopes: scopes)
+        }
+        var out = steps.map { "       \($0)" }
+        if let d = decided {
+            out.insert(
+                "  [ok] a new \(grant) request is decided by policy '\(d.policy.name)', rule '\(d.rule.name)'", at: 0)
+        } else {
+            out.insert(
+                "  [!!] no access policy rule of the \(s.id) server matches a new \(grant) request: Okta answers 403 "
+                    + "access_denied \"\(MockOkta.policyDenied)\"", at: 0)
+        }
+        return out
     }
 
     /// Judges a token against keys fetched from its issuer: each check in words, then Okta's answer for the
