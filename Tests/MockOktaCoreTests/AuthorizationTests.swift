@@ -243,6 +243,44 @@ struct AuthorizationTests {
         #expect(bad.status == 400 && bad.bodyJSON?["errorCode"] == "E0000001")
     }
 
+    static let fixtureScenario = #"""
+        {"version": 1, "name": "authz-fixture", "description": "Servers, policies and roles from the tenant.",
+         "tenant": {
+           "authorizationServers": [
+             {"name": "orders", "id": "ausOrders00000000001", "audiences": ["api://orders"], "scopes": ["orders.read"],
+              "claims": [{"name": "tier", "value": "\"gold\""}],
+              "policies": [{"name": "Orders", "clients": ["Mock Service App"],
+                            "rules": [{"name": "svc", "grantTypes": ["client_credentials"], "scopes": ["orders.read"],
+                                       "accessTokenLifetimeMinutes": 5}]}]},
+             {"name": "default", "policies": [{"name": "Only reads", "rules": [{"name": "reads",
+               "grantTypes": ["client_credentials"], "scopes": ["api.read"]}]}]}
+           ],
+           "adminRoles": [{"user": "ann@example.com", "role": "USER_ADMIN"},
+                          {"group": "Engineering", "role": "REPORT_ADMIN"}]
+         }}
+        """#
+
+    @Test("tenant fixtures: a server with scopes, claims, a policy and rule; the default server's policy; admin roles")
+    func fixtures() throws {
+        let org = try TestOrg(scenario: Self.fixtureScenario)
+        let r = Self.serviceToken(org, server: "ausOrders00000000001", scope: "orders.read")
+        #expect(r.status == 200 && r.bodyJSON?["expires_in"] == 300, "\(r.bodyText)")
+        let at = try Self.jwt(r, "access_token")
+        #expect(at.claims["tier"] == "gold" && at.claims["aud"] == "api://orders")
+        #expect(org.serviceToken().status == 200)
+        #expect(org.serviceToken(scope: "api.write").bodyJSON?["error"] == "access_denied")
+        #expect(CoverageTests.passwordGrant(org).bodyJSON?["error"] == "access_denied")
+        let ann = org.send("GET", "/api/v1/users/ann@example.com/roles", headers: [org.ssws]).bodyJSON?.arrayValue
+        #expect(Set((ann ?? []).compactMap { $0["type"]?.stringValue }) == ["USER_ADMIN", "REPORT_ADMIN"])
+        let t = org.send("GET", "/__mock/tenant").bodyJSON
+        #expect(t?["authorizationServers"]?.arrayValue?.contains { $0["id"] == "ausOrders00000000001" } == true)
+        // What the schema cannot say is refused when the file is loaded.
+        let bad = Self.fixtureScenario.replacingOccurrences(
+            of: #""audiences": ["api://orders"], "scopes": ["orders.read"],"#, with: #""audiences": ["api://orders"],"#)
+        #expect(bad != Self.fixtureScenario)
+        #expect(throws: (any Error).self) { _ = try ScenarioLoader.load(text: bad) }
+    }
+
     /// The three authorization actions, driven from the control API as a scenario timeline would.
     static func checkAction(_ org: TestOrg, _ kind: ActionType) throws {
         func ok(_ r: HTTPReply) { #expect(r.status == 200 && r.bodyJSON?["ok"] == true, "\(r.bodyText)") }

@@ -101,6 +101,7 @@ public enum ScenarioLoader {
         where TrustedOrigin.normalize(o["origin"]?.stringValue ?? "") == nil {
             add("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path")
         }
+        for (path, message) in DefaultTenant.authorizationProblems(doc) { add(path, message) }
         var zoneNames = Set<String>()
         for (i, z) in (doc["tenant"]?["signOn"]?["zones"]?.arrayValue ?? []).enumerated() {
             if let n = z["name"]?.stringValue, !zoneNames.insert(n).inserted {
@@ -169,6 +170,8 @@ public enum ScenarioLoader {
             fixture.trustedOrigins = t["trustedOrigins"]?.arrayValue ?? []
             fixture.bearerErrorJSON = t["bearerErrorBody"]?.stringValue.map { $0 == "json" }
             fixture.signOn = t["signOn"]
+            fixture.authorizationServers = t["authorizationServers"]?.arrayValue ?? []
+            fixture.adminRoles = t["adminRoles"]?.arrayValue ?? []
         }
         let rules = (doc["rules"]?.arrayValue ?? []).compactMap(buildRule)
         let timeline = (doc["timeline"]?.arrayValue ?? []).compactMap { t -> TimelineEntry? in

@@ -30,13 +30,16 @@ public struct TenantFixture: Sendable {
     public var bearerErrorJSON: Bool? = nil
     /// `signOn`: the password policy's lockout and the sign-on policy's MFA requirement.
     public var signOn: JSON? = nil
+    /// `authorizationServers` and `adminRoles` (Authorization/AuthorizationFixtures.swift).
+    public var authorizationServers: [JSON] = []
+    public var adminRoles: [JSON] = []
     public init() {}
 
     public var isEmpty: Bool {
         users.isEmpty && groups.isEmpty && generateUsers == 0 && rateLimits.isEmpty && rateLimitsOff == nil
             && refreshTokenRotation == nil && accessTokenLifetimeSeconds == nil && apps.isEmpty
             && trustedOrigins.isEmpty
-            && bearerErrorJSON == nil && signOn == nil
+            && bearerErrorJSON == nil && signOn == nil && authorizationServers.isEmpty && adminRoles.isEmpty
     }
 }
 
@@ -128,6 +131,7 @@ extension DefaultTenant {
         applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
         applyApps(f.apps, to: &t, seed: seed, created: created)
         applySignOn(f, to: &t, seed: seed, now: created)
+        applyAuthorization(f, to: &t, seed: seed, created: created)
     }
 
     static func applySignOn(_ f: TenantFixture, to t: inout TenantData, seed: UInt64, now: Double) {
