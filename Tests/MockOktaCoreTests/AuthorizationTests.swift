@@ -281,6 +281,35 @@ struct AuthorizationTests {
         #expect(throws: (any Error).self) { _ = try ScenarioLoader.load(text: bad) }
     }
 
+    @Test("discovery advertises exactly what is served: the code flow, the device grant, client_secret_jwt, RSA DPoP")
+    func discoveryServed() throws {
+        let org = try TestOrg()
+        let id = try Self.makeServer(org)  // orders.read: metadataPublish NO_CLIENTS (the default)
+        _ = Self.post(
+            org, "/api/v1/authorizationServers/\(id)/scopes", #"{"name":"orders.list","metadataPublish":"ALL_CLIENTS"}"#
+        )
+        let d = try #require(org.send("GET", "/oauth2/\(id)/.well-known/openid-configuration").bodyJSON)
+        #expect(d["response_types_supported"] == ["code"])
+        #expect(d["registration_endpoint"] == nil && d["request_parameter_supported"] == false)
+        #expect(d["grant_types_supported"]?.arrayValue?.contains(.string(MockOkta.deviceGrant)) == true)
+        #expect(d["grant_types_supported"]?.arrayValue?.contains("implicit") == false)
+        #expect(d["token_endpoint_auth_methods_supported"]?.arrayValue?.contains("client_secret_jwt") == true)
+        #expect(d["dpop_signing_alg_values_supported"] == ["RS256", "RS384", "RS512"])
+        let scopes = d["scopes_supported"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(scopes.contains("orders.list") && !scopes.contains("orders.read") && scopes.contains("openid"))
+        // Every advertised endpoint answers something other than 404.
+        for key in [
+            "token_endpoint", "jwks_uri", "device_authorization_endpoint", "introspection_endpoint",
+            "revocation_endpoint", "pushed_authorization_request_endpoint", "userinfo_endpoint", "end_session_endpoint",
+        ] {
+            let url = try #require(d[key]?.stringValue, "\(key)")
+            let path = String(url.dropFirst(org.engine.baseURL.count))
+            let method =
+                key == "jwks_uri" || key == "userinfo_endpoint" || key == "end_session_endpoint" ? "GET" : "POST"
+            #expect(org.send(method, path).status != 404, "\(key) \(path)")
+        }
+    }
+
     /// The three authorization actions, driven from the control API as a scenario timeline would.
     static func checkAction(_ org: TestOrg, _ kind: ActionType) throws {
         func ok(_ r: HTTPReply) { #expect(r.status == 200 && r.bodyJSON?["ok"] == true, "\(r.bodyText)") }

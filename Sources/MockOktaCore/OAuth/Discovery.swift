@@ -22,7 +22,13 @@ extension MockOkta {
                     "errorLink": "invalid_client", "errorId": .string(errorId()), "errorCauses": [],
                 ])
         }
-        let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(s.scopes.joined(separator: " "))"
+        // The org server's okta.* scopes are granted to apps but not advertised (OAS-OAUTH OrgASOidcMetadata); a
+        // custom server lists the scopes published to all clients (`metadataPublish`).
+        let published = MockOkta.scopeDefs(s).filter {
+            !$0.name.hasPrefix("okta.") && $0.metadataPublish == "ALL_CLIENTS"
+        }
+        .map(\.name)
+        let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(published.joined(separator: " "))"
         if let cached = bodyCache.withLock({ $0[cacheKey] }) {
             return HTTPReply(
                 status: 200,
@@ -30,16 +36,15 @@ extension MockOkta {
                 body: cached)
         }
         let b = endpointBase(serverId)
-        var grants = ["authorization_code", "implicit", "refresh_token", "password"]
+        // Exactly what is served (issue 12): the code flow only at /authorize (no implicit or hybrid response
+        // types), no dynamic client registration, no request objects, RSA DPoP proofs.
+        var grants = ["authorization_code", "refresh_token", "password"]
         if !oidc || !s.isOrg { grants.append("client_credentials") }
-        grants.append("urn:ietf:params:oauth:grant-type:device_code")
+        grants.append(MockOkta.deviceGrant)
         let authMethods: JSON = [
             "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none",
         ]
-        var responseTypes: [String] = [
-            "code", "id_token", "code id_token", "code token", "id_token token", "code id_token token",
-        ]
-        if !oidc { responseTypes.append("token") }
+        let responseTypes = ["code"]
         var doc: [(String, JSON)] = [
             ("issuer", .string(issuer(serverId))),
             ("authorization_endpoint", .string("\(b)/authorize")),
@@ -47,18 +52,16 @@ extension MockOkta {
         ]
         if oidc { doc.append(("userinfo_endpoint", .string("\(b)/userinfo"))) }
         doc += [
-            ("registration_endpoint", .string("\(baseURL)/oauth2/v1/clients")),
             ("jwks_uri", .string("\(b)/keys")),
             ("response_types_supported", JSON(responseTypes)),
-            ("response_modes_supported", ["query", "fragment", "form_post", "okta_post_message"]),
+            ("response_modes_supported", ["query", "fragment", "form_post"]),
             ("grant_types_supported", JSON(grants)),
         ]
         if oidc {
             doc += [("subject_types_supported", ["public"]), ("id_token_signing_alg_values_supported", ["RS256"])]
         }
         doc += [
-            // The org server's okta.* scopes are granted to apps but not advertised (OAS-OAUTH OrgASOidcMetadata).
-            ("scopes_supported", JSON(s.scopes.filter { !$0.hasPrefix("okta.") })),
+            ("scopes_supported", JSON(published)),
             ("token_endpoint_auth_methods_supported", authMethods),
             (
                 "claims_supported",
@@ -79,14 +82,10 @@ extension MockOkta {
             ("revocation_endpoint", .string("\(b)/revoke")),
             ("revocation_endpoint_auth_methods_supported", authMethods),
             ("end_session_endpoint", .string("\(b)/logout")),
-            ("request_parameter_supported", true),
-            (
-                "request_object_signing_alg_values_supported",
-                ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
-            ),
+            ("request_parameter_supported", false),
             ("device_authorization_endpoint", .string("\(b)/device/authorize")),
             ("pushed_authorization_request_endpoint", .string("\(b)/par")),
-            ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
+            ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512"]),
         ]
         let bytes = JSON.object(doc).bytes
         bodyCache.withLock { $0[cacheKey] = bytes }
