@@ -33,9 +33,33 @@ struct DPoPTests {
             ].joined(separator: "&"))
     }
 
+    /// The service app requires DPoP from now on (Okta's `settings.oauthClient.dpop_bound_access_tokens`).
+    static func requireDPoP(_ org: TestOrg) throws {
+        let id = org.cred("serviceClientId")
+        try org.engine.mutate { t, d in
+            t.apps[id]?.oauthExtra = ["dpop_bound_access_tokens": true]
+            d.apps.insert(id)
+        }
+    }
+
     @Test("nonce challenge, then a DPoP-bound token that /api/v1 accepts only with a proof by the same key")
     func dpopFlow() throws {
         let org = try TestOrg()
+        // Before the app requires DPoP, a proof is ignored: a Bearer token.
+        let before = try Self.orgTokenRequest(org, dpop: "eyJ.not.aproof")
+        #expect(before.status == 200 && before.bodyJSON?["token_type"] == "Bearer", "\(before.bodyText)")
+        let bearer = try #require(before.bodyJSON?["access_token"]?.stringValue)
+        let notBound = org.send("GET", "/api/v1/users", headers: [("authorization", "DPoP \(bearer)")])
+        #expect(notBound.status == 401)
+        try Self.requireDPoP(org)
+        let missing = org.form(
+            "/oauth2/v1/token",
+            [
+                ("grant_type", "client_credentials"), ("scope", "okta.users.read"),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", try org.assertion(aud: "\(org.engine.baseURL)/oauth2/v1/token")),
+            ])
+        #expect(missing.status == 400 && missing.bodyJSON?["error"] == "invalid_dpop_proof")
         let key = try RSAKey.derive(seed: Array("dpop-test".utf8))
         let base = org.engine.baseURL
         let now = Int(org.engine.clock.now())

@@ -7,6 +7,7 @@ device authorization grant (RFC 8628) driven by a polling client and approved at
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from typing import Any
 
@@ -36,29 +37,58 @@ def journal(srv: MockOkta) -> list[dict[str, Any]]:
     return body["entries"] if isinstance(body, dict) else body
 
 
-def test_okta_sdk_dpop_mode(srv: MockOkta) -> None:
-    """The SDK's DPoP mode against the org server: its first token request is challenged (400 use_dpop_nonce with a
-    DPoP-Nonce header), its retry gets a DPoP token bound to its key, and its API calls carry the DPoP scheme and a
-    fresh proof; the mock accepts them and lists users."""
+def _dpop_service_app(srv: MockOkta) -> str:
+    """A service app that requires DPoP (settings.oauthClient.dpop_bound_access_tokens) with the default service
+    app's public key, granted okta.users.read: what an admin sets up for the SDK's DPoP mode."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     c = srv.creds
-    client = okta_client_class()({
-        "orgUrl": srv.url, "authorizationMode": "PrivateKey", "scopes": ["okta.users.read"],
-        "clientId": c["serviceClientId"], "privateKey": c["servicePrivateKeyPem"], "kid": c["servicePrivateKeyKid"],
-        "dpopEnabled": True,
-    })
+    pub = load_pem_private_key(c["servicePrivateKeyPem"].encode(), None).public_key().public_numbers()
+
+    def b64(n: int) -> str:
+        return base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+
+    h = {"Authorization": f"SSWS {c['apiToken']}", "Accept": "application/json"}
+    body = {"name": "oidc_client", "label": "DPoP service", "signOnMode": "OPENID_CONNECT",
+            "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"],
+                                         "dpop_bound_access_tokens": True,
+                                         "jwks": {"keys": [{"kty": "RSA", "kid": c["servicePrivateKeyKid"],
+                                                            "n": b64(pub.n), "e": b64(pub.e)}]}}},
+            "credentials": {"oauthClient": {"token_endpoint_auth_method": "private_key_jwt"}}}
+    r = srv.post("/api/v1/apps", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    app = r.json()["id"]
+    g = srv.post(f"/api/v1/apps/{app}/grants", json={"issuer": srv.url, "scopeId": "okta.users.read"}, headers=h)
+    assert g.status_code == 201, g.text
+    return app
+
+
+def test_okta_sdk_dpop_mode(srv: MockOkta) -> None:
+    """The SDK's DPoP mode against the org server with an app that requires DPoP: its first token request is
+    challenged (400 use_dpop_nonce with a DPoP-Nonce header), its retry gets a DPoP token bound to its key, and its
+    API calls carry the DPoP scheme and a fresh proof; the mock accepts them and lists users. The same SDK without
+    DPoP is refused by that app (invalid_dpop_proof)."""
+    c = srv.creds
+    app = _dpop_service_app(srv)
+
+    def client(dpop: bool):
+        return okta_client_class()({
+            "orgUrl": srv.url, "authorizationMode": "PrivateKey", "scopes": ["okta.users.read"], "clientId": app,
+            "privateKey": c["servicePrivateKeyPem"], "kid": c["servicePrivateKeyKid"], "dpopEnabled": dpop,
+        })
 
     async def go():
-        first = await client.list_users(limit=2)
-        second = await client.list_users(limit=2)
-        return first, second
+        sdk = client(True)
+        return await sdk.list_users(limit=2), await sdk.list_users(limit=2), await client(False).list_users(limit=2)
 
-    first, second = asyncio.run(asyncio.wait_for(go(), 40))
+    first, second, plain = asyncio.run(asyncio.wait_for(go(), 40))
     for res in (first, second):
         assert res[-1] is None, res
         assert len(res[0]) == 2
+    assert plain[-1] is not None and "invalid_dpop_proof" in str(plain[-1]), plain
     entries = journal(srv)
-    tokens = [e for e in entries if e.get("path") == "/oauth2/v1/token"]
-    assert [t.get("status") for t in tokens][:2] == [400, 200], tokens
+    tokens = [e.get("status") for e in entries if e.get("path") == "/oauth2/v1/token"]
+    assert tokens[:2] == [400, 200], tokens
     api = [e for e in entries if e.get("path") == "/api/v1/users"]
     assert len(api) == 2 and all(e.get("status") == 200 for e in api), api
 

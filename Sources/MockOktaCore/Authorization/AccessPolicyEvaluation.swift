@@ -103,6 +103,8 @@ extension MockOkta {
             throw e
         }
         ex.accessDecision = "\(d.policy.name) / \(d.rule.name)"
+        // The built-in Default Policy leaves the server's own lifetimes (tenant.accessTokenLifetimeSeconds).
+        guard s.policies != nil else { return s }
         var out = s
         out.accessTokenLifetime = max(5, d.rule.accessTokenLifetimeMinutes) * 60
         let window = d.rule.refreshTokenWindowMinutes * 60

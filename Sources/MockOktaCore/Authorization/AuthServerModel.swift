@@ -125,7 +125,7 @@ extension MockOkta {
             system: false, users: [], usersExclude: [], groups: ["EVERYONE"], groupsExclude: [],
             grantTypes: ["client_credentials", "authorization_code", "implicit", "password", deviceGrant],
             scopes: ["*"],
-            accessTokenLifetimeMinutes: s.accessTokenLifetime / 60, refreshTokenLifetimeMinutes: 0,
+            accessTokenLifetimeMinutes: max(5, (s.accessTokenLifetime + 59) / 60), refreshTokenLifetimeMinutes: 0,
             refreshTokenWindowMinutes: 7 * 24 * 60, created: s.created, lastUpdated: s.created)
         return AccessPolicy(
             id: stableId("00p", "\(s.id)|policy"), name: "Default Policy",

@@ -1,6 +1,8 @@
 import Foundation
 
-/// DPoP (RFC 9449), as Okta serves it and the okta SDK's `dpopEnabled` mode uses it: at the token endpoint a proof
+/// DPoP (RFC 9449), as Okta serves it and the okta SDK's `dpopEnabled` mode uses it, for apps that require it
+/// (`settings.oauthClient.dpop_bound_access_tokens`; other clients' stray proofs are ignored, as Okta does for the
+/// Go SDK's DPoP-first token request, okta-contract.md §4.10): at the token endpoint a proof
 /// (`DPoP` header: a `dpop+jwt` signed with the key in its `jwk` header) without a current nonce is answered 400
 /// `use_dpop_nonce` with a `DPoP-Nonce` header; with one, the access token carries `cnf.jkt` (the key's RFC 7638
 /// thumbprint) and `token_type` is `DPoP`. On `/api/v1` such a token must come as `Authorization: DPoP …` with a
@@ -27,7 +29,10 @@ extension MockOkta {
         guard proofs.count == 1, let raw = proofs.first, raw.utf8.count <= MockOkta.dpopMaxBytes,
             let jwt = DecodedJWT(raw)
         else { throw DPoPProblem(description: "The DPoP proof JWT is invalid.") }
-        guard jwt.header["typ"]?.stringValue == "dpop+jwt", ["RS256", "RS384", "RS512"].contains(jwt.alg ?? ""),
+        guard jwt.header["typ"]?.stringValue == "dpop+jwt" else {
+            throw DPoPProblem(description: "'typ' must be 'dpop+jwt' in the DPoP proof JWT.")
+        }
+        guard ["RS256", "RS384", "RS512"].contains(jwt.alg ?? ""),
             let jwk = jwt.header["jwk"], jwk["kty"] == "RSA", jwk["d"] == nil,
             let n = jwk["n"]?.stringValue, let e = jwk["e"]?.stringValue,
             let nb = Base64URL.decode(n), let eb = Base64URL.decode(e),
@@ -35,15 +40,20 @@ extension MockOkta {
         else { throw DPoPProblem(description: "The DPoP proof JWT is invalid.") }
         let c = jwt.claims
         let htu = baseURL + ex.req.path
-        guard c["htm"]?.stringValue == ex.req.method, c["htu"]?.stringValue == htu else {
-            throw DPoPProblem(description: "The DPoP proof htm or htu does not match the request.")
+        // Okta's texts (okta-developer-docs error codes, okta-contract.md §4.10).
+        guard c["htm"]?.stringValue == ex.req.method else {
+            throw DPoPProblem(description: "'htm' claim in the DPoP proof JWT is invalid.")
+        }
+        guard c["htu"]?.stringValue == htu else {
+            throw DPoPProblem(description: "'htu' claim in the DPoP proof JWT is invalid.")
         }
         guard let iat = c["iat"]?.doubleValue, abs(iat - ex.now) <= MockOkta.dpopWindow else {
-            throw DPoPProblem(description: "The DPoP proof iat is outside the accepted window.")
+            throw DPoPProblem(description: "The DPoP proof JWT is issued more than five minutes in the past.")
         }
         if let token = accessToken {
             guard c["ath"]?.stringValue == Base64URL.encode(Digest.sha256(Array(token.utf8))) else {
-                throw DPoPProblem(description: "The DPoP proof ath does not match the access token.")
+                throw DPoPProblem(
+                    description: "'ath' claim in the DPoP proof does not match the presented access_token.")
             }
         }
         if requireNonce {
@@ -60,7 +70,7 @@ extension MockOkta {
             if seen.count >= 10_000 { seen.removeAll() }
             return seen.updateValue(ex.now, forKey: jti) == nil
         }
-        guard fresh else { throw DPoPProblem(description: "The DPoP proof jti has already been used.") }
+        guard fresh else { throw DPoPProblem(description: "The DPoP proof JWT has already been used.") }
         return MockOkta.jwkThumbprint(n: n, e: e)
     }
 
@@ -69,13 +79,12 @@ extension MockOkta {
         Base64URL.encode(Digest.sha256(Array("{\"e\":\"\(e)\",\"kty\":\"RSA\",\"n\":\"\(n)\"}".utf8)))
     }
 
-    /// At the token endpoint: binds the tokens to the proof's key when the request has one; an app that requires
-    /// DPoP (`dpop_bound_access_tokens`) without a proof is refused.
+    /// At the token endpoint, for an app that requires DPoP (`dpop_bound_access_tokens`): binds the tokens to the
+    /// proof's key, or refuses the request without a valid proof. Other apps' proofs are ignored.
     func tokenEndpointDPoP(_ ex: Exchange, _ app: App) throws {
-        let required = app.oauthExtra?["dpop_bound_access_tokens"] == .bool(true)
+        guard app.oauthExtra?["dpop_bound_access_tokens"] == .bool(true) else { return }
         guard !ex.req.headerValues("dpop").isEmpty else {
-            if required { throw OAuthError(400, "invalid_dpop_proof", "The DPoP proof JWT header is missing.") }
-            return
+            throw OAuthError(400, "invalid_dpop_proof", "The DPoP proof JWT header is missing.")
         }
         do {
             ex.dpopJKT = try verifyDPoPProof(ex, accessToken: nil, requireNonce: true)
@@ -96,7 +105,19 @@ extension MockOkta {
 
     /// On `/api/v1`: a DPoP-bound token needs the DPoP scheme and a proof by its key for this request.
     func checkDPoPUse(_ ex: Exchange, _ jwt: DecodedJWT, raw: String, scheme: String) throws {
-        guard let jkt = jwt.claims["cnf"]?["jkt"]?.stringValue else { return }
+        guard let jkt = jwt.claims["cnf"]?["jkt"]?.stringValue else {
+            if scheme == "DPoP" {
+                denyLog(ex, reason: "DPoP: the token is not DPoP-bound")
+                throw OktaAPIError.invalidToken.withHeaders([
+                    (
+                        "WWW-Authenticate",
+                        "DPoP algs=\"RS256 RS384 RS512\", error=\"invalid_token\", "
+                            + "error_description=\"The presented access_token is not DPoP bound.\""
+                    )
+                ])
+            }
+            return
+        }
         func refuse(_ why: String) -> OktaAPIError {
             denyLog(ex, reason: "DPoP: \(why)")
             return OktaAPIError.invalidToken.withHeaders([
