@@ -218,3 +218,24 @@ def sdk_list_users(srv: MockOkta, token: str | None = None, timeout: float = 20)
         return await client_cls({"orgUrl": srv.url, "token": token or srv.creds["apiToken"]}).list_users()
 
     return asyncio.run(asyncio.wait_for(go(), timeout))
+
+
+def sdk_ok(result: tuple, what: str = "call") -> Any:
+    """Assert an okta SDK (data, resp, err) result has no error; return data."""
+    assert len(result) == 3 and result[-1] is None, f"{what}: SDK returned an error: {result!r}"
+    return result[0]
+
+
+def sdk_api_error(result: tuple, status: int, code: str) -> Any:
+    """Assert the okta SDK surfaced an OktaAPIError with `status` and `code`; return it."""
+    from okta.errors.okta_api_error import OktaAPIError
+
+    err = result[-1]
+    assert isinstance(err, OktaAPIError), f"expected OktaAPIError {status} {code}, got {result!r}"
+    assert err.status == status and err.error_code == code, f"{err.status} {err.error_code}: {err}"
+    return err
+
+
+def enum_value(x: Any) -> Any:
+    """An SDK enum's wire value (or the value itself)."""
+    return getattr(x, "value", x)

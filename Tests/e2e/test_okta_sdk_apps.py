@@ -21,7 +21,8 @@ from typing import Any, Awaitable, Callable
 
 import pytest
 
-from fault_helpers import okta_client_class, preload_okta_sdk, ssws
+from fault_helpers import enum_value as _v, okta_client_class, preload_okta_sdk, ssws
+from fault_helpers import sdk_api_error as _api_error, sdk_ok as _ok
 from helpers import MockOkta, reset
 
 pytestmark = pytest.mark.management_api
@@ -45,22 +46,7 @@ def _run(fn: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(asyncio.wait_for(fn(), SDK_TIMEOUT))
 
 
-def _ok(result: tuple, what: str = "call") -> Any:
-    assert len(result) == 3 and result[-1] is None, f"{what}: SDK returned an error: {result!r}"
-    return result[0]
 
-
-def _api_error(result: tuple, status: int, code: str) -> Any:
-    from okta.errors.okta_api_error import OktaAPIError
-
-    err = result[-1]
-    assert isinstance(err, OktaAPIError), f"expected OktaAPIError {status} {code}, got {result!r}"
-    assert err.status == status and err.error_code == code, f"{err.status} {err.error_code}: {err}"
-    return err
-
-
-def _v(x: Any) -> Any:
-    return getattr(x, "value", x)
 
 
 def _oidc_web(label: str) -> Any:

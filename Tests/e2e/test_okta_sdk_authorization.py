@@ -15,7 +15,8 @@ import jwt
 import pytest
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
-from fault_helpers import okta_client_class, preload_okta_sdk
+from fault_helpers import enum_value as _v, okta_client_class, preload_okta_sdk
+from fault_helpers import sdk_api_error as _api_error, sdk_ok as _ok
 from helpers import HTTP_TIMEOUT, MockOkta, token_request, unverified, verify_jwt, web_basic
 
 pytestmark = pytest.mark.management_api
@@ -56,17 +57,6 @@ async def _tls(srv: MockOkta, step) -> Any:
         return await step(client)
 
 
-def _ok(result: tuple, what: str = "call") -> Any:
-    assert len(result) == 3 and result[-1] is None, f"{what}: SDK returned an error: {result!r}"
-    return result[0]
-
-
-def _api_error(result: tuple, status: int, code: str) -> Any:
-    from okta.errors.okta_api_error import OktaAPIError
-    err = result[-1]
-    assert isinstance(err, OktaAPIError), f"expected OktaAPIError {status} {code}, got {result!r}"
-    assert err.status == status and err.error_code == code, f"{err.status} {err.error_code}: {err}"
-    return err
 
 
 def _invalid_scope(result: tuple) -> None:
@@ -75,9 +65,6 @@ def _invalid_scope(result: tuple) -> None:
     assert result[0] is None and err.url.endswith("/oauth2/v1/token"), result
     assert err.error_summary, vars(err)  # Okta's wording for "not granted" is not recorded anywhere we have
 
-
-def _v(x: Any) -> Any:
-    return getattr(x, "value", x)
 
 
 def _tag() -> str:

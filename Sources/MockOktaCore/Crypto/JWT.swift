@@ -23,26 +23,22 @@ public struct DecodedJWT: Sendable {
         signature = s
     }
 
+    /// The SHA-2 size of `alg` when it is `family` (`RS` or `HS`) 256, 384 or 512.
+    func hashBits(_ family: String) -> Int? {
+        guard let a = alg, a.hasPrefix(family), let bits = Int(a.dropFirst(2)), [256, 384, 512].contains(bits),
+            a.count == 5
+        else { return nil }
+        return bits
+    }
+
     public func verify(with key: RSAKey) -> Bool {
-        let bits: Int
-        switch alg {
-        case "RS256": bits = 256
-        case "RS384": bits = 384
-        case "RS512": bits = 512
-        default: return false
-        }
+        guard let bits = hashBits("RS") else { return false }
         return key.verify(signingInput, signature: signature, hashBits: bits)
     }
 
     /// An HS256/384/512 signature made with a shared secret (client_secret_jwt), compared in constant time.
     public func verify(secret: String) -> Bool {
-        let bits: Int
-        switch alg {
-        case "HS256": bits = 256
-        case "HS384": bits = 384
-        case "HS512": bits = 512
-        default: return false
-        }
+        guard let bits = hashBits("HS") else { return false }
         let mac = Digest.hmac(bits, key: Array(secret.utf8), signingInput)
         guard !mac.isEmpty, mac.count == signature.count else { return false }
         return zip(mac, signature).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
