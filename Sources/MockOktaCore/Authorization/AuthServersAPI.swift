@@ -220,6 +220,15 @@ extension MockOkta {
         return .json(200, serverKeysJSON(try requireAuthServer(ref), now: ex.now))
     }
 
+    func authServerKey(_ ex: Exchange, _ ref: String, _ kid: String) throws -> HTTPReply {
+        _ = try authorizeAPI(ex)
+        let keys = serverKeysJSON(try requireAuthServer(ref), now: ex.now).arrayValue ?? []
+        guard let k = keys.first(where: { $0["kid"]?.stringValue == kid }) else {
+            throw OktaAPIError.notFound("Resource not found: \(kid) (AuthorizationServerJsonWebKey)")
+        }
+        return .json(200, k)
+    }
+
     /// `POST …/credentials/lifecycle/keyRotate {"use": "sig"}`: a new active key; the old one stays published.
     func rotateAuthServerKey(_ ex: Exchange, _ ref: String) throws -> HTTPReply {
         _ = try authorizeAPI(ex, write: true)

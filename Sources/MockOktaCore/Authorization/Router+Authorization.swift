@@ -24,6 +24,9 @@ extension Router {
         r("GET", "/api/v1/authorizationServers/{as}/credentials/keys") { m, ex, p in
             try m.authServerKeys(ex, p["as"]!)
         },
+        r("GET", "/api/v1/authorizationServers/{as}/credentials/keys/{kid}") { m, ex, p in
+            try m.authServerKey(ex, p["as"]!, p["kid"]!)
+        },
         r("POST", "/api/v1/authorizationServers/{as}/credentials/lifecycle/keyRotate") { m, ex, p in
             try m.rotateAuthServerKey(ex, p["as"]!)
         },
