@@ -75,13 +75,22 @@ extension TenantData {
         guard r.scopes.contains("*") || scopes.allSatisfy(r.scopes.contains) else { return false }
         // client_credentials has no user: people conditions do not apply.
         guard let uid = userId else { return true }
-        let groupIds = Set(groupsOf(userId: uid).map(\.id))
-        if r.usersExclude.contains(uid) || !groupIds.isDisjoint(with: r.groupsExclude) { return false }
+        if r.usersExclude.contains(uid) { return false }
+        // The user's groups only when a condition names groups: with 100,000 users in Everyone, a walk of every
+        // membership on each token request would cost more than the signature.
+        var memberOf: Set<String>? = nil
+        func groupIds() -> Set<String> {
+            if let m = memberOf { return m }
+            let m = Set(groupsOf(userId: uid).map(\.id))
+            memberOf = m
+            return m
+        }
+        if !r.groupsExclude.isEmpty && !groupIds().isDisjoint(with: r.groupsExclude) { return false }
         if r.users.isEmpty && r.groups.isEmpty { return true }
         if r.users.contains(uid) || r.groups.contains("EVERYONE") { return true }
         let everyone = groupOrder.first { groups[$0]?.type == .BUILT_IN }
         if let e = everyone, r.groups.contains(e) { return true }
-        return !groupIds.isDisjoint(with: r.groups)
+        return !groupIds().isDisjoint(with: r.groups)
     }
 }
 
