@@ -4,11 +4,7 @@ import Foundation
 /// server may issue to the app (admin consent). List, grant, get, revoke; the token endpoint reads the same grants.
 extension MockOkta {
     /// A grant's id, stable for an app and a scope (grants are stored as scope names on the app).
-    static func grantId(_ appId: String, _ scope: String) -> String {
-        let h = Digest.sha256(Array("\(appId)|\(scope)".utf8))
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        return "oag" + String(h.prefix(17).map { alphabet[Int($0) % alphabet.count] })
-    }
+    static func grantId(_ appId: String, _ scope: String) -> String { stableId("oag", "\(appId)|\(scope)") }
 
     /// As recorded (okta-sdk-python cassette test_grant_consent_to_scope); `_embedded` only in the answer to a grant.
     func grantJSON(_ app: App, _ scope: String, createdBy: String? = nil, embedded: Bool = false) -> JSON {
