@@ -78,8 +78,10 @@ extension MockOkta {
     }
 
     /// A new assignment's id: base32 of the type, or a seeded `ra1…` id for SUPER_ADMIN.
-    func newRoleId(_ role: AdminRole) -> String {
-        role == .superAdmin ? ids.oktaID("ra1") : MockOkta.base32(role.rawValue)
+    func newRoleId(_ role: AdminRole) -> String { MockOkta.roleId(role, ids) }
+
+    static func roleId(_ role: AdminRole, _ ids: RandomSource) -> String {
+        role == .superAdmin ? ids.oktaID("ra1") : base32(role.rawValue)
     }
 
     /// RFC 4648 base32 without padding.

@@ -36,7 +36,7 @@ extension DefaultTenant {
         for r in f.adminRoles {
             guard let role = AdminRole(rawValue: r["role"]?.stringValue ?? "") else { continue }
             let a = RoleAssignment(
-                id: role == .superAdmin ? ids.oktaID("ra1") : MockOkta.base32(role.rawValue), type: role,
+                id: MockOkta.roleId(role, ids), type: role,
                 created: created, lastUpdated: created)
             if let ref = r["user"]?.stringValue, var u = t.user(idOrLogin: ref) {
                 var roles = t.roleAssignments(user: u)

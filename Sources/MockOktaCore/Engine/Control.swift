@@ -233,9 +233,9 @@ extension MockOkta {
             "orgId": .string(t.orgId),
             "users": .array(
                 t.userOrder.prefix(1000).compactMap { t.users[$0] }.map { u in
-                    userJSON(u).removing("_links")
-                        .setting("adminRole", JSON(t.roleAssignments(user: u).first?.type.rawValue))
-                        .setting("adminRoles", JSON(t.roleAssignments(user: u).map(\.type.rawValue)))
+                    let roles = t.roleAssignments(user: u).map(\.type.rawValue)
+                    return userJSON(u).removing("_links")
+                        .setting("adminRole", JSON(roles.first)).setting("adminRoles", JSON(roles))
                         .setting("factors", .array((u.factors ?? []).map(MockOkta.factorSecretJSON)))
                 }),
             "signOn": signOnJSON(t.signOn),

@@ -109,8 +109,10 @@ extension MockOkta {
                 ]))
         case .success(let jwt):
             try checkDPoPUse(ex, jwt, raw: raw, scheme: scheme)
-            let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            // The user's roles once: the role check and the caller share them.
             let user = jwt.claims["uid"]?.stringValue.flatMap { uid in read { $0.users[uid] } }
+            let roles = user.map { u in read { $0.effectiveRoles(userId: u.id) } } ?? []
+            let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if !anyValidToken {
                 let need = MockOkta.requiredScope(ex.req.path, write: isWrite)
                 // okta.X.manage implies okta.X.read
@@ -127,9 +129,8 @@ extension MockOkta {
                         + "token provided does not contain the required scopes.\", resource=\"\(ex.req.path)\""
                     throw EmptyBodyRefusal(error: OktaAPIError.forbidden.withHeaders([("WWW-Authenticate", challenge)]))
                 }
-                if let u = user { try checkRoles(ex, u, read { $0.effectiveRoles(userId: u.id) }, isWrite: isWrite) }
+                if let u = user { try checkRoles(ex, u, roles, isWrite: isWrite) }
             }
-            let roles = user.map { u in read { $0.effectiveRoles(userId: u.id) } } ?? []
             return Caller(user: user, scopes: scopes, roles: roles)
         }
     }
