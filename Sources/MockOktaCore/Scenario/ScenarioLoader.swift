@@ -47,95 +47,143 @@ public enum ScenarioLoader {
         return try load(json: doc, positions: parser.positions, file: file)
     }
 
+    /// Validates a parsed document (schema, then the semantic checks the schema cannot express) and builds it.
     public static func load(json doc: JSON, positions: [String: JSONPosition] = [:], file: String? = nil)
         throws(Invalid) -> Scenario
     {
         var issues = SchemaValidator(schema: schema).validate(doc, positions: positions)
         // Semantic checks the schema cannot express.
-        func add(_ p: String, _ m: String) {
+        let rules = doc["rules"]?.arrayValue ?? []
+        let ruleIds = Set(rules.compactMap { $0["id"]?.stringValue })
+        let problems =
+            ruleWhenProblems(rules) + ruleFaultProblems(rules) + tenantProblems(doc)
+            + ruleReferenceProblems(doc, ruleIds: ruleIds)
+        for (p, m) in problems {
             let pos = SchemaValidator.position(for: p, in: positions)
             issues.append(ValidationIssue(path: p, line: pos.line, column: pos.column, message: m))
         }
+        if !issues.isEmpty { throw Invalid(file: file, issues: issues) }
+        return build(doc)
+    }
+
+    /// A semantic problem: the path of the offending value and what is wrong with it.
+    typealias Problem = (path: String, message: String)
+
+    /// Duplicate rule ids and `when` ranges that end before they start.
+    static func ruleWhenProblems(_ rules: [JSON]) -> [Problem] {
+        var out: [Problem] = []
         var ids = Set<String>()
-        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+        for (i, r) in rules.enumerated() {
             if let id = r["id"]?.stringValue, !ids.insert(id).inserted {
-                add("$.rules[\(i)].id", "duplicate rule id \"\(id)\"")
+                out.append(("$.rules[\(i)].id", "duplicate rule id \"\(id)\""))
             }
             if let b = r["when"]?["betweenSeconds"]?.arrayValue, b.count == 2, let a = b[0].doubleValue,
                 let c = b[1].doubleValue, a > c
             {
-                add("$.rules[\(i)].when.betweenSeconds", "start must not be after end")
+                out.append(("$.rules[\(i)].when.betweenSeconds", "start must not be after end"))
             }
             if let f = r["when"]?["nth"]?["from"]?.intValue, let t = r["when"]?["nth"]?["to"]?.intValue, f > t {
-                add("$.rules[\(i)].when.nth", "\"from\" (\(f)) must not be greater than \"to\" (\(t))")
+                out.append(("$.rules[\(i)].when.nth", "\"from\" (\(f)) must not be greater than \"to\" (\(t))"))
             }
         }
-        for (i, r) in (doc["rules"]?.arrayValue ?? []).enumerated() {
+        return out
+    }
+
+    /// Fault statuses that are not final answers, and fault headers the server must own.
+    static func ruleFaultProblems(_ rules: [JSON]) -> [Problem] {
+        var out: [Problem] = []
+        for (i, r) in rules.enumerated() {
             guard let f = r["fault"] else { continue }
             if let st = f["status"]?.intValue, st < 200 || st == 304 {
-                add(
-                    "$.rules[\(i)].fault.status",
-                    "\(st) cannot be injected: informational and 304 answers are not final answers with a body; use "
-                        + "200–599 except 304"
-                )
+                out.append(
+                    (
+                        "$.rules[\(i)].fault.status",
+                        "\(st) cannot be injected: informational and 304 answers are not final answers with a body; "
+                            + "use 200–599 except 304"
+                    ))
             }
             for (name, _) in f["headers"]?.objectValue ?? []
             where ScenarioLoader.serverOwnedHeaders.contains(name.lowercased()) {
-                add(
-                    "$.rules[\(i)].fault.headers",
-                    "\(name) is set by the server from the body it sends and cannot be overridden")
+                out.append(
+                    (
+                        "$.rules[\(i)].fault.headers",
+                        "\(name) is set by the server from the body it sends and cannot be overridden"
+                    ))
             }
         }
+        return out
+    }
+
+    /// Tenant fixtures the Management API would refuse: apps, trusted origins, authorization servers and zones.
+    static func tenantProblems(_ doc: JSON) -> [Problem] {
+        var out: [Problem] = []
         for (i, a) in (doc["tenant"]?["apps"]?.arrayValue ?? []).enumerated() {
             do {
                 _ = try AppInput.parse(
                     DefaultTenant.appBody(a), id: "0oafixture", existing: nil,
                     secrets: RandomSource(seed: 0, purpose: "check"))
             } catch let e as OktaAPIError {
-                add("$.tenant.apps[\(i)]", e.causes.joined(separator: "; "))
+                out.append(("$.tenant.apps[\(i)]", e.causes.joined(separator: "; ")))
             } catch {
-                add("$.tenant.apps[\(i)]", "\(error)")
+                out.append(("$.tenant.apps[\(i)]", "\(error)"))
             }
         }
         for (i, o) in (doc["tenant"]?["trustedOrigins"]?.arrayValue ?? []).enumerated()
         where TrustedOrigin.normalize(o["origin"]?.stringValue ?? "") == nil {
-            add("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path")
+            out.append(
+                ("$.tenant.trustedOrigins[\(i)].origin", "not an origin: give scheme://host[:port] with no path"))
         }
-        for (path, message) in DefaultTenant.authorizationProblems(doc) { add(path, message) }
+        for (path, message) in DefaultTenant.authorizationProblems(doc) { out.append((path, message)) }
+        return out + zoneProblems(doc["tenant"]?["signOn"]?["zones"]?.arrayValue ?? [])
+    }
+
+    /// Duplicate zone names and gateways or proxies that are not addresses, CIDR blocks or ranges.
+    static func zoneProblems(_ zones: [JSON]) -> [Problem] {
+        var out: [Problem] = []
         var zoneNames = Set<String>()
-        for (i, z) in (doc["tenant"]?["signOn"]?["zones"]?.arrayValue ?? []).enumerated() {
+        for (i, z) in zones.enumerated() {
             if let n = z["name"]?.stringValue, !zoneNames.insert(n).inserted {
-                add("$.tenant.signOn.zones[\(i)].name", "duplicate zone name \"\(n)\"")
+                out.append(("$.tenant.signOn.zones[\(i)].name", "duplicate zone name \"\(n)\""))
             }
             for field in ["gateways", "proxies"] {
                 for (j, v) in (z[field]?.arrayValue ?? []).enumerated() {
                     let text = v.stringValue ?? ""
                     let a = ZoneAddress(type: text.contains("-") ? "RANGE" : "CIDR", value: text)
                     if a.bounds == nil {
-                        add(
-                            "$.tenant.signOn.zones[\(i)].\(field)[\(j)]",
-                            "not an IP address, CIDR block (10.0.0.0/8) or range (10.0.0.1-10.0.0.9)")
+                        out.append(
+                            (
+                                "$.tenant.signOn.zones[\(i)].\(field)[\(j)]",
+                                "not an IP address, CIDR block (10.0.0.0/8) or range (10.0.0.1-10.0.0.9)"
+                            ))
                     }
                 }
             }
         }
+        return out
+    }
+
+    /// Expectations and timeline entries naming a rule that does not exist, and rotations that contradict themselves.
+    static func ruleReferenceProblems(_ doc: JSON, ruleIds ids: Set<String>) -> [Problem] {
+        var out: [Problem] = []
         for (i, e) in (doc["expect"]?.arrayValue ?? []).enumerated() {
             if let r = e["rule"]?.stringValue, !ids.contains(r) {
-                add("$.expect[\(i)].rule", "no rule has the id \"\(r)\"")
+                out.append(("$.expect[\(i)].rule", "no rule has the id \"\(r)\""))
             }
         }
         for (i, t) in (doc["timeline"]?.arrayValue ?? []).enumerated() {
             if let a = t["action"], a["dropOld"]?.boolValue == true, a["keepOldSeconds"] != nil {
-                add(
-                    "$.timeline[\(i)].action", "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one"
+                out.append(
+                    (
+                        "$.timeline[\(i)].action",
+                        "\"dropOld\": true and \"keepOldSeconds\" contradict each other; use one"
+                    )
                 )
             }
             if let r = t["afterRule"]?.stringValue, !ids.contains(r) {
-                add("$.timeline[\(i)].afterRule", "no rule has the id \"\(r)\"")
+                out.append(("$.timeline[\(i)].afterRule", "no rule has the id \"\(r)\""))
             }
         }
-        if !issues.isEmpty { throw Invalid(file: file, issues: issues) }
-        return build(doc)
+        return out
     }
 
     /// Builds the model from a document that passed validation.

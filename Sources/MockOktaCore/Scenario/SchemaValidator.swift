@@ -66,6 +66,7 @@ public struct SchemaValidator: Sendable {
         }
     }
 
+    /// Appends to `out` every way `v` (at `path`) breaks `rawSchema`; a wrong type is the only problem reported.
     func check(_ v: JSON, _ rawSchema: JSON, _ path: String, _ out: inout [(String, String)]) {
         let s = resolve(rawSchema)
         if case .bool(let b) = s {
@@ -90,85 +91,106 @@ public struct SchemaValidator: Sendable {
                         + "\(SchemaValidator.describe(v))"
                 ))
         }
-        if case .number(let n) = v {
-            if let m = s["minimum"]?.doubleValue, n < m {
-                out.append((path, "must be at least \(fmt(m)), found \(fmt(n))"))
-            }
-            if let m = s["maximum"]?.doubleValue, n > m {
-                out.append((path, "must be at most \(fmt(m)), found \(fmt(n))"))
-            }
-            if let m = s["exclusiveMinimum"]?.doubleValue, n <= m {
-                out.append((path, "must be greater than \(fmt(m)), found \(fmt(n))"))
-            }
+        switch v {
+        case .number(let n): checkNumber(n, s, path, &out)
+        case .string(let str): checkString(str, s, path, &out)
+        case .array(let items): checkArray(items, s, path, &out)
+        case .object(let members): checkObject(members, s, path, &out)
+        case .bool, .null: break
         }
-        if case .string(let str) = v {
-            if let m = s["minLength"]?.intValue, str.count < m {
-                out.append((path, "must be at least \(m) characters long"))
-            }
-            if let m = s["maxLength"]?.intValue, str.count > m {
-                out.append((path, "must be at most \(m) characters long"))
-            }
-            if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
-                out.append((path, "must match the pattern \(p)"))
-            }
+        checkCombinators(v, s, path, &out)
+    }
+
+    /// The bounds of a number: `minimum`, `maximum`, `exclusiveMinimum`.
+    private func checkNumber(_ n: Double, _ s: JSON, _ path: String, _ out: inout [(String, String)]) {
+        if let m = s["minimum"]?.doubleValue, n < m {
+            out.append((path, "must be at least \(fmt(m)), found \(fmt(n))"))
         }
-        if case .array(let items) = v {
-            if let m = s["minItems"]?.intValue, items.count < m {
-                out.append((path, "must have at least \(m) items, found \(items.count)"))
-            }
-            if let m = s["maxItems"]?.intValue, items.count > m {
-                out.append((path, "must have at most \(m) items, found \(items.count)"))
-            }
-            if let itemSchema = s["items"] {
-                for (i, item) in items.enumerated() { check(item, itemSchema, "\(path)[\(i)]", &out) }
-            }
+        if let m = s["maximum"]?.doubleValue, n > m {
+            out.append((path, "must be at most \(fmt(m)), found \(fmt(n))"))
         }
-        if case .object(let members) = v {
-            let props = s["properties"]?.objectValue ?? []
-            for req in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            where !members.contains(where: { $0.0 == req }) {
-                out.append((path, "missing required member \"\(req)\""))
-            }
-            for (k, mv) in members {
-                let childPath = JSONParser.childPath(path, k)
-                if let ps = props.first(where: { $0.0 == k })?.1 {
-                    check(mv, ps, childPath, &out)
-                } else if let ap = s["additionalProperties"] {
-                    if case .bool(false) = ap {
-                        let allowed = props.map(\.0)
-                        out.append(
-                            (
-                                childPath,
-                                "unknown member \"\(k)\""
-                                    + (allowed.isEmpty ? "" : "; expected one of: \(allowed.joined(separator: ", "))")
-                            ))
-                    } else if case .object = ap {
-                        check(mv, ap, childPath, &out)
-                    }
+        if let m = s["exclusiveMinimum"]?.doubleValue, n <= m {
+            out.append((path, "must be greater than \(fmt(m)), found \(fmt(n))"))
+        }
+    }
+
+    /// The length and pattern of a string.
+    private func checkString(_ str: String, _ s: JSON, _ path: String, _ out: inout [(String, String)]) {
+        if let m = s["minLength"]?.intValue, str.count < m {
+            out.append((path, "must be at least \(m) characters long"))
+        }
+        if let m = s["maxLength"]?.intValue, str.count > m {
+            out.append((path, "must be at most \(m) characters long"))
+        }
+        if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
+            out.append((path, "must match the pattern \(p)"))
+        }
+    }
+
+    /// The size of an array and each of its items.
+    private func checkArray(_ items: [JSON], _ s: JSON, _ path: String, _ out: inout [(String, String)]) {
+        if let m = s["minItems"]?.intValue, items.count < m {
+            out.append((path, "must have at least \(m) items, found \(items.count)"))
+        }
+        if let m = s["maxItems"]?.intValue, items.count > m {
+            out.append((path, "must have at most \(m) items, found \(items.count)"))
+        }
+        if let itemSchema = s["items"] {
+            for (i, item) in items.enumerated() { check(item, itemSchema, "\(path)[\(i)]", &out) }
+        }
+    }
+
+    /// An object's required members, its known members, and the ones `additionalProperties` decides.
+    private func checkObject(
+        _ members: [(String, JSON)], _ s: JSON, _ path: String, _ out: inout [(String, String)]
+    ) {
+        let props = s["properties"]?.objectValue ?? []
+        for req in s["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        where !members.contains(where: { $0.0 == req }) {
+            out.append((path, "missing required member \"\(req)\""))
+        }
+        for (k, mv) in members {
+            let childPath = JSONParser.childPath(path, k)
+            if let ps = props.first(where: { $0.0 == k })?.1 {
+                check(mv, ps, childPath, &out)
+            } else if let ap = s["additionalProperties"] {
+                if case .bool(false) = ap {
+                    let allowed = props.map(\.0)
+                    out.append(
+                        (
+                            childPath,
+                            "unknown member \"\(k)\""
+                                + (allowed.isEmpty ? "" : "; expected one of: \(allowed.joined(separator: ", "))")
+                        ))
+                } else if case .object = ap {
+                    check(mv, ap, childPath, &out)
                 }
             }
         }
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`, and `if`/`then`.
+    private func checkCombinators(_ v: JSON, _ s: JSON, _ path: String, _ out: inout [(String, String)]) {
         if let all = s["allOf"]?.arrayValue { for sub in all { check(v, sub, path, &out) } }
-        if let any = s["anyOf"]?.arrayValue {
-            var best: [(String, String)]? = nil
-            var ok = false
-            for sub in any {
-                var o: [(String, String)] = []
-                check(v, sub, path, &o)
-                if o.isEmpty {
-                    ok = true
-                    break
-                }
-                if best == nil || o.count < best!.count { best = o }
-            }
-            if !ok { out.append(contentsOf: best ?? [(path, "does not match any allowed form")]) }
-        }
+        if let any = s["anyOf"]?.arrayValue { checkAnyOf(v, any, path, &out) }
         if let one = s["oneOf"]?.arrayValue { checkOneOf(v, one, path, &out) }
         if let cond = s["if"], let then = s["then"] {
             var o: [(String, String)] = []
             check(v, cond, path, &o)
             if o.isEmpty { check(v, then, path, &out) }
         }
+    }
+
+    /// `anyOf`: nothing when a branch matches, else the problems of the branch with the fewest.
+    private func checkAnyOf(_ v: JSON, _ branches: [JSON], _ path: String, _ out: inout [(String, String)]) {
+        var best: [(String, String)]? = nil
+        for sub in branches {
+            var o: [(String, String)] = []
+            check(v, sub, path, &o)
+            if o.isEmpty { return }
+            if best == nil || o.count < best!.count { best = o }
+        }
+        out.append(contentsOf: best ?? [(path, "does not match any allowed form")])
     }
 
     func fmt(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d) }

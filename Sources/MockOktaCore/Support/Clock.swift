@@ -139,15 +139,7 @@ public enum TimeFormat {
     /// `2024-01-02T03:04:05Z`, with optional fraction and `±HH:MM` offset. No Foundation formatter (fast, no ICU).
     public static func parseISO(_ s: String) -> Double? {
         let b = Array(s.utf8)
-        func num(_ from: Int, _ len: Int) -> Int? {
-            guard from + len <= b.count else { return nil }
-            var v = 0
-            for i in from..<from + len {
-                guard b[i] >= 48 && b[i] <= 57 else { return nil }
-                v = v * 10 + Int(b[i] - 48)
-            }
-            return v
-        }
+        let num = { (from: Int, len: Int) in isoDigits(b, from, len) }
         guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116 || b[10] == 32, b[13] == 58,
             b[16] == 58,
             let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
@@ -155,6 +147,25 @@ public enum TimeFormat {
             (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61
         else { return nil }
         var i = 19
+        let frac = isoFraction(b, &i)
+        guard let offset = isoZoneOffset(b, &i), i == b.count else { return nil }
+        let days = daysFromCivil(year: y, month: mo, day: d)
+        return Double(days * 86400 + h * 3600 + mi * 60 + se - offset) + frac
+    }
+
+    /// The decimal number in `len` ASCII digits at `from`; nil past the end or at a non-digit.
+    private static func isoDigits(_ b: [UInt8], _ from: Int, _ len: Int) -> Int? {
+        guard from + len <= b.count else { return nil }
+        var v = 0
+        for i in from..<from + len {
+            guard b[i] >= 48 && b[i] <= 57 else { return nil }
+            v = v * 10 + Int(b[i] - 48)
+        }
+        return v
+    }
+
+    /// The optional `.fff…` fraction of a second at `i` (0 without one); moves `i` past it.
+    private static func isoFraction(_ b: [UInt8], _ i: inout Int) -> Double {
         var frac = 0.0
         if i < b.count, b[i] == 46 {
             i += 1
@@ -165,37 +176,39 @@ public enum TimeFormat {
                 i += 1
             }
         }
-        var offset = 0
-        if i < b.count {
-            if b[i] == 90 || b[i] == 122 {
-                i += 1
-            } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2) {
-                let sign = b[i] == 43 ? 1 : -1
-                var om = 0
-                if i + 3 < b.count, b[i + 3] == 58, let m = num(i + 4, 2) {
-                    om = m
-                    i += 6
-                } else if let m = num(i + 3, 2) {
-                    om = m
-                    i += 5
-                } else {
-                    i += 3
-                }
-                offset = sign * (oh * 3600 + om * 60)
-            } else {
-                return nil
-            }
-        } else {
-            return nil  // Okta wants an explicit zone
+        return frac
+    }
+
+    /// The zone at `i` in seconds east of UTC: `Z`, `±HH`, `±HHMM` or `±HH:MM`; moves `i` past it.
+    /// Nil when the zone is missing (Okta wants an explicit one) or is none of these.
+    private static func isoZoneOffset(_ b: [UInt8], _ i: inout Int) -> Int? {
+        guard i < b.count else { return nil }
+        if b[i] == 90 || b[i] == 122 {
+            i += 1
+            return 0
         }
-        guard i == b.count else { return nil }
-        // Days from civil (Howard Hinnant's algorithm).
+        guard b[i] == 43 || b[i] == 45, let oh = isoDigits(b, i + 1, 2) else { return nil }
+        let sign = b[i] == 43 ? 1 : -1
+        var om = 0
+        if i + 3 < b.count, b[i + 3] == 58, let m = isoDigits(b, i + 4, 2) {
+            om = m
+            i += 6
+        } else if let m = isoDigits(b, i + 3, 2) {
+            om = m
+            i += 5
+        } else {
+            i += 3
+        }
+        return sign * (oh * 3600 + om * 60)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil algorithm).
+    private static func daysFromCivil(year y: Int, month mo: Int, day d: Int) -> Int {
         let yy = mo <= 2 ? y - 1 : y
         let era = (yy >= 0 ? yy : yy - 399) / 400
         let yoe = yy - era * 400
         let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
-        return Double(days * 86400 + h * 3600 + mi * 60 + se - offset) + frac
+        return era * 146097 + doe - 719468
     }
 }
