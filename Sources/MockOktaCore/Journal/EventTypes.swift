@@ -107,70 +107,8 @@ public enum EventType: String, CaseIterable, Sendable {
     public var mockOnly: Bool { self == .faultInjected || self == .requestDenied }
 
     /// The V1 id Okta writes in `legacyEventType` (2020.12.1 catalogue mappings); nil where the V2 id has none.
-    public var legacy: String? {
-        switch self {
-        // Failures: core.user_auth.login_failed (see `legacy(failed:)`).
-        case .userSessionStart: return "core.user_auth.login_success"
-        case .userSessionClear: return "core.user_auth.session_clear"
-        case .userAuthenticationSSO: return "app.auth.sso"
-        case .userLifecycleCreate: return "core.user.config.user_creation.success"
-        case .userLifecycleActivate: return "core.user.config.user_activated"
-        case .userLifecycleReactivate: return "core.user.config.user_reactivation.success"
-        case .userLifecycleDeactivate: return "core.user.config.user_deactivated"
-        case .userLifecycleSuspend: return "core.user.config.user_status.suspended"
-        case .userLifecycleUnsuspend: return "core.user.config.user_status.unsuspended"
-        case .userLifecycleDeleteInitiated: return "core.user.config.user_status.delete.initiated"
-        case .userAccountUpdateProfile: return "core.user.config.profile_update.success"
-        case .userAccountUpdatePassword: return "core.user.config.password_update.success"
-        case .userAccountResetPassword: return "core.user.config.user_status.password_reset"
-        case .userAccountUnlockByAdmin: return "core.user_auth.account_unlocked_by_admin"
-        case .userMFAFactorResetAll: return "core.user.factor.reset_all"
-        case .userAccountLock: return "core.user_auth.account_locked"
-        case .userAuthViaMFA: return "core.user.factor.attempt_success"
-        case .userMFAFactorActivate: return "core.user.factor.activate"
-        case .userMFAFactorDeactivate: return "core.user.factor.deactivate"
-        case .userSessionEnd: return "core.user_auth.logout_success"
-        case .groupLifecycleCreate: return "group.lifecycle.create"
-        case .groupLifecycleDelete: return "group.lifecycle.delete"
-        case .groupUserMembershipAdd: return "core.user_group_member.user_add"
-        case .groupUserMembershipRemove: return "core.user_group_member.user_remove"
-        case .applicationLifecycleCreate: return "app.app_editor.app.create"
-        case .applicationLifecycleUpdate: return "app.generic.config.app_updated"
-        case .applicationLifecycleActivate: return "app.generic.config.app_activated"
-        case .applicationLifecycleDeactivate: return "app.generic.config.app_deactivated"
-        case .applicationLifecycleDelete: return "app.generic.config.app_deleted"
-        case .applicationUserMembershipAdd: return "app.generic.provision.assign_user_to_app"
-        case .applicationUserMembershipRemove: return "app.generic.provision.deactivate_user_from_app"
-        case .apiTokenRevoke: return "api.token.revoke"
-        case .orgRateLimitViolation: return "core.framework.ratelimit.exceeded"
-        case .concurrencyLimitViolation: return "core.concurrency.org.limit.violation"
-        case .oauthInvalidClientCredentials: return "app.oauth2.invalid_client_credentials_failure"
-        case .oauthTokenGrant: return "app.oauth2.token.grant_failure"
-        case .oauthASTokenGrant: return "app.oauth2.as.token.grant_failure"
-        case .oauthTokenGrantAccessToken: return "app.oauth2.token.grant.access_token_success"
-        case .oauthASTokenGrantAccessToken: return "app.oauth2.as.token.grant.access_token_success"
-        case .oauthTokenGrantIDToken: return "app.oauth2.token.grant.id_token_success"
-        case .oauthASTokenGrantIDToken: return "app.oauth2.as.token.grant.id_token_success"
-        case .oauthTokenGrantRefreshToken: return "app.oauth2.token.grant.refresh_token_success"
-        case .oauthASTokenGrantRefreshToken: return "app.oauth2.as.token.grant.refresh_token_success"
-        case .oauthTokenRevoke: return "app.oauth2.token.revoke_success"
-        case .oauthASTokenRevoke: return "app.oauth2.as.token.revoke_success"
-        case .oauthKeyRollover: return "app.oauth2.key.rollover.legacy"
-        case .oauthASKeyRollover: return "app.oauth2.as.key.rollover.legacy"
-        case .oauthAdminConsentRevoke: return "app.oauth2.admin.consent.revoke_success"
-        case .userAccountExpirePassword, .groupProfileUpdate, .trustedOriginCreate, .trustedOriginUpdate,
-            .trustedOriginDelete,
-            .trustedOriginActivate, .trustedOriginDeactivate, .oauthAuthorize, .oauthASAuthorize, .faultInjected,
-            .requestDenied, .policyEvaluateSignOn, .zoneCreate, .zoneUpdate, .zoneDelete, .zoneActivate,
-            .zoneDeactivate, .policyCreate, .policyUpdate, .policyDelete, .policyActivate, .policyDeactivate,
-            .policyRuleAdd, .policyRuleUpdate, .policyRuleDelete, .policyRuleActivate, .policyRuleDeactivate,
-            .userPrivilegeGrant, .userPrivilegeRevoke, .groupPrivilegeGrant, .groupPrivilegeRevoke,
-            .oauthAdminConsentGrant, .authServerCreated, .authServerUpdated, .authServerDeleted,
-            .authServerActivated, .authServerDeactivated, .scopeCreated, .scopeUpdated, .scopeDeleted, .claimCreated,
-            .claimUpdated, .claimDeleted:
-            return nil
-        }
-    }
+    /// Failures of some events have their own V1 id: see `legacy(failed:)`.
+    public var legacy: String? { Self.catalogue[self]?.legacy }
 
     /// The legacy id for an event with this outcome: failures of sign-in, authorize and revoke have their own V1 ids.
     public func legacy(failed: Bool) -> String? {
@@ -186,102 +124,130 @@ public enum EventType: String, CaseIterable, Sendable {
         }
     }
 
-    /// Okta's `displayMessage` for the event (the catalogue's description, without the trailing period).
-    public var displayMessage: String {
-        switch self {
-        case .userSessionStart: return "User login to Okta"
-        case .userSessionClear: return "Clear user session"
-        case .userAuthenticationSSO: return "User single sign on to app"
-        case .userLifecycleCreate: return "Create Okta user"
-        case .userLifecycleActivate: return "Activate Okta user"
-        case .userLifecycleReactivate: return "Reactivate Okta user"
-        case .userLifecycleDeactivate: return "Deactivate Okta user"
-        case .userLifecycleSuspend: return "Suspend Okta user"
-        case .userLifecycleUnsuspend: return "Unsuspend Okta user"
-        case .userLifecycleDeleteInitiated: return "Delete Okta user initiated"
-        case .userAccountUpdateProfile: return "Update user profile for Okta"
-        case .userAccountUpdatePassword: return "User update password for Okta"
-        case .userAccountResetPassword: return "Reset Okta user password"
-        case .userAccountExpirePassword: return "Expire user password"
-        case .userAccountUnlockByAdmin: return "User account unlock by admin"
-        case .userMFAFactorResetAll: return "Reset all factors for user"
-        case .userAccountLock: return "Max sign in attempts exceeded"
-        case .userAuthViaMFA: return "Authentication of user via MFA"
-        case .userMFAFactorActivate: return "User set up factor"
-        case .userMFAFactorDeactivate: return "User reset factor"
-        case .userSessionEnd: return "User logout from Okta"
-        case .policyEvaluateSignOn: return "Evaluation of sign-on policy"
-        case .zoneCreate: return "Network zone create"
-        case .zoneUpdate: return "Network zone update"
-        case .zoneDelete: return "Network zone delete"
-        case .zoneActivate: return "Network zone activate"
-        case .zoneDeactivate: return "Network zone deactivate"
-        case .policyCreate: return "Create policy"
-        case .policyUpdate: return "Update policy"
-        case .policyDelete: return "Delete policy"
-        case .policyActivate: return "Activate policy"
-        case .policyDeactivate: return "Deactivate policy"
-        case .policyRuleAdd: return "Add policy rule"
-        case .policyRuleUpdate: return "Update policy rule"
-        case .policyRuleDelete: return "Delete policy rule"
-        case .policyRuleActivate: return "Activate policy rule"
-        case .policyRuleDeactivate: return "Deactivate policy rule"
-        case .groupLifecycleCreate: return "Create Okta group"
-        case .groupLifecycleDelete: return "Delete Okta group"
-        case .groupProfileUpdate: return "Okta group profile updated"
-        case .groupUserMembershipAdd: return "Add user to group membership"
-        case .groupUserMembershipRemove: return "Remove user from group membership"
-        case .applicationLifecycleCreate: return "Create application"
-        case .applicationLifecycleUpdate: return "Update application"
-        case .applicationLifecycleActivate: return "Activate application"
-        case .applicationLifecycleDeactivate: return "Deactivate application"
-        case .applicationLifecycleDelete: return "Delete application"
-        case .applicationUserMembershipAdd: return "Add user to application membership"
-        case .applicationUserMembershipRemove: return "Remove user's application membership"
-        case .trustedOriginCreate: return "A trusted origin is created"
-        case .trustedOriginUpdate: return "A trusted origin is updated"
-        case .trustedOriginDelete: return "A trusted origin is deleted"
-        case .trustedOriginActivate: return "A trusted origin is activated"
-        case .trustedOriginDeactivate: return "A trusted origin is deactivated"
-        case .apiTokenRevoke: return "Revoke API token"
-        case .orgRateLimitViolation: return "Rate limit violation"
-        case .concurrencyLimitViolation: return "Too many requests in flight"
-        case .oauthInvalidClientCredentials: return "OAuth client authentication failed"
-        case .oauthAuthorize: return "OIDC authorization request"
-        case .oauthASAuthorize: return "OAuth2 authorization request"
-        case .oauthTokenGrant: return "OIDC token request"
-        case .oauthASTokenGrant: return "OAuth2 token request"
-        case .oauthTokenGrantAccessToken: return "OIDC access token is granted"
-        case .oauthASTokenGrantAccessToken: return "OAuth 2.0 access token is granted"
-        case .oauthTokenGrantIDToken: return "OIDC id token is granted"
-        case .oauthASTokenGrantIDToken: return "OAuth 2.0 ID token is granted"
-        case .oauthTokenGrantRefreshToken: return "OIDC refresh token is granted"
-        case .oauthASTokenGrantRefreshToken: return "OAuth2 refresh token is granted"
-        case .oauthTokenRevoke: return "OIDC token revocation request"
-        case .oauthASTokenRevoke: return "OAuth2 token revocation request"
-        case .oauthKeyRollover: return "Org Authorization Server token signing key rolled over"
-        case .oauthASKeyRollover: return "Custom Authorization Server token signing key rolled over"
-        case .oauthAdminConsentRevoke: return "Administrator consent revoked for scope"
-        case .userPrivilegeGrant: return "A User's admin privileges changed"
-        case .userPrivilegeRevoke: return "All of user's admin privilege revoked"
-        case .groupPrivilegeGrant: return "Group's admin privilege granted"
-        case .groupPrivilegeRevoke: return "Group's admin privilege revoked"
-        case .oauthAdminConsentGrant: return "Administrator consent granted for scope"
-        case .authServerCreated: return "Authorization server is created"
-        case .authServerUpdated: return "Authorization server is updated"
-        case .authServerDeleted: return "Authorization server is deleted"
-        case .authServerActivated: return "Authorization server is activated"
-        case .authServerDeactivated: return "Authorization server is deactivated"
-        case .scopeCreated: return "OAuth2 scope is created"
-        case .scopeUpdated: return "OAuth2 scope is updated"
-        case .scopeDeleted: return "OAuth2 scope is deleted"
-        case .claimCreated: return "OAuth2 claim is created"
-        case .claimUpdated: return "OAuth2 claim is updated"
-        case .claimDeleted: return "OAuth2 claim is deleted"
-        case .faultInjected: return "Fault injected by mock-okta"
-        case .requestDenied: return "Request refused by API authentication (mock-only event)"
-        }
-    }
+    /// Okta's `displayMessage` for the event (the catalogue's description, without the trailing period). Every
+    /// type has a row in `rows`; an empty message would mean one is missing (a test checks there is none).
+    public var displayMessage: String { Self.catalogue[self]?.message ?? "" }
+
+    /// One row per event type, in the order of the cases: the type, the V1 `legacyEventType` Okta writes for it
+    /// (nil where the V2 id has none), and its display message.
+    private static let rows: [(type: EventType, legacy: String?, message: String)] = [
+        (.userSessionStart, "core.user_auth.login_success", "User login to Okta"),
+        (.userSessionClear, "core.user_auth.session_clear", "Clear user session"),
+        (.userAuthenticationSSO, "app.auth.sso", "User single sign on to app"),
+        (.userLifecycleCreate, "core.user.config.user_creation.success", "Create Okta user"),
+        (.userLifecycleActivate, "core.user.config.user_activated", "Activate Okta user"),
+        (.userLifecycleReactivate, "core.user.config.user_reactivation.success", "Reactivate Okta user"),
+        (.userLifecycleDeactivate, "core.user.config.user_deactivated", "Deactivate Okta user"),
+        (.userLifecycleSuspend, "core.user.config.user_status.suspended", "Suspend Okta user"),
+        (.userLifecycleUnsuspend, "core.user.config.user_status.unsuspended", "Unsuspend Okta user"),
+        (.userLifecycleDeleteInitiated, "core.user.config.user_status.delete.initiated", "Delete Okta user initiated"),
+        (.userAccountUpdateProfile, "core.user.config.profile_update.success", "Update user profile for Okta"),
+        (.userAccountUpdatePassword, "core.user.config.password_update.success", "User update password for Okta"),
+        (.userAccountResetPassword, "core.user.config.user_status.password_reset", "Reset Okta user password"),
+        (.userAccountExpirePassword, nil, "Expire user password"),
+        (.userAccountUnlockByAdmin, "core.user_auth.account_unlocked_by_admin", "User account unlock by admin"),
+        (.userMFAFactorResetAll, "core.user.factor.reset_all", "Reset all factors for user"),
+        (.userAccountLock, "core.user_auth.account_locked", "Max sign in attempts exceeded"),
+        (.userAuthViaMFA, "core.user.factor.attempt_success", "Authentication of user via MFA"),
+        (.userMFAFactorActivate, "core.user.factor.activate", "User set up factor"),
+        (.userMFAFactorDeactivate, "core.user.factor.deactivate", "User reset factor"),
+        (.userSessionEnd, "core.user_auth.logout_success", "User logout from Okta"),
+        (.policyEvaluateSignOn, nil, "Evaluation of sign-on policy"),
+        (.zoneCreate, nil, "Network zone create"),
+        (.zoneUpdate, nil, "Network zone update"),
+        (.zoneDelete, nil, "Network zone delete"),
+        (.zoneActivate, nil, "Network zone activate"),
+        (.zoneDeactivate, nil, "Network zone deactivate"),
+        (.policyCreate, nil, "Create policy"),
+        (.policyUpdate, nil, "Update policy"),
+        (.policyDelete, nil, "Delete policy"),
+        (.policyActivate, nil, "Activate policy"),
+        (.policyDeactivate, nil, "Deactivate policy"),
+        (.policyRuleAdd, nil, "Add policy rule"),
+        (.policyRuleUpdate, nil, "Update policy rule"),
+        (.policyRuleDelete, nil, "Delete policy rule"),
+        (.policyRuleActivate, nil, "Activate policy rule"),
+        (.policyRuleDeactivate, nil, "Deactivate policy rule"),
+        (.groupLifecycleCreate, "group.lifecycle.create", "Create Okta group"),
+        (.groupLifecycleDelete, "group.lifecycle.delete", "Delete Okta group"),
+        (.groupProfileUpdate, nil, "Okta group profile updated"),
+        (.groupUserMembershipAdd, "core.user_group_member.user_add", "Add user to group membership"),
+        (.groupUserMembershipRemove, "core.user_group_member.user_remove", "Remove user from group membership"),
+        (.applicationLifecycleCreate, "app.app_editor.app.create", "Create application"),
+        (.applicationLifecycleUpdate, "app.generic.config.app_updated", "Update application"),
+        (.applicationLifecycleActivate, "app.generic.config.app_activated", "Activate application"),
+        (.applicationLifecycleDeactivate, "app.generic.config.app_deactivated", "Deactivate application"),
+        (.applicationLifecycleDelete, "app.generic.config.app_deleted", "Delete application"),
+        (
+            .applicationUserMembershipAdd, "app.generic.provision.assign_user_to_app",
+            "Add user to application membership"
+        ),
+        (
+            .applicationUserMembershipRemove, "app.generic.provision.deactivate_user_from_app",
+            "Remove user's application membership"
+        ),
+        (.trustedOriginCreate, nil, "A trusted origin is created"),
+        (.trustedOriginUpdate, nil, "A trusted origin is updated"),
+        (.trustedOriginDelete, nil, "A trusted origin is deleted"),
+        (.trustedOriginActivate, nil, "A trusted origin is activated"),
+        (.trustedOriginDeactivate, nil, "A trusted origin is deactivated"),
+        (.apiTokenRevoke, "api.token.revoke", "Revoke API token"),
+        (.orgRateLimitViolation, "core.framework.ratelimit.exceeded", "Rate limit violation"),
+        (.concurrencyLimitViolation, "core.concurrency.org.limit.violation", "Too many requests in flight"),
+        (
+            .oauthInvalidClientCredentials, "app.oauth2.invalid_client_credentials_failure",
+            "OAuth client authentication failed"
+        ),
+        (.oauthAuthorize, nil, "OIDC authorization request"),
+        (.oauthASAuthorize, nil, "OAuth2 authorization request"),
+        (.oauthTokenGrant, "app.oauth2.token.grant_failure", "OIDC token request"),
+        (.oauthASTokenGrant, "app.oauth2.as.token.grant_failure", "OAuth2 token request"),
+        (.oauthTokenGrantAccessToken, "app.oauth2.token.grant.access_token_success", "OIDC access token is granted"),
+        (
+            .oauthASTokenGrantAccessToken, "app.oauth2.as.token.grant.access_token_success",
+            "OAuth 2.0 access token is granted"
+        ),
+        (.oauthTokenGrantIDToken, "app.oauth2.token.grant.id_token_success", "OIDC id token is granted"),
+        (.oauthASTokenGrantIDToken, "app.oauth2.as.token.grant.id_token_success", "OAuth 2.0 ID token is granted"),
+        (.oauthTokenGrantRefreshToken, "app.oauth2.token.grant.refresh_token_success", "OIDC refresh token is granted"),
+        (
+            .oauthASTokenGrantRefreshToken, "app.oauth2.as.token.grant.refresh_token_success",
+            "OAuth2 refresh token is granted"
+        ),
+        (.oauthTokenRevoke, "app.oauth2.token.revoke_success", "OIDC token revocation request"),
+        (.oauthASTokenRevoke, "app.oauth2.as.token.revoke_success", "OAuth2 token revocation request"),
+        (.oauthKeyRollover, "app.oauth2.key.rollover.legacy", "Org Authorization Server token signing key rolled over"),
+        (
+            .oauthASKeyRollover, "app.oauth2.as.key.rollover.legacy",
+            "Custom Authorization Server token signing key rolled over"
+        ),
+        (
+            .oauthAdminConsentRevoke, "app.oauth2.admin.consent.revoke_success",
+            "Administrator consent revoked for scope"
+        ),
+        (.userPrivilegeGrant, nil, "A User's admin privileges changed"),
+        (.userPrivilegeRevoke, nil, "All of user's admin privilege revoked"),
+        (.groupPrivilegeGrant, nil, "Group's admin privilege granted"),
+        (.groupPrivilegeRevoke, nil, "Group's admin privilege revoked"),
+        (.oauthAdminConsentGrant, nil, "Administrator consent granted for scope"),
+        (.authServerCreated, nil, "Authorization server is created"),
+        (.authServerUpdated, nil, "Authorization server is updated"),
+        (.authServerDeleted, nil, "Authorization server is deleted"),
+        (.authServerActivated, nil, "Authorization server is activated"),
+        (.authServerDeactivated, nil, "Authorization server is deactivated"),
+        (.scopeCreated, nil, "OAuth2 scope is created"),
+        (.scopeUpdated, nil, "OAuth2 scope is updated"),
+        (.scopeDeleted, nil, "OAuth2 scope is deleted"),
+        (.claimCreated, nil, "OAuth2 claim is created"),
+        (.claimUpdated, nil, "OAuth2 claim is updated"),
+        (.claimDeleted, nil, "OAuth2 claim is deleted"),
+        (.faultInjected, nil, "Fault injected by mock-okta"),
+        (.requestDenied, nil, "Request refused by API authentication (mock-only event)"),
+    ]
+
+    /// `rows` by type, built once.
+    private static let catalogue: [EventType: (legacy: String?, message: String)] = Dictionary(
+        uniqueKeysWithValues: rows.map { ($0.type, ($0.legacy, $0.message)) })
 
     /// Names that troubleshooting guides use but no Okta catalogue has, with the ids that carry the same intent.
     /// A System Log filter on one of them answers as Okta does (an empty list); the server prints the hint once.

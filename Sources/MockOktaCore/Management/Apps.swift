@@ -25,20 +25,43 @@ extension MockOkta {
     /// The app object in Okta's member order (id, orn, name, label, status, …, _links); no `self` link, as Okta.
     /// `withSecret` shows `client_secret`, which Okta returns only when an app is created or replaced.
     func appJSON(_ a: App, withSecret: Bool = false) -> JSON {
-        let href = "\(baseURL)/api/v1/apps/\(a.id)"
+        let link = appLink(a)
+        let hide: JSON = a.mode == .OPENID_CONNECT ? ["iOS": true, "web": true] : ["iOS": false, "web": false]
+        let universalLogout: JSON = a.mode == .BOOKMARK ? ["status": "UNSUPPORTED"] : nil
+        let name = a.name ?? "oidc_client"
+        return .object([
+            ("id", .string(a.id)), ("orn", .string("orn:okta:idp:\(read { $0.orgId }):apps:\(name):\(a.id)")),
+            ("name", .string(name)),
+            ("label", .string(a.label)), ("status", .string(a.status)),
+            ("lastUpdated", .string(TimeFormat.isoSeconds(a.lastUpdated))),
+            ("created", .string(TimeFormat.isoSeconds(a.created))),
+            ("accessibility", ["selfService": false, "errorRedirectUrl": nil, "loginRedirectUrl": nil]),
+            (
+                "visibility",
+                ["autoLaunch": false, "autoSubmitToolbar": false, "hide": hide, "appLinks": [.init(link.name): true]]
+            ),
+            ("features", []), ("signOnMode", .string(a.mode.rawValue)),
+            ("credentials", appCredentials(a, withSecret: withSecret)),
+            ("universalLogout", universalLogout), ("settings", appSettings(a)), ("_links", appLinks(a, link)),
+        ])
+    }
+
+    /// The name and address of the app's link on the end-user dashboard (`_links.appLinks`, `visibility.appLinks`).
+    func appLink(_ a: App) -> (name: String, href: String) {
+        switch a.mode {
+        case .OPENID_CONNECT: return ("oidc_client_link", "\(baseURL)/home/oidc_client/\(a.id)/aln177a159h7Zf52X0g8")
+        case .BOOKMARK: return ("login", "\(baseURL)/home/bookmark/\(a.id)/2557")
+        case .SAML_2_0: return ("login", "\(baseURL)/home/\(a.name ?? "saml")/\(a.id)/51975")
+        }
+    }
+
+    /// The app's `credentials`: the user name template, the signing key (the org server's, except for a bookmark)
+    /// and, for OIDC, `oauthClient`, with the client secret only when `withSecret`.
+    func appCredentials(_ a: App, withSecret: Bool) -> JSON {
         let orgKid = read { $0.servers["org"].flatMap { s in s.keys.first { $0.status == "ACTIVE" }?.kid } }
         var credentials: [(String, JSON)] = [("userNameTemplate", ["template": "${source.login}", "type": "BUILT_IN"])]
-        var settings: [(String, JSON)] = []
-        var links: [(String, JSON)] = []
-        let appLinkName: String
-        let appLinkHref: String
-        var hide: JSON = ["iOS": false, "web": false]
-        var universalLogout: JSON = nil
         switch a.mode {
         case .OPENID_CONNECT:
-            appLinkName = "oidc_client_link"
-            appLinkHref = "\(baseURL)/home/oidc_client/\(a.id)/aln177a159h7Zf52X0g8"
-            hide = ["iOS": true, "web": true]
             credentials.append(("signing", ["kid": JSON(orgKid)]))
             var oc: [(String, JSON)] = [("autoKeyRotation", true), ("client_id", .string(a.id))]
             if withSecret, let s = a.clientSecret { oc.append(("client_secret", .string(s))) }
@@ -47,26 +70,33 @@ extension MockOkta {
                 ("pkce_required", .bool(a.requirePKCE)),
             ]
             credentials.append(("oauthClient", .object(oc)))
-            settings.append(("app", [:]))
         case .BOOKMARK:
-            appLinkName = "login"
-            appLinkHref = "\(baseURL)/home/bookmark/\(a.id)/2557"
             credentials.append(("signing", [:]))
-            universalLogout = ["status": "UNSUPPORTED"]
-            settings.append(("app", a.settingsApp ?? [:]))
         case .SAML_2_0:
-            appLinkName = "login"
-            appLinkHref = "\(baseURL)/home/\(a.name ?? "saml")/\(a.id)/51975"
             credentials.append(("signing", ["kid": JSON(orgKid)]))
-            settings.append(("app", a.settingsApp ?? [:]))
         }
+        return .object(credentials)
+    }
+
+    /// The app's `settings`: `app`, Okta's fixed members, then `oauthClient` (OIDC) or `signOn` (SAML).
+    func appSettings(_ a: App) -> JSON {
+        var settings: [(String, JSON)] = [("app", a.mode == .OPENID_CONNECT ? [:] : a.settingsApp ?? [:])]
         settings += [
             ("notifications", MockOkta.notifications), ("manualProvisioning", false), ("implicitAssignment", false),
             ("notes", ["admin": nil, "enduser": nil]),
         ]
         if a.mode == .OPENID_CONNECT { settings.append(("oauthClient", oauthClientSettings(a))) }
         if a.mode == .SAML_2_0 { settings.append(("signOn", a.signOn ?? [:])) }
-        links.append(("appLinks", [["name": .string(appLinkName), "href": .string(appLinkHref), "type": "text/html"]]))
+        return .object(settings)
+    }
+
+    /// The app's `_links`: its dashboard link, `activate` or `deactivate` as its status allows, its groups, logo and
+    /// users.
+    func appLinks(_ a: App, _ link: (name: String, href: String)) -> JSON {
+        let href = "\(baseURL)/api/v1/apps/\(a.id)"
+        var links: [(String, JSON)] = [
+            ("appLinks", [["name": .string(link.name), "href": .string(link.href), "type": "text/html"]])
+        ]
         if a.status == "INACTIVE" { links.append(("activate", ["href": .string("\(href)/lifecycle/activate")])) }
         links += [
             ("groups", ["href": .string("\(href)/groups")]),
@@ -83,21 +113,7 @@ extension MockOkta {
             ("users", ["href": .string("\(href)/users")]),
         ]
         if a.status == "ACTIVE" { links.append(("deactivate", ["href": .string("\(href)/lifecycle/deactivate")])) }
-        let name = a.name ?? "oidc_client"
-        return .object([
-            ("id", .string(a.id)), ("orn", .string("orn:okta:idp:\(read { $0.orgId }):apps:\(name):\(a.id)")),
-            ("name", .string(name)),
-            ("label", .string(a.label)), ("status", .string(a.status)),
-            ("lastUpdated", .string(TimeFormat.isoSeconds(a.lastUpdated))),
-            ("created", .string(TimeFormat.isoSeconds(a.created))),
-            ("accessibility", ["selfService": false, "errorRedirectUrl": nil, "loginRedirectUrl": nil]),
-            (
-                "visibility",
-                ["autoLaunch": false, "autoSubmitToolbar": false, "hide": hide, "appLinks": [.init(appLinkName): true]]
-            ),
-            ("features", []), ("signOnMode", .string(a.mode.rawValue)), ("credentials", .object(credentials)),
-            ("universalLogout", universalLogout), ("settings", .object(settings)), ("_links", .object(links)),
-        ])
+        return .object(links)
     }
 
     func oauthClientSettings(_ a: App) -> JSON {

@@ -77,17 +77,29 @@ extension MockOkta {
         }
     }
 
+    /// `GET /api/v1/users`: a page of users in id order, narrowed by `filter` or `search`, or the quick `q` search.
     func listUsers(_ ex: Exchange) throws -> HTTPReply {
         _ = try authorizeAPI(ex)
         let limit = try limitParam(ex, default: 200, max: 200)
+        let predicate = try userPredicate(ex)
+        if predicate == nil, let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
+            return try quickSearchUsers(ex, q)
+        }
+        let after = ex.req.queryValue("after")
+        if let a = after, read({ $0.users[a] == nil }) { throw OktaAPIError.badCursor }
+        let (page, next) = userPage(after: after, limit: limit, predicate: predicate)
+        return .json(
+            200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
+    }
+
+    /// The test a `filter` (on the attributes Okta allows it) or `search` expression makes of a user; nil when the
+    /// request has neither.
+    func userPredicate(_ ex: Exchange) throws -> ((User) -> Bool)? {
         // Computed before taking the tenant lock: predicates run under it and must not re-enter it.
         let typeId = userTypeId
-        var predicate: ((User) -> Bool)? = nil
+        let expr: FilterExpr
         if let f = ex.req.queryValue("filter") {
-            let expr: FilterExpr
-            do { expr = try FilterExpr.parse(f) } catch let e as FilterExpr.ParseError {
-                throw OktaAPIError.invalidSearch(e.message)
-            }
+            expr = try parseUserSearch(f)
             let allowed = [
                 "status", "lastUpdated", "id", "profile.login", "profile.email", "profile.firstName",
                 "profile.lastName", "created", "type.id",
@@ -96,30 +108,41 @@ extension MockOkta {
                 throw OktaAPIError.invalidSearch(
                     "Filtering on '\(a)' is not supported; use 'search' for profile attributes.")
             }
-            predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
         } else if let s = ex.req.queryValue("search") {
-            let expr: FilterExpr
-            do { expr = try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError {
-                throw OktaAPIError.invalidSearch(e.message)
-            }
-            predicate = { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
-        } else if let q = ex.req.queryValue("q")?.lowercased(), !q.isEmpty {
-            // `q`: startsWith on names and email, DEPROVISIONED users left out, default limit 10, no paging (§5.1).
-            let matches: (User) -> Bool = { u in
-                u.status != .DEPROVISIONED
-                    && ["firstName", "lastName", "email", "login"].contains {
-                        u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false
-                    }
-            }
-            let qLimit = try limitParam(ex, default: 10, max: 200)
-            let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(matches).prefix(qLimit) }
-            return .json(
-                200, .array(all.map { userJSON($0, listItem: true) }),
-                headers: linkHeaders(ex, next: nil, limit: qLimit))
+            expr = try parseUserSearch(s)
+        } else {
+            return nil
         }
-        let after = ex.req.queryValue("after")
-        if let a = after, read({ $0.users[a] == nil }) { throw OktaAPIError.badCursor }
-        let (page, next): ([User], String?) = read { t in
+        return { u in expr.evaluate { self.userAttribute(u, $0, typeId: typeId) } }
+    }
+
+    /// Parses a `filter` or `search` expression; a syntax error is Okta's invalid search error.
+    private func parseUserSearch(_ s: String) throws -> FilterExpr {
+        do { return try FilterExpr.parse(s) } catch let e as FilterExpr.ParseError {
+            throw OktaAPIError.invalidSearch(e.message)
+        }
+    }
+
+    /// The quick search `q`: startsWith on names and email, DEPROVISIONED users left out, default limit 10, no
+    /// paging (§5.1).
+    func quickSearchUsers(_ ex: Exchange, _ q: String) throws -> HTTPReply {
+        let matches: (User) -> Bool = { u in
+            u.status != .DEPROVISIONED
+                && ["firstName", "lastName", "email", "login"].contains {
+                    u.profile[$0]?.stringValue?.lowercased().hasPrefix(q) ?? false
+                }
+        }
+        let qLimit = try limitParam(ex, default: 10, max: 200)
+        let all = read { t in t.userOrder.lazy.compactMap { t.users[$0] }.filter(matches).prefix(qLimit) }
+        return .json(
+            200, .array(all.map { userJSON($0, listItem: true) }),
+            headers: linkHeaders(ex, next: nil, limit: qLimit))
+    }
+
+    /// Up to `limit` users after the cursor `after` (a user id) that pass `predicate`, and the cursor of the next page
+    /// (nil on the last). Without a predicate, DEPROVISIONED users are left out, as Okta does.
+    func userPage(after: String?, limit: Int, predicate: ((User) -> Bool)?) -> ([User], String?) {
+        read { t in
             var i = after.map { t.userOrder.insertionIndex(of: $0) } ?? 0
             if let a = after, i < t.userOrder.count, t.userOrder[i] == a { i += 1 }
             var out: [User] = []
@@ -138,8 +161,6 @@ extension MockOkta {
             }
             return (out, next)
         }
-        return .json(
-            200, .array(page.map { userJSON($0, listItem: true) }), headers: linkHeaders(ex, next: next, limit: limit))
     }
 
     /// A user by id, login, or login shortname (the part before `@`) when exactly one login has it, as Okta.

@@ -6,11 +6,68 @@ import Foundation
 extension MockOkta {
     // MARK: rules
 
+    /// A rule in Okta's shape: a `SIGN_ON` rule of an Okta sign-on policy, or an `ACCESS_POLICY` rule of an app
+    /// sign-on policy. The system rule of the system policy requires a factor when `mfaEveryone` says so.
     func ruleJSON(_ r: SignOnRule, policy: SignOnPolicy, mfaEveryone: Bool) -> JSON {
-        let base = "\(baseURL)/api/v1/policies/\(policy.id)/rules/\(r.id)"
+        let access = policy.type == MockOkta.accessPolicyType
+        return [
+            "type": .string(access ? "ACCESS_POLICY" : "SIGN_ON"), "id": .string(r.id), "status": .string(r.status),
+            "name": .string(r.name), "priority": JSON(r.priority),
+            "created": .string(TimeFormat.isoSeconds(r.created)),
+            "lastUpdated": .string(TimeFormat.isoSeconds(r.lastUpdated)), "system": .bool(r.system),
+            "conditions": ruleConditions(r, access: access),
+            "actions": access
+                ? accessRuleActions(r) : signOnRuleActions(r, policy: policy, mfaEveryone: mfaEveryone),
+            "_links": ruleLinks(r, policy: policy),
+        ]
+    }
+
+    /// A rule's `conditions`: the users it leaves out and its network zones (and, for a `SIGN_ON` rule, any
+    /// authentication type).
+    func ruleConditions(_ r: SignOnRule, access: Bool) -> JSON {
         var network: [(String, JSON)] = [("connection", .string(r.connection))]
         if !r.zoneInclude.isEmpty { network.append(("include", .array(r.zoneInclude.map { .string($0) }))) }
         if !r.zoneExclude.isEmpty { network.append(("exclude", .array(r.zoneExclude.map { .string($0) }))) }
+        var conditions: [(String, JSON)] = [
+            ("people", ["users": ["exclude": .array(r.userExclude.map { .string($0) })]]),
+            ("network", .object(network)),
+        ]
+        if !access { conditions.append(("authContext", ["authType": "ANY"])) }
+        return .object(conditions)
+    }
+
+    /// The `actions` of an Identity Engine app sign-on policy rule (okta-management-openapi-spec AccessPolicyRule).
+    func accessRuleActions(_ r: SignOnRule) -> JSON {
+        [
+            "appSignOn": [
+                "access": .string(r.access),
+                "verificationMethod": [
+                    "factorMode": r.requireFactor ? "2FA" : "1FA", "type": "ASSURANCE",
+                    "reauthenticateIn": "PT12H", "constraints": [],
+                ],
+            ]
+        ]
+    }
+
+    /// The `actions` of a `SIGN_ON` rule; the system rule of the system policy requires a factor when `mfaEveryone`.
+    func signOnRuleActions(_ r: SignOnRule, policy: SignOnPolicy, mfaEveryone: Bool) -> JSON {
+        [
+            "signon": [
+                "access": .string(r.access),
+                "requireFactor": .bool(
+                    r.access == "ALLOW" && (policy.system && r.system ? mfaEveryone : r.requireFactor)),
+                "primaryFactor": "PASSWORD_IDP", "rememberDeviceByDefault": false,
+                "session": [
+                    "usePersistentCookie": false, "maxSessionIdleMinutes": 120, "maxSessionLifetimeMinutes": 0,
+                ],
+            ]
+        ]
+    }
+
+    /// A rule's `_links`: `self` (a system rule cannot be deleted) and, for other rules, the lifecycle link its
+    /// status allows.
+    func ruleLinks(_ r: SignOnRule, policy: SignOnPolicy) -> JSON {
+        let base = "\(baseURL)/api/v1/policies/\(policy.id)/rules/\(r.id)"
         var links: [(String, JSON)] = [
             (
                 "self",
@@ -25,50 +82,7 @@ extension MockOkta {
             )
             if r.status == "ACTIVE" { links.append(link) } else { links.insert(link, at: 0) }
         }
-        if policy.type == MockOkta.accessPolicyType {
-            // Identity Engine's app sign-on policy rule (okta-management-openapi-spec AccessPolicyRule).
-            return [
-                "type": "ACCESS_POLICY", "id": .string(r.id), "status": .string(r.status), "name": .string(r.name),
-                "priority": JSON(r.priority), "created": .string(TimeFormat.isoSeconds(r.created)),
-                "lastUpdated": .string(TimeFormat.isoSeconds(r.lastUpdated)), "system": .bool(r.system),
-                "conditions": [
-                    "people": ["users": ["exclude": .array(r.userExclude.map { .string($0) })]],
-                    "network": .object(network),
-                ],
-                "actions": [
-                    "appSignOn": [
-                        "access": .string(r.access),
-                        "verificationMethod": [
-                            "factorMode": r.requireFactor ? "2FA" : "1FA", "type": "ASSURANCE",
-                            "reauthenticateIn": "PT12H", "constraints": [],
-                        ],
-                    ]
-                ],
-                "_links": .object(links),
-            ]
-        }
-        return [
-            "type": "SIGN_ON", "id": .string(r.id), "status": .string(r.status), "name": .string(r.name),
-            "priority": JSON(r.priority),
-            "created": .string(TimeFormat.isoSeconds(r.created)),
-            "lastUpdated": .string(TimeFormat.isoSeconds(r.lastUpdated)), "system": .bool(r.system),
-            "conditions": [
-                "people": ["users": ["exclude": .array(r.userExclude.map { .string($0) })]],
-                "network": .object(network), "authContext": ["authType": "ANY"],
-            ],
-            "actions": [
-                "signon": [
-                    "access": .string(r.access),
-                    "requireFactor": .bool(
-                        r.access == "ALLOW" && (policy.system && r.system ? mfaEveryone : r.requireFactor)),
-                    "primaryFactor": "PASSWORD_IDP", "rememberDeviceByDefault": false,
-                    "session": [
-                        "usePersistentCookie": false, "maxSessionIdleMinutes": 120, "maxSessionLifetimeMinutes": 0,
-                    ],
-                ]
-            ],
-            "_links": .object(links),
-        ]
+        return .object(links)
     }
 
     func listRules(_ ex: Exchange, _ policyId: String) throws -> HTTPReply {

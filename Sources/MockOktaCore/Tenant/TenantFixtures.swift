@@ -50,76 +50,100 @@ extension DefaultTenant {
         let ids = RandomSource(seed: seed, purpose: "tenant.fixture.ids")
         let created = (now / 86400).rounded(.down) * 86400 - 86400 * 7
         for g in f.groups where t.group(idOrName: g.name) == nil {
-            let grp = Group(
-                id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                type: .OKTA_GROUP, name: g.name, description: g.description, members: [])
-            t.groups[grp.id] = grp
-            t.groupOrder.append(grp.id)
+            addGroup(g.name, description: g.description, to: &t, ids: ids, created: created)
         }
         let everyoneId = t.groupOrder.first { t.groups[$0]?.type == .BUILT_IN }
-        func add(_ u: User, groups: [String]) {
-            t.putUser(u)
-            if let e = everyoneId { t.groups[e]?.members.append(u.id) }
-            for name in groups {
-                if t.group(idOrName: name) == nil {
-                    let grp = Group(
-                        id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
-                        type: .OKTA_GROUP, name: name, description: nil, members: [])
-                    t.groups[grp.id] = grp
-                    t.groupOrder.append(grp.id)
-                }
-                if let gid = t.group(idOrName: name)?.id { t.groups[gid]?.members.append(u.id) }
-            }
-        }
         for fu in f.users {
-            if var existing = t.user(idOrLogin: fu.login) {
-                existing.status = fu.status
-                if let p = fu.password { existing.password = p }
-                t.putUser(existing)
-                continue
-            }
-            let first = fu.firstName ?? String(fu.login.split(separator: "@").first ?? "user").capitalized
-            let u = User(
-                id: ids.oktaID("00u"), status: fu.status, created: created,
-                activated: fu.status == .ACTIVE ? created : nil, statusChanged: created, lastLogin: nil,
-                lastUpdated: created, passwordChanged: created,
-                profile: [
-                    "firstName": .string(first), "lastName": .string(fu.lastName ?? "Fixture"), "mobilePhone": nil,
-                    "secondEmail": nil, "login": .string(fu.login), "email": .string(fu.login),
-                ],
-                password: fu.password ?? t.defaultPassword, adminRole: nil)
-            add(u, groups: fu.groups)
+            addUser(fu, to: &t, ids: ids, created: created, everyone: everyoneId)
         }
         if f.generateUsers > 0 {
-            let first = ["Alex", "Sam", "Kim", "Lee", "Noa", "Ira", "Max", "Eli", "Ren", "Jo"]
-            let last = ["Smith", "Jones", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Khan", "Berg", "Rossi"]
-            var generated = [User]()
-            generated.reserveCapacity(f.generateUsers)
-            for n in 0..<f.generateUsers {
-                let login = "user\(n + 1)@example.com"
-                if t.loginIndex[login] != nil { continue }
-                generated.append(
-                    User(
-                        id: ids.oktaID("00u"), status: .ACTIVE, created: created + Double(n),
-                        activated: created + Double(n),
-                        statusChanged: created, lastLogin: nil, lastUpdated: created + Double(n),
-                        passwordChanged: created,
-                        profile: [
-                            "firstName": .string(first[n % 10]), "lastName": .string(last[(n / 10) % 10]),
-                            "mobilePhone": nil,
-                            "secondEmail": nil, "login": .string(login), "email": .string(login),
-                        ],
-                        password: t.defaultPassword, adminRole: nil))
-            }
-            // Bulk insert: one sort instead of 100k sorted inserts.
-            for u in generated {
-                t.users[u.id] = u
-                t.loginIndex[u.login.lowercased()] = u.id
-            }
-            t.userOrder.append(contentsOf: generated.map(\.id))
-            t.userOrder.sort()
-            if let e = everyoneId { t.groups[e]?.members.append(contentsOf: generated.map(\.id)) }
+            generateUsers(f.generateUsers, to: &t, ids: ids, created: created, everyone: everyoneId)
         }
+        applyServerSettings(f, to: &t)
+        applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
+        applyApps(f.apps, to: &t, seed: seed, created: created)
+        applySignOn(f, to: &t, seed: seed, now: created)
+        applyAuthorization(f, to: &t, seed: seed, created: created)
+    }
+
+    /// Adds an empty Okta group.
+    static func addGroup(
+        _ name: String, description: String?, to t: inout TenantData, ids: RandomSource, created: Double
+    ) {
+        let grp = Group(
+            id: ids.oktaID("00g"), created: created, lastUpdated: created, lastMembershipUpdated: created,
+            type: .OKTA_GROUP, name: name, description: description, members: [])
+        t.groups[grp.id] = grp
+        t.groupOrder.append(grp.id)
+    }
+
+    /// Adds a fixture user to the tenant, to Everyone and to its groups (made when missing); a user whose login
+    /// exists only takes the fixture's status and password.
+    static func addUser(
+        _ fu: TenantFixture.FixtureUser, to t: inout TenantData, ids: RandomSource, created: Double,
+        everyone: String?
+    ) {
+        if var existing = t.user(idOrLogin: fu.login) {
+            existing.status = fu.status
+            if let p = fu.password { existing.password = p }
+            t.putUser(existing)
+            return
+        }
+        let first = fu.firstName ?? String(fu.login.split(separator: "@").first ?? "user").capitalized
+        let u = User(
+            id: ids.oktaID("00u"), status: fu.status, created: created,
+            activated: fu.status == .ACTIVE ? created : nil, statusChanged: created, lastLogin: nil,
+            lastUpdated: created, passwordChanged: created,
+            profile: [
+                "firstName": .string(first), "lastName": .string(fu.lastName ?? "Fixture"), "mobilePhone": nil,
+                "secondEmail": nil, "login": .string(fu.login), "email": .string(fu.login),
+            ],
+            password: fu.password ?? t.defaultPassword, adminRole: nil)
+        t.putUser(u)
+        if let e = everyone { t.groups[e]?.members.append(u.id) }
+        for name in fu.groups {
+            if t.group(idOrName: name) == nil { addGroup(name, description: nil, to: &t, ids: ids, created: created) }
+            if let gid = t.group(idOrName: name)?.id { t.groups[gid]?.members.append(u.id) }
+        }
+    }
+
+    /// Adds `count` generated members of Everyone, `user1@example.com` on (logins in use are skipped).
+    static func generateUsers(
+        _ count: Int, to t: inout TenantData, ids: RandomSource, created: Double, everyone: String?
+    ) {
+        let first = ["Alex", "Sam", "Kim", "Lee", "Noa", "Ira", "Max", "Eli", "Ren", "Jo"]
+        let last = ["Smith", "Jones", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Khan", "Berg", "Rossi"]
+        var generated = [User]()
+        generated.reserveCapacity(count)
+        for n in 0..<count {
+            let login = "user\(n + 1)@example.com"
+            if t.loginIndex[login] != nil { continue }
+            generated.append(
+                User(
+                    id: ids.oktaID("00u"), status: .ACTIVE, created: created + Double(n),
+                    activated: created + Double(n),
+                    statusChanged: created, lastLogin: nil, lastUpdated: created + Double(n),
+                    passwordChanged: created,
+                    profile: [
+                        "firstName": .string(first[n % 10]), "lastName": .string(last[(n / 10) % 10]),
+                        "mobilePhone": nil,
+                        "secondEmail": nil, "login": .string(login), "email": .string(login),
+                    ],
+                    password: t.defaultPassword, adminRole: nil))
+        }
+        // Bulk insert: one sort instead of 100k sorted inserts.
+        for u in generated {
+            t.users[u.id] = u
+            t.loginIndex[u.login.lowercased()] = u.id
+        }
+        t.userOrder.append(contentsOf: generated.map(\.id))
+        t.userOrder.sort()
+        if let e = everyone { t.groups[e]?.members.append(contentsOf: generated.map(\.id)) }
+    }
+
+    /// Applies the fixture's token settings of the custom authorization servers, its rate-limit overrides and its
+    /// Bearer error body.
+    static func applyServerSettings(_ f: TenantFixture, to t: inout TenantData) {
         if let r = f.refreshTokenRotation {
             for id in t.serverOrder where id != "org" { t.servers[id]?.rotateRefreshTokens = r }
         }
@@ -128,10 +152,6 @@ extension DefaultTenant {
         }
         for (k, v) in f.rateLimits { t.rateLimitOverrides[k] = v }
         if let b = f.bearerErrorJSON { t.bearerErrorJSON = b }
-        applyOrigins(f.trustedOrigins, to: &t, seed: seed, created: created)
-        applyApps(f.apps, to: &t, seed: seed, created: created)
-        applySignOn(f, to: &t, seed: seed, now: created)
-        applyAuthorization(f, to: &t, seed: seed, created: created)
     }
 
     static func applySignOn(_ f: TenantFixture, to t: inout TenantData, seed: UInt64, now: Double) {
