@@ -80,14 +80,9 @@ struct MockResponder: HTTPResponder {
             status: .init(code: reply.status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
+    /// The reply as a `Response`, after carrying out its wire fault (if any) on the channel.
     func apply(_ reply: HTTPReply, context: MockContext) async throws -> Response {
         guard let wire = reply.wire, let id = reply.requestId else { return response(reply) }
-        var reply = reply
-        /// The Date header is stamped when the answer leaves, not when the hang began.
-        func fresh() -> HTTPReply {
-            if reply.date != nil { reply.date = TimeFormat.httpDate(engine.clock.now()) }
-            return reply
-        }
         let channel = context.channel
         switch wire {
         case .delay(let ms):
@@ -97,33 +92,9 @@ struct MockResponder: HTTPResponder {
                 return response(reply)
             }
             engine.requestEnded(id: id, disconnectedAt: nil)
-            return response(fresh())
+            return response(freshDate(reply))
         case .hang(let seconds, let close):
-            let heldSince = engine.realClock.now()
-            let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
-            let held = String(format: "%.1f", engine.realClock.now() - heldSince)
-            switch outcome {
-            case .disconnected(let t):
-                engine.requestEnded(id: id, disconnectedAt: t, answered: false)
-                logger.info(
-                    "the client left a held request after \(held) s",
-                    metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
-                return response(reply)
-            case .shutdown:
-                engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
-                await closeChannel(channel, reset: false)
-                return response(reply)
-            case .timer:
-                engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
-                let outcome = close || seconds == nil ? "closed" : "answered \(reply.status)"
-                logger.info(
-                    "a held request was \(outcome) after \(held) s",
-                    metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
-                if close || seconds == nil {
-                    await closeChannel(channel, reset: false)
-                }
-                return response(fresh())
-            }
+            return await hold(reply, id: id, channel: channel, seconds: seconds, close: close)
         case .reset:
             await closeChannel(channel, reset: true)
             engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
@@ -133,38 +104,79 @@ struct MockResponder: HTTPResponder {
             engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
             return response(reply)
         case .slowBody(let seconds):
-            var r = response(reply)
-            let bytes = reply.body
-            let engine = self.engine
-            let pieces = max(1, min(bytes.count, Int(seconds * 10)))
-            let interval = seconds / Double(pieces)
-            r.body = ResponseBody(contentLength: bytes.count) { writer in
-                var offset = 0
-                do {
-                    for i in 0..<pieces {
-                        let end = i == pieces - 1 ? bytes.count : offset + bytes.count / pieces
-                        try await writer.write(ByteBuffer(bytes: bytes[offset..<end]))
-                        offset = end
-                        if i < pieces - 1 {
-                            let o = await HangWaiter.wait(channel: channel, seconds: interval, clock: engine.realClock)
-                            if case .disconnected(let t) = o {
-                                engine.requestEnded(id: id, disconnectedAt: t)
-                                throw CancellationError()
-                            }
-                            if case .shutdown = o { throw CancellationError() }
-                        }
-                    }
-                    try await writer.finish(nil)
-                    engine.requestEnded(id: id, disconnectedAt: nil)
-                } catch {
-                    if engine.journal.entry(id)?.finishedAt == nil {
-                        engine.requestEnded(id: id, disconnectedAt: engine.realClock.now())
-                    }
-                    throw error
-                }
-            }
-            return r
+            return slowBody(reply, id: id, channel: channel, seconds: seconds)
         }
+    }
+
+    /// The reply with its Date header stamped now: when the answer leaves, not when the wait began.
+    func freshDate(_ reply: HTTPReply) -> HTTPReply {
+        var reply = reply
+        if reply.date != nil { reply.date = TimeFormat.httpDate(engine.clock.now()) }
+        return reply
+    }
+
+    /// A `hang` fault: holds the request until the timer (then answers, or closes), the client leaves, or shutdown.
+    func hold(_ reply: HTTPReply, id: String, channel: any Channel, seconds: Double?, close: Bool) async -> Response {
+        let heldSince = engine.realClock.now()
+        let outcome = await HangWaiter.wait(channel: channel, seconds: seconds, clock: engine.realClock)
+        let held = String(format: "%.1f", engine.realClock.now() - heldSince)
+        switch outcome {
+        case .disconnected(let t):
+            engine.requestEnded(id: id, disconnectedAt: t, answered: false)
+            logger.info(
+                "the client left a held request after \(held) s",
+                metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
+            return response(reply)
+        case .shutdown:
+            engine.requestEnded(id: id, disconnectedAt: nil, answered: false)
+            await closeChannel(channel, reset: false)
+            return response(reply)
+        case .timer:
+            engine.requestEnded(id: id, disconnectedAt: nil, answered: !(close || seconds == nil))
+            let outcome = close || seconds == nil ? "closed" : "answered \(reply.status)"
+            logger.info(
+                "a held request was \(outcome) after \(held) s",
+                metadata: ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")])
+            if close || seconds == nil {
+                await closeChannel(channel, reset: false)
+            }
+            return response(freshDate(reply))
+        }
+    }
+
+    /// A `slowBody` fault: the body in pieces spread over `seconds`, stopping if the client leaves or on shutdown.
+    func slowBody(_ reply: HTTPReply, id: String, channel: any Channel, seconds: Double) -> Response {
+        var r = response(reply)
+        let bytes = reply.body
+        let engine = self.engine
+        let pieces = max(1, min(bytes.count, Int(seconds * 10)))
+        let interval = seconds / Double(pieces)
+        r.body = ResponseBody(contentLength: bytes.count) { writer in
+            var offset = 0
+            do {
+                for i in 0..<pieces {
+                    let end = i == pieces - 1 ? bytes.count : offset + bytes.count / pieces
+                    try await writer.write(ByteBuffer(bytes: bytes[offset..<end]))
+                    offset = end
+                    if i < pieces - 1 {
+                        let o = await HangWaiter.wait(channel: channel, seconds: interval, clock: engine.realClock)
+                        if case .disconnected(let t) = o {
+                            engine.requestEnded(id: id, disconnectedAt: t)
+                            throw CancellationError()
+                        }
+                        if case .shutdown = o { throw CancellationError() }
+                    }
+                }
+                try await writer.finish(nil)
+                engine.requestEnded(id: id, disconnectedAt: nil)
+            } catch {
+                if engine.journal.entry(id)?.finishedAt == nil {
+                    engine.requestEnded(id: id, disconnectedAt: engine.realClock.now())
+                }
+                throw error
+            }
+        }
+        return r
     }
 
     /// Closes the connection; with `reset` the peer sees a TCP RST (SO_LINGER 0), also under TLS.

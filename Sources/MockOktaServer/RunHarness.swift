@@ -155,7 +155,6 @@ public enum RunHarness {
         return report.passed ? 0 : 3
     }
 
-    /// Runs everything; the caller exits with `exitCode`.
     /// Where `run` writes what it found, and whether it narrates while CMD runs.
     public struct Outputs: Sendable {
         public var reportPath: String?
@@ -176,6 +175,7 @@ public enum RunHarness {
         }
     }
 
+    /// Runs everything; the caller exits with `exitCode`.
     public static func run(config: ServerConfiguration, command: [String], outputs: Outputs, logger: Logger)
         async throws -> Outcome
     {
@@ -183,45 +183,15 @@ public enum RunHarness {
         var config = config
         config.readyToStderr = true
         let server = try await MockOktaServer.start(config, engine: engine, logger: logger)
-        let info = server.info
-        var bundle: String? = nil
-        if let ca = info["caFile"]?.stringValue {
-            let path = NSTemporaryDirectory() + "mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
-            try? writeBundle(caFile: ca, to: path)
-            bundle = path
-        }
+        let bundle = temporaryBundle(server.info)
         let progress = outputs.quiet ? nil : Task { await RunProgress(engine: engine).run() }
-        let status = await runCommand(command, env: environment(info, tlsBundlePath: bundle))
+        let status = await runCommand(command, env: environment(server.info, tlsBundlePath: bundle))
         progress?.cancel()
         // Let in-flight requests (and hung ones the client just left) settle before judging.
         try? await Task.sleep(for: .milliseconds(100))
         let report = engine.verify()
         FileHandle.standardError.write(Data(table(report).utf8))
-        if let reportPath = outputs.reportPath {
-            // The journal entries the verdicts cite, so the report reads on its own.
-            let cited = Set(report.results.flatMap(\.evidence))
-            let journal = engine.journal.all(sinceEpoch: true).filter { cited.contains($0.id) }.map(\.json)
-            let doc = report.json.setting("command", JSON(command)).setting("commandStatus", JSON(Int(status)))
-                .setting("scenario", .string(config.options.scenarios.map(\.name).joined(separator: "+")))
-                .setting("journal", .array(journal))
-            try doc.serialized(pretty: true).write(toFile: reportPath, atomically: true, encoding: .utf8)
-        }
-        if let harPath = outputs.harPath {
-            try HAR.document(engine.journal.all(sinceEpoch: true), baseURL: engine.baseURL).serialized(pretty: true)
-                .write(toFile: harPath, atomically: true, encoding: .utf8)
-        }
-        if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
-            // GitHub Actions shows what a step appends to this file on the run's page.
-            let suite = config.options.scenarios.map(\.name).joined(separator: "+")
-            appendSummary(
-                Verdicts.markdown(report, suite: suite.isEmpty ? "mock-okta" : suite, command: command),
-                to: summary)
-        }
-        if let junitPath = outputs.junitPath {
-            let suite = config.options.scenarios.map(\.name).joined(separator: "+")
-            try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(
-                toFile: junitPath, atomically: true, encoding: .utf8)
-        }
+        try writeOutputs(report, commandStatus: status, engine: engine, config: config, command: command, outputs)
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
         if outputs.keep {
             let url = server.url
@@ -237,5 +207,45 @@ public enum RunHarness {
             await server.stop()
         }
         return Outcome(commandStatus: status, report: report, exitCode: exitCode(commandStatus: status, report: report))
+    }
+
+    /// With TLS, a temporary CA bundle (system CAs plus the mock's) for the command; its path, or nil.
+    static func temporaryBundle(_ info: JSON) -> String? {
+        guard let ca = info["caFile"]?.stringValue else { return nil }
+        let path = NSTemporaryDirectory() + "mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
+        try? writeBundle(caFile: ca, to: path)
+        return path
+    }
+
+    /// Writes what `outputs` asks for: the JSON report (with the journal entries it cites), the HAR file, the
+    /// GitHub job summary and the JUnit file.
+    static func writeOutputs(
+        _ report: VerdictReport, commandStatus status: Int32, engine: MockOkta, config: ServerConfiguration,
+        command: [String], _ outputs: Outputs
+    ) throws {
+        if let reportPath = outputs.reportPath {
+            // The journal entries the verdicts cite, so the report reads on its own.
+            let cited = Set(report.results.flatMap(\.evidence))
+            let journal = engine.journal.all(sinceEpoch: true).filter { cited.contains($0.id) }.map(\.json)
+            let doc = report.json.setting("command", JSON(command)).setting("commandStatus", JSON(Int(status)))
+                .setting("scenario", .string(config.options.scenarios.map(\.name).joined(separator: "+")))
+                .setting("journal", .array(journal))
+            try doc.serialized(pretty: true).write(toFile: reportPath, atomically: true, encoding: .utf8)
+        }
+        if let harPath = outputs.harPath {
+            try HAR.document(engine.journal.all(sinceEpoch: true), baseURL: engine.baseURL).serialized(pretty: true)
+                .write(toFile: harPath, atomically: true, encoding: .utf8)
+        }
+        let suite = config.options.scenarios.map(\.name).joined(separator: "+")
+        if let summary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summary.isEmpty {
+            // GitHub Actions shows what a step appends to this file on the run's page.
+            appendSummary(
+                Verdicts.markdown(report, suite: suite.isEmpty ? "mock-okta" : suite, command: command),
+                to: summary)
+        }
+        if let junitPath = outputs.junitPath {
+            try Verdicts.junit(report, suite: suite.isEmpty ? "mock-okta" : suite).write(
+                toFile: junitPath, atomically: true, encoding: .utf8)
+        }
     }
 }

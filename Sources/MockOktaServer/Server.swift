@@ -75,38 +75,13 @@ public enum MockOktaServer {
         try await run(config, engine: engine, logger: logger, onReady: onReady)
     }
 
+    /// Serves `engine` until SIGTERM/SIGINT or `shutdown`; `onReady` receives the ready-file JSON once it listens.
     public static func run(
         _ config: ServerConfiguration, engine: MockOkta, logger: Logger, shutdown: ShutdownTrigger? = nil,
         onReady: (@Sendable (JSON) async -> Void)? = nil
     ) async throws {
         raiseOpenFileLimit()
-        var tlsConfig: TLSConfiguration? = nil
-        var caFile: String? = nil
-        if config.tls {
-            let material: TLSMaterial
-            if let certPath = config.tlsCertPath, let keyPath = config.tlsKeyPath {
-                guard let cert = try? String(contentsOfFile: certPath, encoding: .utf8),
-                    let key = try? String(contentsOfFile: keyPath, encoding: .utf8)
-                else { throw ServerError("cannot read --tls-cert \(certPath) or --tls-key \(keyPath)") }
-                material = TLSMaterial(certificateChainPEM: cert, privateKeyPEM: key, caPEM: nil)
-                caFile = nil
-            } else {
-                material = try TLSMaterial.generate(seed: engine.seed, host: config.host, now: engine.clock.now())
-                let out = config.caOut ?? "mock-okta-ca.pem"
-                let url = URL(
-                    fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-                try material.caPEM!.write(to: url, atomically: true, encoding: .utf8)
-                caFile = url.standardizedFileURL.path
-            }
-            let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
-            let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
-            var tls = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            // Closing a TLS connection waits for the peer's close_notify (5 s by default); a client that never
-            // answers it must not hold shutdown past its 1 s budget.
-            tls.shutdownTimeout = .milliseconds(100)
-            tlsConfig = tls
-        }
+        let (tlsConfig, caFile) = try tlsSetup(config, engine: engine)
         engine.setCAFile(caFile)
         let idle = config.idleTimeoutSeconds.map { TimeAmount.milliseconds(Int64($0 * 1000)) }
         let http1 = HTTPServerBuilder.http1(
@@ -114,28 +89,13 @@ public enum MockOktaServer {
                 additionalChannelHandlers: [DateHeaderHandler(parseErrorBody: { engine.unparseableRequestBody() })],
                 idleTimeout: idle))
         let server: HTTPServerBuilder = try tlsConfig.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
-        let scheme = config.tls ? "https" : "http"
-        let host = config.host
-        let readyFile = config.readyFile
-        let quiet = config.quietReadyBlock
-        let toStderr = config.readyToStderr
         let app = Application(
             responder: MockResponder(engine: engine, tls: config.tls, logger: logger),
             server: server,
-            configuration: .init(address: .hostname(host, port: config.port), serverName: nil),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? config.port
-                let shownHost = host == "0.0.0.0" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
-                engine.setBaseURL(config.publicURL ?? "\(scheme)://\(shownHost):\(port)")
-                let info = engine.readyInfo(port: port)
-                if let readyFile {
-                    let tmp = readyFile + ".tmp"
-                    try? info.serialized(pretty: true).write(toFile: tmp, atomically: false, encoding: .utf8)
-                    _ = rename(tmp, readyFile)
-                }
-                let listening = config.publicURL == nil ? nil : "\(scheme)://\(shownHost):\(port)"
-                printReady(info, quiet: quiet, toStderr: toStderr, listening: listening)
-                await onReady?(info)
+                await announceReady(
+                    config, engine: engine, port: channel.localAddress?.port ?? config.port, onReady: onReady)
             },
             logger: logger
         )
@@ -150,6 +110,58 @@ public enum MockOktaServer {
         let group = ServiceGroup(configuration: groupConfig)
         await shutdown?.attach(group)
         try await group.run()
+    }
+
+    /// The server's TLS configuration and the CA file written for clients (nil with the user's own certificate);
+    /// both nil without `--tls`.
+    static func tlsSetup(_ config: ServerConfiguration, engine: MockOkta) throws -> (TLSConfiguration?, String?) {
+        guard config.tls else { return (nil, nil) }
+        let (material, caFile) = try tlsMaterial(config, engine: engine)
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
+        let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        // Closing a TLS connection waits for the peer's close_notify (5 s by default); a client that never
+        // answers it must not hold shutdown past its 1 s budget.
+        tls.shutdownTimeout = .milliseconds(100)
+        return (tls, caFile)
+    }
+
+    /// The user's `--tls-cert` and `--tls-key`, or a generated certificate whose CA is written to `--ca-out` (its
+    /// path is returned).
+    static func tlsMaterial(_ config: ServerConfiguration, engine: MockOkta) throws -> (TLSMaterial, String?) {
+        if let certPath = config.tlsCertPath, let keyPath = config.tlsKeyPath {
+            guard let cert = try? String(contentsOfFile: certPath, encoding: .utf8),
+                let key = try? String(contentsOfFile: keyPath, encoding: .utf8)
+            else { throw ServerError("cannot read --tls-cert \(certPath) or --tls-key \(keyPath)") }
+            return (TLSMaterial(certificateChainPEM: cert, privateKeyPEM: key, caPEM: nil), nil)
+        }
+        let material = try TLSMaterial.generate(seed: engine.seed, host: config.host, now: engine.clock.now())
+        let out = config.caOut ?? "mock-okta-ca.pem"
+        let url = URL(
+            fileURLWithPath: out, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        try material.caPEM!.write(to: url, atomically: true, encoding: .utf8)
+        return (material, url.standardizedFileURL.path)
+    }
+
+    /// Once the server listens on `port`: sets the engine's base URL, writes the ready file, prints the ready block
+    /// and calls `onReady`.
+    static func announceReady(
+        _ config: ServerConfiguration, engine: MockOkta, port: Int, onReady: (@Sendable (JSON) async -> Void)?
+    ) async {
+        let scheme = config.tls ? "https" : "http"
+        let host = config.host
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+        engine.setBaseURL(config.publicURL ?? "\(scheme)://\(shownHost):\(port)")
+        let info = engine.readyInfo(port: port)
+        if let readyFile = config.readyFile {
+            let tmp = readyFile + ".tmp"
+            try? info.serialized(pretty: true).write(toFile: tmp, atomically: false, encoding: .utf8)
+            _ = rename(tmp, readyFile)
+        }
+        let listening = config.publicURL == nil ? nil : "\(scheme)://\(shownHost):\(port)"
+        printReady(info, quiet: config.quietReadyBlock, toStderr: config.readyToStderr, listening: listening)
+        await onReady?(info)
     }
 
     /// Thousands of held connections need file descriptors: lift the soft limit (often 1,024) to the hard one.

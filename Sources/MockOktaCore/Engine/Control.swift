@@ -279,6 +279,8 @@ extension MockOkta {
         ]
     }
 
+    /// `POST /__mock/token`: an access token with the claims asked for, signed by the server's active key, by the
+    /// key `kid` names (any server's, or `unknown` for a key no server publishes).
     func mintForControl(_ b: JSON) -> HTTPReply {
         let known = ["server", "clientId", "user", "scopes", "claims", "lifetimeSeconds", "kid"]
         if let bad = b.objectValue?.first(where: { !known.contains($0.0) }) {
@@ -300,47 +302,57 @@ extension MockOkta {
             guard let u = read({ $0.user(idOrLogin: ref) }) else { return controlError(404, "Not found: user \(ref)") }
             user = u
         }
-        let clientId = b["clientId"]?.stringValue ?? secrets.serviceClientId
-        let scopes =
-            b["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? (s.isOrg ? ["okta.users.read"] : ["api.read"])
         let now = clock.now()
-        let lifetime = b["lifetimeSeconds"]?.intValue ?? s.accessTokenLifetime
-        var extra: [(String, JSON)] = b["claims"]?.objectValue ?? []
+        var signer = activeKey(s)
+        if let kid = b["kid"]?.stringValue {
+            guard let named = controlSigningKey(kid: kid, now: now) else {
+                return controlError(404, "Not found: key \(kid)")
+            }
+            signer = named
+        }
+        let claims = controlClaims(b, s, user: user, now: now)
+        guard let (key, rsa) = signer else { return controlError(500, "No signing key") }
+        let cj = JSON.object(claims)
         do {
-            var signer = activeKey(s)
-            if let kid = b["kid"]?.stringValue {
-                let all = read { t in t.servers.values.flatMap(\.keys) }
-                if let k = all.first(where: { $0.kid == kid }), let r = rsaKey(k) {
-                    signer = (k, r)
-                } else if kid == "unknown", let stray = strayKey {
-                    signer = (
-                        SigningKey(kid: stray.0, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil),
-                        stray.1
-                    )
-                } else {
-                    return controlError(404, "Not found: key \(kid)")
-                }
-            }
-            let iat = Int(now)
-            let exp = iat + lifetime  // negative lifetime: already expired
-            var claims: [(String, JSON)] = [
-                ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(issuer(s.id))),
-                ("aud", .string(audience(s))),
-                ("iat", JSON(iat)), ("exp", JSON(exp)), ("cid", .string(clientId)),
-            ]
-            if let u = user { claims.append(("uid", .string(u.id))) }
-            claims.append(("scp", JSON(scopes)))
-            claims.append(("sub", .string(user?.login ?? clientId)))
-            for (k, v) in extra {
-                if let i = claims.firstIndex(where: { $0.0 == k }) { claims[i].1 = v } else { claims.append((k, v)) }
-            }
-            extra = []
-            guard let (key, rsa) = signer else { return controlError(500, "No signing key") }
-            let cj = JSON.object(claims)
             let token = try JWT.sign(claims: cj, key: rsa, kid: key.kid)
             return .json(200, ["token": .string(token), "claims": cj, "kid": .string(key.kid)])
         } catch {
             return controlError(500, "Signing failed: \(error)")
         }
+    }
+
+    /// The key a minted token names: any server's key with this `kid`, or for `unknown` a key no server publishes.
+    private func controlSigningKey(kid: String, now: Double) -> (SigningKey, RSAKey)? {
+        let all = read { t in t.servers.values.flatMap(\.keys) }
+        if let k = all.first(where: { $0.kid == kid }), let r = rsaKey(k) {
+            return (k, r)
+        }
+        if kid == "unknown", let stray = strayKey {
+            return (SigningKey(kid: stray.0, privateKeyPEM: "", status: "ACTIVE", created: now, dropAt: nil), stray.1)
+        }
+        return nil
+    }
+
+    /// A minted token's claims: Okta's access token claims for the client, user and scopes asked for (defaults: the
+    /// service app, no user, a read scope), then the body's `claims`, which replace or add.
+    private func controlClaims(_ b: JSON, _ s: AuthServer, user: User?, now: Double) -> [(String, JSON)] {
+        let clientId = b["clientId"]?.stringValue ?? secrets.serviceClientId
+        let scopes =
+            b["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? (s.isOrg ? ["okta.users.read"] : ["api.read"])
+        let lifetime = b["lifetimeSeconds"]?.intValue ?? s.accessTokenLifetime
+        let iat = Int(now)
+        let exp = iat + lifetime  // negative lifetime: already expired
+        var claims: [(String, JSON)] = [
+            ("ver", 1), ("jti", .string(newJTI("AT"))), ("iss", .string(issuer(s.id))),
+            ("aud", .string(audience(s))),
+            ("iat", JSON(iat)), ("exp", JSON(exp)), ("cid", .string(clientId)),
+        ]
+        if let u = user { claims.append(("uid", .string(u.id))) }
+        claims.append(("scp", JSON(scopes)))
+        claims.append(("sub", .string(user?.login ?? clientId)))
+        for (k, v) in b["claims"]?.objectValue ?? [] {
+            if let i = claims.firstIndex(where: { $0.0 == k }) { claims[i].1 = v } else { claims.append((k, v)) }
+        }
+        return claims
     }
 }

@@ -70,48 +70,19 @@ public final class MockOkta: Sendable {
         let store = try Store(path: options.dbPath)
         self.store = store
         let scenarioSeed = options.scenarios.compactMap(\.seed).first
-        var seed = options.seed ?? scenarioSeed ?? UInt64.random(in: 1...UInt64(Int64.max))
-        let now = clock.now()
-        var tenant: TenantData
-        var secrets: TenantSecrets
-        // Each reopening of a --db file is a new generation with its own random streams, so ids, codes,
-        // refresh tokens and jtis never repeat an earlier run's. A fresh tenant is generation 0: --seed
-        // alone still reproduces it exactly.
-        var generation = 0
-        if let stored = store.meta("secrets"),
-            let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
-            let t = MockOkta.loadTenant(store)
-        {
-            // A --db file's state wins over --seed.
-            tenant = t
-            secrets = s
-            // A file written before servers had Okta ids and before trusted origins: fill in what a fresh tenant has.
-            let storedSeed = UInt64(store.meta("seed") ?? "") ?? seed
-            try DefaultTenant.upgrade(&tenant, seed: storedSeed, store: store)
-            seed = UInt64(store.meta("seed") ?? "") ?? seed
-            generation = (Int(store.meta("generation") ?? "0") ?? 0) + 1
-            try store.setMeta("generation", String(generation))
-        } else {
-            (tenant, secrets) = try DefaultTenant.build(seed: seed, now: now)
-            for sc in options.scenarios where !sc.tenant.isEmpty {
-                DefaultTenant.apply(sc.tenant, to: &tenant, seed: seed, now: now)
-            }
-            try MockOkta.saveTenant(tenant, store)
-            try store.setMeta("seed", String(seed))
-            try store.setMeta("trustedOriginsSeeded", "1")
-            if let d = try? JSONEncoder().encode(secrets) {
-                try store.setMeta("secrets", String(decoding: d, as: UTF8.self))
-            }
-        }
+        let opened = try MockOkta.openTenant(
+            store, options: options, seed: options.seed ?? scenarioSeed ?? UInt64.random(in: 1...UInt64(Int64.max)),
+            now: clock.now())
+        let (tenant, seed) = (opened.tenant, opened.seed)
         self.seed = seed
-        self.secrets = secrets
+        self.secrets = opened.secrets
         rotationKeys = RotationKeys(seed: seed)
         userTypeId = "oty" + String(tenant.orgId.dropFirst(3))
         state = Mutex(tenant)
         zoneCache.withLock { $0 = tenant.signOn.zones.map(ParsedZone.init) }
         baseline = Mutex(tenant)
         originalBaseline = Mutex(tenant)
-        let run = generation == 0 ? "" : ".generation\(generation)"
+        let run = opened.generation == 0 ? "" : ".generation\(opened.generation)"
         ids = RandomSource(seed: seed, purpose: "runtime.ids" + run)
         jtis = RandomSource(seed: seed, purpose: "runtime.jti" + run)
         requestIds = RandomSource(seed: seed, purpose: "runtime.requestIds" + run)
@@ -121,12 +92,84 @@ public final class MockOkta: Sendable {
         let persistent = options.dbPath != ":memory:"
         journal = Journal(limit: options.journalLimit, store: persistent ? store : nil)
         systemLog = SystemLog(store: persistent ? store : nil, limit: min(options.journalLimit, SystemLog.defaultLimit))
+        rateLimiter = RateLimiter(enabled: MockOkta.rateLimitsEnabled(options))
+        rateLimiter.reset(overrides: tenant.rateLimitOverrides)
+        let scenario = MockOkta.combinedScenario(options.scenarios)
+        runtime = Mutex(ScenarioRuntime(scenario: scenario, loadedAt: clock.base.now()))
+        prepareRotationKeys(scenario)
+        if persistent { restorePersistedLogs() }
+    }
+
+    /// Reads back a `--db` file's journal and System Log in the background: a large one must not delay readiness.
+    private func restorePersistedLogs() {
+        let (journal, systemLog) = (self.journal, self.systemLog)
+        DispatchQueue.global(qos: .utility).async {
+            journal.restore()
+            systemLog.restore()
+        }
+    }
+
+    /// The generator for `probability`: `--seed` wins, then the scenario's `seed`, then the tenant's.
+    static func faultSource(options: MockOktaOptions, scenarioSeed: UInt64?, tenantSeed: UInt64) -> RandomSource {
+        RandomSource(seed: options.seed ?? scenarioSeed ?? tenantSeed, purpose: "faults.probability")
+    }
+}
+
+/// The tenant an org starts from, and the seed and generation of its random streams.
+private struct OpenedTenant {
+    var tenant: TenantData
+    var secrets: TenantSecrets
+    var seed: UInt64
+    /// How many times a `--db` file was reopened; 0 for a fresh tenant.
+    var generation: Int
+}
+
+extension MockOkta {
+    /// The tenant of a `--db` file if it holds one, else a new one built from `seed` (and saved).
+    ///
+    /// Each reopening of a --db file is a new generation with its own random streams, so ids, codes, refresh tokens
+    /// and jtis never repeat an earlier run's. A fresh tenant is generation 0: --seed alone still reproduces it
+    /// exactly.
+    private static func openTenant(_ store: Store, options: MockOktaOptions, seed: UInt64, now: Double) throws
+        -> OpenedTenant
+    {
+        if let stored = store.meta("secrets"),
+            let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
+            var tenant = MockOkta.loadTenant(store)
+        {
+            // A --db file's state wins over --seed.
+            // A file written before servers had Okta ids and before trusted origins: fill in what a fresh tenant has.
+            let storedSeed = UInt64(store.meta("seed") ?? "") ?? seed
+            try DefaultTenant.upgrade(&tenant, seed: storedSeed, store: store)
+            let generation = (Int(store.meta("generation") ?? "0") ?? 0) + 1
+            try store.setMeta("generation", String(generation))
+            return OpenedTenant(
+                tenant: tenant, secrets: s, seed: UInt64(store.meta("seed") ?? "") ?? seed, generation: generation)
+        }
+        var (tenant, secrets) = try DefaultTenant.build(seed: seed, now: now)
+        for sc in options.scenarios where !sc.tenant.isEmpty {
+            DefaultTenant.apply(sc.tenant, to: &tenant, seed: seed, now: now)
+        }
+        try MockOkta.saveTenant(tenant, store)
+        try store.setMeta("seed", String(seed))
+        try store.setMeta("trustedOriginsSeeded", "1")
+        if let d = try? JSONEncoder().encode(secrets) {
+            try store.setMeta("secrets", String(decoding: d, as: UTF8.self))
+        }
+        return OpenedTenant(tenant: tenant, secrets: secrets, seed: seed, generation: 0)
+    }
+
+    /// Whether rate limits apply: the option, unless a scenario's tenant turns them off or on (the last one wins).
+    private static func rateLimitsEnabled(_ options: MockOktaOptions) -> Bool {
         var rateEnabled = options.rateLimitsEnabled
         for sc in options.scenarios { if let off = sc.tenant.rateLimitsOff { rateEnabled = !off } }
-        rateLimiter = RateLimiter(enabled: rateEnabled)
-        rateLimiter.reset(overrides: tenant.rateLimitOverrides)
+        return rateEnabled
+    }
+
+    /// The start-up scenarios as one: the first, with the others' rules, timeline and expectations appended.
+    private static func combinedScenario(_ scenarios: [Scenario]) -> Scenario? {
         var scenario: Scenario? = nil
-        for sc in options.scenarios {
+        for sc in scenarios {
             if scenario == nil {
                 scenario = sc
             } else {
@@ -136,20 +179,6 @@ public final class MockOkta: Sendable {
                 scenario!.name += "+" + sc.name
             }
         }
-        runtime = Mutex(ScenarioRuntime(scenario: scenario, loadedAt: clock.base.now()))
-        prepareRotationKeys(scenario)
-        if persistent {
-            // Reading back a large journal and System Log must not delay readiness.
-            let (journal, systemLog) = (self.journal, self.systemLog)
-            DispatchQueue.global(qos: .utility).async {
-                journal.restore()
-                systemLog.restore()
-            }
-        }
-    }
-
-    /// The generator for `probability`: `--seed` wins, then the scenario's `seed`, then the tenant's.
-    static func faultSource(options: MockOktaOptions, scenarioSeed: UInt64?, tenantSeed: UInt64) -> RandomSource {
-        RandomSource(seed: options.seed ?? scenarioSeed ?? tenantSeed, purpose: "faults.probability")
+        return scenario
     }
 }

@@ -7,58 +7,30 @@ extension MockOkta {
         var method: String
     }
 
+    /// The calling client and how it authenticated: one of the Authorization header, the post body's secret or a
+    /// client assertion; with none, a public client by `client_id` (or, unless `required`, any known client).
     func authenticateClient(_ ex: Exchange, serverId: String, required: Bool = true) throws -> ClientAuth {
         let basic = ex.req.header("authorization").flatMap { MockOkta.credential($0, scheme: "Basic") }
         let formId = ex.param("client_id")
         let formSecret = ex.param("client_secret")
         let assertion = ex.param("client_assertion")
-        var methods = 0
-        if basic != nil { methods += 1 }
-        if formSecret != nil { methods += 1 }
-        if assertion != nil { methods += 1 }
-        if methods > 1 {
+        if [basic, formSecret, assertion].compactMap({ $0 }).count > 1 {
             throw OAuthError.invalidRequest(
                 "Cannot supply multiple client credentials. Use one of the following: credentials in the "
                     + "Authorization header, credentials in the post body, or a client_assertion in the post body."
             )
         }
-        func fail(_ e: OAuthError, clientId: String?) -> OAuthError {
-            let a = clientId.flatMap { id in read { $0.client(id) } }
-            logEvent(
-                .oauthInvalidClientCredentials, actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
-                reason: e.description, ex: ex)
-            return e
-        }
+        func fail(_ e: OAuthError, clientId: String?) -> OAuthError { clientAuthFailure(ex, e, clientId: clientId) }
         if let basic {
-            guard let d = Data(base64Encoded: basic), let s = String(data: d, encoding: .utf8),
-                let colon = s.firstIndex(of: ":")
-            else {
+            guard let credentials = MockOkta.basicCredentials(basic) else {
                 throw fail(.invalidClient(), clientId: nil)
             }
-            let id = String(s[..<colon]).removingPercentEncoding ?? String(s[..<colon])
-            let secret =
-                String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
-            ex.auth.clientId = id
-            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else {
-                throw fail(.invalidClient(), clientId: id)
-            }
-            guard let expected = app.clientSecret, expected == secret else {
-                throw fail(
-                    .invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
-            }
-            return ClientAuth(app: app, method: "client_secret_basic")
+            return try confidentialClient(
+                ex, id: credentials.id, secret: credentials.secret, method: "client_secret_basic")
         }
         if let formSecret {
             guard let id = formId else { throw fail(.invalidClient("No client credentials found."), clientId: nil) }
-            ex.auth.clientId = id
-            guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else {
-                throw fail(.invalidClient(), clientId: id)
-            }
-            guard app.clientSecret == formSecret else {
-                throw fail(
-                    .invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
-            }
-            return ClientAuth(app: app, method: "client_secret_post")
+            return try confidentialClient(ex, id: id, secret: formSecret, method: "client_secret_post")
         }
         if let assertion {
             guard ex.param("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
@@ -81,6 +53,38 @@ extension MockOkta {
                     ? "No client credentials found."
                     : "Client authentication failed. Either the client or the client credentials are invalid."),
             clientId: formId)
+    }
+
+    /// Logs a failed client authentication (with the client as actor when it is known) and returns the error.
+    func clientAuthFailure(_ ex: Exchange, _ e: OAuthError, clientId: String?) -> OAuthError {
+        let a = clientId.flatMap { id in read { $0.client(id) } }
+        logEvent(
+            .oauthInvalidClientCredentials, actor: a.map(actor(app:)) ?? .unknown, result: "FAILURE",
+            reason: e.description, ex: ex)
+        return e
+    }
+
+    /// The client id and secret of a Basic credential (`base64(id:secret)`, each part percent-decoded), or nil.
+    static func basicCredentials(_ basic: String) -> (id: String, secret: String)? {
+        guard let d = Data(base64Encoded: basic), let s = String(data: d, encoding: .utf8),
+            let colon = s.firstIndex(of: ":")
+        else { return nil }
+        let id = String(s[..<colon]).removingPercentEncoding ?? String(s[..<colon])
+        let secret = String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
+        return (id, secret)
+    }
+
+    /// A confidential client by id and secret (client_secret_basic or client_secret_post): active, secret matching.
+    func confidentialClient(_ ex: Exchange, id: String, secret: String, method: String) throws -> ClientAuth {
+        ex.auth.clientId = id
+        guard let app = read({ $0.client(id) }), app.status == "ACTIVE" else {
+            throw clientAuthFailure(ex, .invalidClient(), clientId: id)
+        }
+        guard app.clientSecret == secret else {
+            throw clientAuthFailure(
+                ex, .invalidClient("The client secret supplied for a confidential client is invalid."), clientId: id)
+        }
+        return ClientAuth(app: app, method: method)
     }
 
     func verifyClientAssertion(

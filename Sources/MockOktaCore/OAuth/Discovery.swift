@@ -12,6 +12,8 @@ extension MockOkta {
 
     // MARK: discovery and keys
 
+    /// `/.well-known/openid-configuration` (`oidc`) or `/.well-known/oauth-authorization-server`; the body is cached
+    /// by server, base URL and published scopes.
     func discovery(_ ex: Exchange, serverId: String, oidc: Bool) throws -> HTTPReply {
         let s = try server(serverId)
         if let cid = ex.req.queryValue("client_id"), read({ $0.client(cid) }) == nil {
@@ -29,12 +31,35 @@ extension MockOkta {
         }
         .map(\.name)
         let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(published.joined(separator: " "))"
+        let bytes: [UInt8]
         if let cached = bodyCache.withLock({ $0[cacheKey] }) {
-            return HTTPReply(
-                status: 200,
-                headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
-                body: cached)
+            bytes = cached
+        } else {
+            bytes = JSON.object(discoveryDocument(s, serverId: serverId, oidc: oidc, scopes: published)).bytes
+            bodyCache.withLock { $0[cacheKey] = bytes }
         }
+        return HTTPReply(
+            status: 200,
+            headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
+            body: bytes)
+    }
+
+    /// The claims an OpenID Connect discovery document lists (ID token and userinfo).
+    private static let oidcClaims: JSON = [
+        "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name", "nickname",
+        "preferred_username", "given_name", "middle_name", "family_name", "email", "email_verified", "profile",
+        "zoneinfo", "locale", "address", "phone_number", "picture", "website", "gender", "birthdate", "updated_at",
+        "at_hash", "c_hash",
+    ]
+
+    /// The claims an OAuth 2.0 discovery document lists (the access token's).
+    private static let accessTokenClaims: JSON = ["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"]
+
+    /// The discovery document's members, in Okta's order: `oidc` for `openid-configuration`, else
+    /// `oauth-authorization-server`.
+    private func discoveryDocument(_ s: AuthServer, serverId: String, oidc: Bool, scopes published: [String])
+        -> [(String, JSON)]
+    {
         let b = endpointBase(serverId)
         // Exactly what is served (issue 12): the code flow only at /authorize (no implicit or hybrid response
         // types), no dynamic client registration, no request objects, RSA DPoP proofs.
@@ -63,19 +88,7 @@ extension MockOkta {
         doc += [
             ("scopes_supported", JSON(published)),
             ("token_endpoint_auth_methods_supported", authMethods),
-            (
-                "claims_supported",
-                oidc
-                    ? JSON([
-                        "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
-                        "nickname",
-                        "preferred_username", "given_name", "middle_name", "family_name", "email", "email_verified",
-                        "profile",
-                        "zoneinfo", "locale", "address", "phone_number", "picture", "website", "gender", "birthdate",
-                        "updated_at", "at_hash", "c_hash",
-                    ])
-                    : JSON(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"])
-            ),
+            ("claims_supported", oidc ? MockOkta.oidcClaims : MockOkta.accessTokenClaims),
             ("code_challenge_methods_supported", ["S256"]),
             ("introspection_endpoint", .string("\(b)/introspect")),
             ("introspection_endpoint_auth_methods_supported", authMethods),
@@ -87,12 +100,7 @@ extension MockOkta {
             ("pushed_authorization_request_endpoint", .string("\(b)/par")),
             ("dpop_signing_alg_values_supported", ["RS256", "RS384", "RS512"]),
         ]
-        let bytes = JSON.object(doc).bytes
-        bodyCache.withLock { $0[cacheKey] = bytes }
-        return HTTPReply(
-            status: 200,
-            headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=86400, must-revalidate")],
-            body: bytes)
+        return doc
     }
 
     func keys(_ ex: Exchange, serverId: String) throws -> HTTPReply {

@@ -108,6 +108,8 @@ extension MockOkta {
             ex, s, app, user: user, scopes: rec.scopes, authTime: rec.authTime, nonce: rec.nonce, amr: rec.amr)
     }
 
+    /// `grant_type=refresh_token`: the token's scopes (or fewer), checked again against today's grants, user,
+    /// assignment and access policies; a server that rotates refresh tokens spends the old one.
     func refreshGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
         guard let value = ex.param("refresh_token") else {
             throw OAuthError.invalidRequest("The 'refresh_token' parameter is required.")
@@ -116,40 +118,13 @@ extension MockOkta {
         guard let rec = read({ $0.refreshTokens[hash] }), rec.clientId == app.id, rec.serverId == s.id, !rec.revoked,
             rec.expiresAt > ex.now
         else { throw OAuthError.invalidGrant("The refresh token is invalid or expired.") }
-        var scopes = rec.scopes
-        if let requested = ex.param("scope").map({ $0.split(separator: " ").map(String.init) }), !requested.isEmpty {
-            guard requested.allSatisfy(rec.scopes.contains) else {
-                throw OAuthError.invalidScope(
-                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the "
-                        + "resource owner."
-                )
-            }
-            scopes = requested
-        }
-        // Lost grants and assignments apply at the next refresh.
-        if let granted = grantedScopes(s, app), !scopes.allSatisfy(granted.contains) {
-            throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
-        }
-        var user: User? = nil
-        if let uid = rec.userId {
-            guard let u = read({ $0.users[uid] }), u.canSignIn else {
-                throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
-            }
-            guard read({ $0.isAssigned(userId: uid, app: app) }) else { throw OAuthError.notAssigned }
-            user = u
-        }
+        let scopes = try refreshScopes(ex, rec, s, app)
+        let user = try refreshUser(rec, app)
         // So do changed access policies: the refresh is evaluated like a new request.
         let s = try applyAccessPolicy(ex, s, app, userId: user?.id, grantType: "refresh_token", scopes: scopes)
         var keep: String? = value
         if s.rotateRefreshTokens {
-            try mutate { t, d in
-                // Spent under the lock: of two concurrent uses of one rotating token only one wins.
-                guard t.refreshTokens[hash]?.revoked == false else {
-                    throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
-                }
-                t.refreshTokens[hash]?.revoked = true
-                d.refresh.insert(hash)
-            }
+            try spendRefreshToken(hash)
             keep = nil
         }
         if let user {
@@ -174,6 +149,49 @@ extension MockOkta {
             ("token_type", "Bearer"), ("expires_in", JSON(at.lifetime)), ("access_token", .string(at.token)),
             ("scope", .string(at.scopes.joined(separator: " "))), ("refresh_token", .string(keep ?? value)),
         ]
+    }
+
+    /// The scopes a refresh asks for (all of the token's when it names none), each still granted to the client.
+    private func refreshScopes(_ ex: Exchange, _ rec: RefreshTokenRecord, _ s: AuthServer, _ app: App) throws
+        -> [String]
+    {
+        var scopes = rec.scopes
+        if let requested = ex.param("scope").map({ $0.split(separator: " ").map(String.init) }), !requested.isEmpty {
+            guard requested.allSatisfy(rec.scopes.contains) else {
+                throw OAuthError.invalidScope(
+                    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the "
+                        + "resource owner."
+                )
+            }
+            scopes = requested
+        }
+        // Lost grants and assignments apply at the next refresh.
+        if let granted = grantedScopes(s, app), !scopes.allSatisfy(granted.contains) {
+            throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+        }
+        return scopes
+    }
+
+    /// The refresh token's user (nil for a client's own token), who must still be able to sign in and be assigned.
+    private func refreshUser(_ rec: RefreshTokenRecord, _ app: App) throws -> User? {
+        guard let uid = rec.userId else { return nil }
+        guard let u = read({ $0.users[uid] }), u.canSignIn else {
+            throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+        }
+        guard read({ $0.isAssigned(userId: uid, app: app) }) else { throw OAuthError.notAssigned }
+        return u
+    }
+
+    /// Revokes a rotating refresh token as it is used.
+    private func spendRefreshToken(_ hash: String) throws {
+        try mutate { t, d in
+            // Spent under the lock: of two concurrent uses of one rotating token only one wins.
+            guard t.refreshTokens[hash]?.revoked == false else {
+                throw OAuthError.invalidGrant("The refresh token is invalid or expired.")
+            }
+            t.refreshTokens[hash]?.revoked = true
+            d.refresh.insert(hash)
+        }
     }
 
     func passwordGrant(_ ex: Exchange, _ s: AuthServer, _ app: App) throws -> [(String, JSON)] {
