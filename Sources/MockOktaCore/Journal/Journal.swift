@@ -1,92 +1,13 @@
 import Foundation
 
-public struct AuthIdentity: Sendable, Equatable {
-    public var kind: String = "none"  // SSWS | Bearer | Basic | none (DPoP counts as Bearer)
-    public var tokenId: String?
-    public var clientId: String?
-    public var userId: String?
-
-    public var json: JSON {
-        ["kind": .string(kind), "tokenId": JSON(tokenId), "clientId": JSON(clientId), "userId": JSON(userId)]
-    }
-
-    /// Who the caller is, for "same caller" in retry detection.
-    public var callerKey: String { "\(kind)|\(tokenId ?? "")|\(clientId ?? "")|\(userId ?? "")" }
-}
-
-public struct JournalEntry: Sendable {
-    public var seq: Int
-    public var id: String
-    public var receivedAt: Double
-    public var finishedAt: Double?
-    public var disconnectedAt: Double?
-    public var method: String
-    public var path: String
-    public var route: String?
-    public var query: [(String, String)]
-    public var status: Int?
-    public var auth: AuthIdentity
-    public var retryFor: String?
-    public var retryCount: Int?
-    public var rule: String?
-    public var fault: String?
-    public var headers: [(String, String)]
-    /// Seconds until the rate-limit reset we told the client (429s), for verdicts.
-    public var resetAt: Double?
-    public var dateSent: Double?
-    /// X-Rate-Limit-Reset − Date of a 429, as an SDK computes its wait (nil without a Date header).
-    public var resetDistance: Double? = nil
-    public var tokenError: String?
-    /// Bumped on every change, so the dashboard's event stream sends only what changed.
-    public internal(set) var version = 0
-
-    public var json: JSON {
-        func ms(_ t: Double?) -> JSON { t.map { .number(($0 * 1000).rounded()) } ?? .null }
-        return [
-            "id": .string(id), "receivedAt": ms(receivedAt), "finishedAt": ms(finishedAt),
-            "disconnectedAt": ms(disconnectedAt), "method": .string(method), "path": .string(path),
-            "route": JSON(route),
-            "query": .object(query.map { ($0.0, .string($0.1)) }),
-            "status": status.map { .number(Double($0)) } ?? .null,
-            "auth": auth.json, "retryFor": JSON(retryFor), "retryCount": retryCount.map { JSON($0) } ?? .null,
-            "rule": JSON(rule), "fault": JSON(fault),
-            "headers": .object(headers.map { ($0.0, .string($0.1)) }),
-            "rateLimitReset": resetAt.map { .number($0) } ?? .null,
-        ]
-    }
-}
-
-extension JournalEntry {
-    /// Reads back an entry as `json` wrote it (a `--db` journal after a restart).
-    init?(json j: JSON, seq: Int) {
-        guard let id = j["id"]?.stringValue, let method = j["method"]?.stringValue, let path = j["path"]?.stringValue,
-            let received = j["receivedAt"]?.doubleValue
-        else { return nil }
-        func secs(_ k: String) -> Double? { j[k]?.doubleValue.map { $0 / 1000 } }
-        func pairs(_ k: String) -> [(String, String)] {
-            (j[k]?.objectValue ?? []).map { ($0.0, $0.1.stringValue ?? "") }
-        }
-        let a = j["auth"]
-        self.init(
-            seq: seq, id: id, receivedAt: received / 1000, finishedAt: secs("finishedAt"),
-            disconnectedAt: secs("disconnectedAt"),
-            method: method, path: path, route: j["route"]?.stringValue, query: pairs("query"),
-            status: j["status"]?.intValue,
-            auth: AuthIdentity(
-                kind: a?["kind"]?.stringValue ?? "none", tokenId: a?["tokenId"]?.stringValue,
-                clientId: a?["clientId"]?.stringValue, userId: a?["userId"]?.stringValue),
-            retryFor: j["retryFor"]?.stringValue, retryCount: j["retryCount"]?.intValue, rule: j["rule"]?.stringValue,
-            fault: j["fault"]?.stringValue, headers: pairs("headers"), resetAt: j["rateLimitReset"]?.doubleValue,
-            dateSent: nil,
-            tokenError: nil)
-    }
-}
-
 /// Every request seen (control API excluded), newest `limit` kept, in arrival order.
 public final class Journal: Sendable {
     struct State {
         var entries: [JournalEntry] = []
-        var index: [String: Int] = [:]  // id → seq
+        /// id → seq of the entries not finished yet (in flight, or held by a wire fault): a few at a time, where an
+        /// index of every entry cost ~100 bytes per entry. Finished entries are found by a scan from the newest.
+        var open: [RequestID: Int] = [:]
+        var interner = Interner()
         var firstSeq = 0
         var nextSeq = 0
         var epochSeq = 0  // entries at or after this seq are judged by verify
@@ -116,7 +37,6 @@ public final class Journal: Sendable {
             let known = Set(s.entries.map(\.id))
             let older = loaded.filter { !known.contains($0.id) }
             guard let first = older.first else { return }
-            for e in older { s.index[e.id] = e.seq }
             s.entries = older + s.entries
             s.firstSeq = first.seq
         }
@@ -126,14 +46,15 @@ public final class Journal: Sendable {
     public func begin(_ make: (Int) -> JournalEntry) -> JournalEntry {
         state.withLock { s in
             var e = make(s.nextSeq)
+            e.intern(&s.interner)
             s.version += 1
             e.version = s.version
             s.entries.append(e)
-            s.index[e.id] = e.seq
+            if e.finishedAt == nil, let k = e.key { s.open[k] = e.seq }
             s.nextSeq += 1
             if s.entries.count > limit + limit / 10 + 1 {
                 let drop = s.entries.count - limit
-                for old in s.entries[0..<drop] { s.index[old.id] = nil }
+                for old in s.entries[0..<drop] where old.finishedAt == nil { if let k = old.key { s.open[k] = nil } }
                 s.entries.removeFirst(drop)
                 s.firstSeq = s.entries.first?.seq ?? s.nextSeq
             }
@@ -141,14 +62,23 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Where the entry with this id is in `entries`: from the index of open entries, or by a scan from the newest.
+    private static func position(of id: String, in s: State) -> Int? {
+        let key = RequestID(id)
+        if key.isInline, let seq = s.open[key] {
+            let i = seq - s.firstSeq
+            return i >= 0 && i < s.entries.count ? i : nil
+        }
+        return s.entries.lastIndex { $0.has(id: id, key: key) }
+    }
+
     public func update(_ id: String, _ body: (inout JournalEntry) -> Void) {
         let snapshot: JournalEntry? = state.withLock { s in
-            guard let seq = s.index[id], seq >= s.firstSeq else { return nil }
-            let i = seq - s.firstSeq
-            guard i < s.entries.count else { return nil }
+            guard let i = Journal.position(of: id, in: s) else { return nil }
             body(&s.entries[i])
             s.version += 1
             s.entries[i].version = s.version
+            if s.entries[i].finishedAt != nil, let k = s.entries[i].key { s.open[k] = nil }
             return s.entries[i]
         }
         if let e = snapshot, e.finishedAt != nil, store != nil { pending.append(e) }
@@ -162,10 +92,7 @@ public final class Journal: Sendable {
     }
 
     public func entry(_ id: String) -> JournalEntry? {
-        state.withLock { s in
-            guard let seq = s.index[id], seq >= s.firstSeq, seq - s.firstSeq < s.entries.count else { return nil }
-            return s.entries[seq - s.firstSeq]
-        }
+        state.withLock { s in Journal.position(of: id, in: s).map { s.entries[$0] } }
     }
 
     /// Entries in arrival order, newest `limit` only (`--journal-limit`).
@@ -179,7 +106,8 @@ public final class Journal: Sendable {
     public func clear() {
         state.withLock { s in
             s.entries.removeAll()
-            s.index.removeAll()
+            s.open.removeAll()
+            s.interner.removeAll()
             s.firstSeq = s.nextSeq
             s.epochSeq = s.nextSeq
             s.version += 1

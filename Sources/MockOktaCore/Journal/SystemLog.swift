@@ -2,22 +2,65 @@ import Foundation
 
 /// Okta's System Log: every sign-in, grant, denial, fault and lifecycle change writes a LogEvent.
 public final class SystemLog: Sendable {
+    /// One LogEvent. Events the mock wrote keep what they were written from (`LogRecord`, ~0.5 KiB with the
+    /// strings they share with other events) and are rendered to Okta's JSON when read; events read back from
+    /// `--db` keep their text. A tree of JSON values cost ~5 KiB per event (issue 15).
     public struct Event: Sendable {
         public var seq: Int
         public var published: Double
-        public var json: JSON
         public var eventType: String
         public var outcome: String
         public var actorId: String?
+        let body: Body
+
+        enum Body: Sendable {
+            case record(LogRecord)
+            case text([UInt8])
+        }
+
+        /// The LogEvent as `/api/v1/logs` serves it.
+        public var json: JSON {
+            switch body {
+            case .record(let r): return r.render()
+            case .text(let t): return (try? JSONParser.parse(bytes: t)) ?? .null
+            }
+        }
+
+        /// The LogEvent's JSON text (UTF-8).
+        public var text: [UInt8] {
+            switch body {
+            case .record(let r): return Array(r.render().serialized().utf8)
+            case .text(let t): return t
+            }
+        }
+
+        /// The value a System Log filter names: indexed fields without rendering, others from `json` (rendered at
+        /// most once per call of `lookup`).
+        func lookup() -> (String) -> JSON? {
+            var rendered: JSON?
+            return { attr in
+                switch attr {
+                case "eventType": return .string(eventType)
+                case "outcome.result": return .string(outcome)
+                case "actor.id": return actorId.map(JSON.string)
+                default:
+                    if rendered == nil { rendered = json }
+                    if attr == "target.id" { return rendered?["target"]?.arrayValue?.first?["id"] }
+                    var cur = rendered
+                    for part in attr.split(separator: ".") { cur = cur?[String(part)] }
+                    return cur
+                }
+            }
+        }
     }
 
-    private let events = Mutex<[Event]>([])
-    private let pending = WriteBehind<(uuid: String, published: Double, event: JSON)>()
+    private let events = Mutex<(list: [Event], strings: Interner)>(([], Interner(capacity: 5_000)))
+    private let pending = WriteBehind<(uuid: String, published: Double, text: String)>()
     let store: Store?
     /// Newest events kept, in memory and in `--db` (the server passes `--journal-limit`).
     public let limit: Int
 
-    /// Events kept by default: a LogEvent is a few KiB, so 20,000 of them stay within ~100 MiB.
+    /// Events kept by default (~0.5 KiB each in memory, ~1.7 KiB as JSON).
     public static let defaultLimit = 20_000
 
     public init(store: Store?, limit: Int = SystemLog.defaultLimit) {
@@ -29,16 +72,19 @@ public final class SystemLog: Sendable {
     public func restore() {
         guard let store else { return }
         let rows = store.logs(limit: limit)
-        let loaded = rows.enumerated().compactMap { (i, text) -> Event? in
+        let loaded = rows.enumerated().compactMap { (i, text) -> (uuid: String, event: Event)? in
             guard let j = try? JSONParser.parse(text) else { return nil }
             let published = TimeFormat.parseISO(j["published"]?.stringValue ?? "") ?? 0
-            return Event(
-                seq: i - rows.count, published: published, json: j, eventType: j["eventType"]?.stringValue ?? "",
-                outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue)
+            let event = Event(
+                seq: i - rows.count, published: published, eventType: j["eventType"]?.stringValue ?? "",
+                outcome: j["outcome"]?["result"]?.stringValue ?? "", actorId: j["actor"]?["id"]?.stringValue,
+                body: .text(Array(text.utf8)))
+            return (j["uuid"]?.stringValue ?? "", event)
         }
-        events.withLock { list in
-            let known = Set(list.map { $0.json["uuid"]?.stringValue ?? "" })
-            list = loaded.filter { !known.contains($0.json["uuid"]?.stringValue ?? "") } + list
+        // Events written since start (few: restore runs just after it) are not read back twice.
+        events.withLock { s in
+            let known = Set(s.list.map { $0.json["uuid"]?.stringValue ?? "" })
+            s.list = loaded.filter { !known.contains($0.uuid) }.map(\.event) + s.list
         }
     }
 
@@ -88,80 +134,43 @@ public final class SystemLog: Sendable {
         }
     }
 
-    @discardableResult
+    /// Writes an event (rendered to JSON only when read, or at once for `--db`).
     public func write(
         uuid: String, published: Double, eventType: String, legacyEventType: String? = nil,
         displayMessage: String, severity: String = "INFO", actor: Actor, targets: [Actor] = [],
         result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []
-    ) -> JSON {
-        var debug: [(String, JSON)] = []
-        if let c = context {
-            debug = [
-                ("requestId", .string(c.requestId)), ("requestUri", .string(c.requestURI)), ("url", .string(c.url)),
-            ]
-        }
-        debug += extraDebug
-        var txDetail: [(String, JSON)] = []
-        if let t = context?.apiTokenId { txDetail.append(("requestApiTokenId", .string(t))) }
-        let ip = context?.ipAddress ?? "127.0.0.1"
-        let event: JSON = [
-            "uuid": .string(uuid), "published": .string(TimeFormat.iso(published)), "eventType": .string(eventType),
-            "version": "0", "severity": .string(severity), "legacyEventType": JSON(legacyEventType),
-            "displayMessage": .string(displayMessage), "actor": actor.json,
-            "client": [
-                "userAgent": [
-                    "rawUserAgent": .string(context?.userAgent ?? ""), "os": "Unknown", "browser": "UNKNOWN",
-                ],
-                "zone": .string(context?.zone ?? "null"), "device": "Unknown", "id": nil, "ipAddress": .string(ip),
-                "geographicalContext": nil,
-            ],
-            "device": nil,
-            "authenticationContext": [
-                "authenticationProvider": nil, "credentialProvider": nil, "credentialType": nil,
-                "issuer": nil, "interface": nil, "authenticationStep": 0, "externalSessionId": "unknown",
-            ],
-            "displayMessage_": nil,
-            "outcome": ["result": .string(result), "reason": JSON(reason)],
-            "securityContext": ["asNumber": nil, "asOrg": nil, "isp": nil, "domain": nil, "isProxy": nil],
-            "debugContext": ["debugData": .object(debug)],
-            "legacy": nil,
-            "transaction": ["type": "WEB", "id": JSON(context?.requestId), "detail": .object(txDetail)],
-            "request": [
-                "ipChain": .array(
-                    ([ip] + (context?.proxyAddress.map { [$0] } ?? [])).map { a in
-                        [
-                            "ip": .string(a), "geographicalContext": nil, "version": a.contains(":") ? "V6" : "V4",
-                            "source": nil,
-                        ]
-                    })
-            ],
-            "target": .array(targets.map(\.json)),
-        ]
-        let clean = event.removing("displayMessage_").removing("legacy")
-        events.withLock { list in
-            list.append(
+    ) {
+        var record = LogRecord(
+            uuid: uuid, published: published, eventType: eventType, legacyEventType: legacyEventType,
+            displayMessage: displayMessage, severity: severity, actor: actor, targets: targets, result: result,
+            reason: reason, context: context, extraDebug: extraDebug)
+        events.withLock { s in
+            record.share(&s.strings)
+            s.list.append(
                 Event(
-                    seq: (list.last?.seq ?? -1) + 1, published: published, json: clean, eventType: eventType,
-                    outcome: result, actorId: actor.id))
+                    seq: (s.list.last?.seq ?? -1) + 1, published: published, eventType: eventType, outcome: result,
+                    actorId: actor.id, body: .record(record)))
             // Trimmed in batches of a tenth so appending stays O(1) on average.
-            if list.count > limit + limit / 10 { list.removeFirst(list.count - limit) }
+            if s.list.count > limit + limit / 10 { s.list.removeFirst(s.list.count - limit) }
         }
-        if store != nil { pending.append((uuid, published, clean)) }
-        return clean
+        if store != nil { pending.append((uuid, published, record.render().serialized())) }
     }
 
-    public func all() -> [Event] { events.withLock { $0.count > limit ? Array($0.suffix(limit)) : $0 } }
+    public func all() -> [Event] { events.withLock { $0.list.count > limit ? Array($0.list.suffix(limit)) : $0.list } }
 
     /// Persists new events in one transaction (ticker and shutdown).
     public func flush() throws {
         let batch = pending.drain()
         guard !batch.isEmpty, let store else { return }
-        try store.appendLogs(batch.map { ($0.uuid, $0.published, $0.event.serialized()) }, keep: limit)
+        try store.appendLogs(batch.map { ($0.uuid, $0.published, $0.text) }, keep: limit)
     }
 
     public func clear() {
         pending.clear()
-        events.withLock { $0.removeAll() }
+        events.withLock {
+            $0.list.removeAll()
+            $0.strings.removeAll()
+        }
         try? store?.clearLogs()
     }
 }

@@ -91,18 +91,9 @@ extension MockOkta {
         let keywords = try logKeywords(q)
         return systemLog.all().filter { e in
             if !within(e.published) { return false }
-            if let expr,
-                !expr.evaluate({ attr in
-                    if attr == "target.id" { return e.json["target"]?.arrayValue?.first?["id"] }
-                    var cur: JSON? = e.json
-                    for part in attr.split(separator: ".") { cur = cur?[String(part)] }
-                    return cur
-                })
-            {
-                return false
-            }
+            if let expr, !expr.evaluate(e.lookup()) { return false }
             if !keywords.isEmpty {
-                let text = e.json.serialized().lowercased()
+                let text = String(decoding: e.text, as: UTF8.self).lowercased()
                 if !keywords.allSatisfy({ text.contains($0) }) { return false }
             }
             return true

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+@testable import MockOktaCore
+
+/// The journal and System Log keep their entries compactly (issue 15); what they give back must not change.
+@Suite("Journal and System Log storage: compact entries read and write as plain values")
+struct JournalStorageTests {
+    static func entry(id: String, seq: Int = 0) -> JournalEntry {
+        JournalEntry(
+            seq: seq, id: id, receivedAt: 10.5, finishedAt: nil, disconnectedAt: nil, method: "GET",
+            path: "/api/v1/users/00u1", route: "/api/v1/users/{id}", query: [], status: nil,
+            auth: AuthIdentity(kind: "SSWS", tokenId: "00T1", clientId: nil, userId: "00u9"), retryFor: nil,
+            retryCount: nil, rule: nil, fault: nil, headers: [("user-agent", "okta-sdk-python/3.4.6")], resetAt: nil,
+            dateSent: nil, tokenError: nil)
+    }
+
+    @Test("every optional field reads back what was written, and nil again after it is cleared")
+    func optionalFieldsRoundTrip() {
+        var e = Self.entry(id: "aoeoE83AklCy610USsPzopc8j1S")
+        #expect(e.id == "aoeoE83AklCy610USsPzopc8j1S")
+        #expect(e.status == nil && e.finishedAt == nil && e.dateSent == nil && e.disconnectedAt == nil)
+        #expect(e.rule == nil && e.fault == nil && e.retryFor == nil && e.retryCount == nil && e.query.isEmpty)
+        e.status = 429
+        e.finishedAt = 11.25
+        e.dateSent = 11
+        e.disconnectedAt = 12
+        e.rule = "r1"
+        e.fault = "rateLimit"
+        e.retryFor = "abc"
+        e.retryCount = 2
+        e.resetAt = 70
+        e.resetDistance = 59
+        e.tokenError = "expired"
+        e.query = [("limit", "200")]
+        let copy = e
+        #expect(e.status == 429 && e.finishedAt == 11.25 && e.dateSent == 11 && e.disconnectedAt == 12)
+        #expect(e.rule == "r1" && e.fault == "rateLimit" && e.retryFor == "abc" && e.retryCount == 2)
+        #expect(e.resetAt == 70 && e.resetDistance == 59 && e.tokenError == "expired")
+        #expect(e.query.count == 1 && e.query[0] == ("limit", "200"))
+        e.rule = nil
+        e.status = nil
+        e.finishedAt = nil
+        #expect(e.rule == nil && e.status == nil && e.finishedAt == nil && e.fault == "rateLimit")
+        // A copy taken before the change keeps its values (the shared box is never changed in place).
+        #expect(copy.rule == "r1" && copy.status == 429 && copy.finishedAt == 11.25)
+        #expect(e.id == "aoeoE83AklCy610USsPzopc8j1S")
+    }
+
+    @Test("ids of any length and non-ASCII ids come back unchanged")
+    func idsOfAnyShape() {
+        for id in ["", "x", String(repeating: "a", count: 31), String(repeating: "b", count: 32), "ü-request-ïd"] {
+            #expect(Self.entry(id: id).id == id)
+        }
+    }
+
+    @Test("the journal finds and updates entries by id; interned values equal what was sent")
+    func journalUpdatesAndInterns() {
+        let journal = Journal(limit: 10, store: nil)
+        for i in 0..<25 {
+            journal.begin { seq in Self.entry(id: "req\(i)-" + String(repeating: "z", count: 20), seq: seq) }
+        }
+        let all = journal.all()
+        #expect(all.count == 10)
+        #expect(all.first?.id == "req15-" + String(repeating: "z", count: 20))
+        let id = "req20-" + String(repeating: "z", count: 20)
+        journal.update(id) { $0.status = 503 }
+        #expect(journal.entry(id)?.status == 503)
+        #expect(journal.entry("req3-" + String(repeating: "z", count: 20)) == nil)  // trimmed
+        let e = journal.entry(id)
+        #expect(e?.path == "/api/v1/users/00u1")
+        #expect(e?.auth == AuthIdentity(kind: "SSWS", tokenId: "00T1", clientId: nil, userId: "00u9"))
+        #expect(e?.headers.first?.1 == "okta-sdk-python/3.4.6")
+        #expect(e?.json["auth"]?["userId"] == "00u9")
+        // Finished entries leave the index of open ones and are still found and updated (by a scan).
+        journal.update(id) { $0.finishedAt = 12 }
+        journal.update(id) { $0.disconnectedAt = 13 }
+        #expect(journal.entry(id)?.disconnectedAt == 13 && journal.entry(id)?.status == 503)
+        let long = "an-id-longer-than-thirty-one-characters"
+        journal.begin { seq in Self.entry(id: long, seq: seq) }
+        journal.update(long) { $0.status = 201 }
+        #expect(journal.entry(long)?.status == 201)
+        #expect(journal.entry("unknown") == nil)
+    }
+
+    @Test("a System Log event is served exactly as written; filters on indexed and other fields agree")
+    func systemLogEvents() throws {
+        let log = SystemLog(store: nil)
+        let actor = SystemLog.Actor(id: "00u1", type: "User", alternateId: "a@example.com", displayName: "A")
+        let target = SystemLog.Actor(id: "0oa2", type: "AppInstance", alternateId: "app", displayName: "App")
+        log.write(
+            uuid: "6f1e0e4a-0000-4000-8000-000000000001", published: 1_796_000_000, eventType: "user.session.start",
+            displayMessage: "User login to Okta", actor: actor, targets: [target], result: "SUCCESS", context: nil)
+        let event = try #require(log.all().first)
+        let json = event.json
+        #expect(json["uuid"] == "6f1e0e4a-0000-4000-8000-000000000001")
+        #expect(json["published"] == "2026-11-30T00:53:20.000Z")
+        #expect(json["client"]?["ipAddress"] == "127.0.0.1")
+        #expect(json["displayMessage_"] == nil && json["legacy"] == nil)
+        #expect(String(decoding: event.text, as: UTF8.self) == json.serialized())
+        let lookup = event.lookup()
+        #expect(lookup("eventType") == "user.session.start")
+        #expect(lookup("outcome.result") == "SUCCESS")
+        #expect(lookup("actor.id") == "00u1")
+        #expect(lookup("actor.alternateId") == "a@example.com")
+        #expect(lookup("target.id") == "0oa2")
+        #expect(lookup("client.ipAddress") == "127.0.0.1")
+    }
+}
