@@ -16,8 +16,8 @@ public struct AuthIdentity: Sendable, Hashable {
 
 /// One journaled request. Kept compact (issue 15: the journal holds 100,000 of them): the request id is stored inline
 /// rather than as a heap string, repeated strings (path, headers, caller) are shared through the journal's
-/// `Interner` (the caller too, as one shared object), times that may be unset are NaN rather than optionals, and the fields most requests never set live in
-/// one shared box (`Rare`). The properties read and write as plain values.
+/// `Interner` (the caller as one shared object), times that may be unset are NaN rather than optionals, and the
+/// fields most requests never set live in one shared box (`Rare`). The properties read and write as plain values.
 public struct JournalEntry: Sendable {
     public var seq: Int
     private var requestId: RequestID
