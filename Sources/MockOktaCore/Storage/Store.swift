@@ -56,6 +56,10 @@ public final class Store: Sendable {
 
     deinit { if lockFD >= 0 { close(lockFD) } }
 
+    /// Whether the tenant's rows are written here: only to a file. A `:memory:` store is never read back (a new
+    /// process starts a new one), so the tenant lives in memory only, once.
+    public var keepsTenant: Bool { path != ":memory:" }
+
     /// Runs a write transaction; a failure comes back as `StoreError.writeFailed`.
     func write(_ body: (Database) throws -> Void) throws {
         do { try db.write(body) } catch { throw StoreError.writeFailed("\(error)") }

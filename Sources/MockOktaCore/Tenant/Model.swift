@@ -220,10 +220,12 @@ public struct AccessTokenCutoff: Codable, Sendable {
 
 /// Everything that makes up the org. A value type: the baseline for `/__mock/reset` is a copy.
 public struct TenantData: Codable, Sendable {
-    public var users: [String: User] = [:]
+    /// Users by id, with their login index (Tenant/UserTable.swift).
+    public var users = UserTable()
     /// User ids sorted ascending: the listing order and the `after` cursor's index.
     public var userOrder: [String] = []
-    public var loginIndex: [String: String] = [:]
+    /// Lowercased login → user id, kept by `users`.
+    public var loginIndex: UserTable.LoginIndex { users.loginIndex }
     public var groups: [String: Group] = [:]
     public var groupOrder: [String] = []
     public var apps: [String: App] = [:]
@@ -262,25 +264,28 @@ public struct TenantData: Codable, Sendable {
 
     public func user(idOrLogin: String) -> User? {
         if let u = users[idOrLogin] { return u }
-        if let id = loginIndex[idOrLogin.lowercased()] { return users[id] }
+        if let id = users.id(loginKey: TenantData.loginKey(idOrLogin)) { return users[id] }
         return nil
     }
 
+    /// Adds or replaces a user (its login index entry follows its login).
     public mutating func putUser(_ u: User) {
         if users[u.id] == nil {
             let i = userOrder.insertionIndex(of: u.id)
             userOrder.insert(u.id, at: i)
-        } else if let old = users[u.id], old.login.lowercased() != u.login.lowercased() {
-            loginIndex[old.login.lowercased()] = nil
         }
         users[u.id] = u
-        loginIndex[u.login.lowercased()] = u.id
+    }
+
+    /// The `loginIndex` key of a login: lowercased, and the login's own string when it is lowercase already (most
+    /// are), so a large tenant keeps one copy of each login, not two.
+    static func loginKey(_ login: String) -> String {
+        login.utf8.allSatisfy { $0 < 0x80 && !(0x41...0x5A).contains($0) } ? login : login.lowercased()
     }
 
     public mutating func removeUser(_ id: String) {
-        guard let u = users[id] else { return }
+        guard users[id] != nil else { return }
         users[id] = nil
-        loginIndex[u.login.lowercased()] = nil
         let i = userOrder.insertionIndex(of: id)
         if i < userOrder.count, userOrder[i] == id { userOrder.remove(at: i) }
         for gid in groupOrder { groups[gid]?.members.removeAll { $0 == id } }

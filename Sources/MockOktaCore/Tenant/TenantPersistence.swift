@@ -26,7 +26,7 @@ extension MockOkta {
         func s<T: Encodable>(_ v: T) -> String { String(decoding: (try? enc.encode(v)) ?? Data(), as: UTF8.self) }
         var rows: [(String, String, String)] = []
         rows.reserveCapacity(t.users.count + 64)
-        for (id, u) in t.users { rows.append(("user", id, s(u))) }
+        for (id, u) in zip(t.users.keys, t.users.values) { rows.append(("user", id, s(u))) }
         for (id, g) in t.groups { rows.append(("group", id, s(g))) }
         for (id, a) in t.apps { rows.append(("app", id, s(a))) }
         for (id, v) in t.servers { rows.append(("server", id, s(v))) }
@@ -48,7 +48,12 @@ extension MockOkta {
             bearerErrorJSON: t.bearerErrorJSON, signOn: t.signOn)
     }
 
-    static func saveTenant(_ t: TenantData, _ store: Store) throws { try store.replaceAll(rows(t)) }
+    /// Writes every row of the tenant (first start, reset, a scenario's fixtures). An in-memory store is never read
+    /// back, so it is not written: encoding a 100,000-user tenant would only cost start-up time and memory.
+    static func saveTenant(_ t: TenantData, _ store: Store) throws {
+        guard store.keepsTenant else { return }
+        try store.replaceAll(rows(t))
+    }
 
     static func loadTenant(_ store: Store) -> TenantData? {
         let dec = JSONDecoder()
@@ -61,11 +66,10 @@ extension MockOkta {
             return nil
         }
         var t = TenantData()
-        for u in all("user", User.self) {
-            t.users[u.id] = u
-            t.loginIndex[u.login.lowercased()] = u.id
-        }
-        t.userOrder = t.users.keys.sorted()
+        let users = all("user", User.self)
+        t.users.reserveCapacity(users.count)
+        for u in users { t.users[u.id] = u }
+        t.userOrder = users.map(\.id).sorted()
         for g in all("group", Group.self) { t.groups[g.id] = g }
         for a in all("app", App.self) { t.apps[a.id] = a }
         for s in all("server", AuthServer.self) { t.servers[s.id] = s }
@@ -98,28 +102,21 @@ extension MockOkta {
     /// Runs a mutation of the tenant as one transaction: under the tenant lock it applies `body`, then
     /// writes what it touched to the store. If the write fails the tenant is put back as it was and the
     /// error is thrown (the caller answers 500), so an acknowledged change is always a saved one.
+    /// In memory there is nothing to write and nothing to put back: the tenant is changed in place, without
+    /// a copy of it (a copy would make every change to a large tenant cost a copy of all its users).
     @discardableResult
     func mutate<T>(_ body: (inout TenantData, inout Dirty) throws -> T) throws -> T {
         var dirty = Dirty()
         return try state.withLock { t in
+            guard store.keepsTenant else {
+                let zones = t.signOn.zones
+                let r = try body(&t, &dirty)
+                if t.signOn.zones != zones { refreshZoneCache(t) }
+                return r
+            }
             let before = t
             let r = try body(&t, &dirty)
-            let enc = JSONEncoder()
-            func s<V: Encodable>(_ v: V) -> String { String(decoding: (try? enc.encode(v)) ?? Data(), as: UTF8.self) }
-            var puts: [(String, String, String)] = []
-            var deletes: [(String, String)] = []
-            func handle<V: Encodable>(_ kind: String, _ keys: Set<String>, _ dict: [String: V]) {
-                for k in keys { if let v = dict[k] { puts.append((kind, k, s(v))) } else { deletes.append((kind, k)) } }
-            }
-            handle("user", dirty.users, t.users)
-            handle("group", dirty.groups, t.groups)
-            handle("app", dirty.apps, t.apps)
-            handle("server", dirty.servers, t.servers)
-            handle("apiToken", dirty.apiTokens, t.apiTokens)
-            handle("refresh", dirty.refresh, t.refreshTokens)
-            handle("code", dirty.codes, t.codes)
-            handle("origin", dirty.origins, t.trustedOrigins)
-            if dirty.misc { puts.append(("misc", "misc", s(MockOkta.misc(t)))) }
+            let (puts, deletes) = MockOkta.changedRows(t, dirty)
             do {
                 try store.apply(puts: puts, deletes: deletes)
             } catch {
@@ -128,12 +125,37 @@ extension MockOkta {
                     "a tenant change was refused because it could not be saved", metadata: ["error": "\(error)"])
                 throw error
             }
-            if t.signOn.zones != before.signOn.zones {
-                let parsed = t.signOn.zones.map(ParsedZone.init)
-                zoneCache.withLock { $0 = parsed }
-            }
+            if t.signOn.zones != before.signOn.zones { refreshZoneCache(t) }
             return r
         }
+    }
+
+    private func refreshZoneCache(_ t: TenantData) {
+        let parsed = t.signOn.zones.map(ParsedZone.init)
+        zoneCache.withLock { $0 = parsed }
+    }
+
+    /// The rows a mutation wrote (`puts`) and removed (`deletes`), from what it marked dirty.
+    static func changedRows(_ t: TenantData, _ dirty: Dirty) -> (
+        puts: [(String, String, String)], deletes: [(String, String)]
+    ) {
+        let enc = JSONEncoder()
+        func s<V: Encodable>(_ v: V) -> String { String(decoding: (try? enc.encode(v)) ?? Data(), as: UTF8.self) }
+        var puts: [(String, String, String)] = []
+        var deletes: [(String, String)] = []
+        func handle<V: Encodable>(_ kind: String, _ keys: Set<String>, _ value: (String) -> V?) {
+            for k in keys { if let v = value(k) { puts.append((kind, k, s(v))) } else { deletes.append((kind, k)) } }
+        }
+        handle("user", dirty.users) { t.users[$0] }
+        handle("group", dirty.groups) { t.groups[$0] }
+        handle("app", dirty.apps) { t.apps[$0] }
+        handle("server", dirty.servers) { t.servers[$0] }
+        handle("apiToken", dirty.apiTokens) { t.apiTokens[$0] }
+        handle("refresh", dirty.refresh) { t.refreshTokens[$0] }
+        handle("code", dirty.codes) { t.codes[$0] }
+        handle("origin", dirty.origins) { t.trustedOrigins[$0] }
+        if dirty.misc { puts.append(("misc", "misc", s(MockOkta.misc(t)))) }
+        return (puts, deletes)
     }
 
     func read<T>(_ body: (TenantData) throws -> T) rethrows -> T {
