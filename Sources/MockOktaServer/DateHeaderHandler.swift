@@ -18,7 +18,13 @@ final class DateHeaderHandler: ChannelOutboundHandler, RemovableChannelHandler {
 
     init(parseErrorBody: @escaping @Sendable () -> [UInt8]) { self.parseErrorBody = parseErrorBody }
 
+    /// Receive buffers start at 512 bytes instead of NIO's 2 KiB: a connection keeps its buffer for as long as it
+    /// lives (a held request too), and requests are small; the buffer doubles whenever a read fills it.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+
     func handlerAdded(context: ChannelHandlerContext) {
+        // Added while the connection is set up, before its first read.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
         HTTP10CloseHandler.install(in: context.pipeline)
     }
 

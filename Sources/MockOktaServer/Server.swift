@@ -89,18 +89,24 @@ public enum MockOktaServer {
                 additionalChannelHandlers: [DateHeaderHandler(parseErrorBody: { engine.unparseableRequestBody() })],
                 idleTimeout: idle))
         let server: HTTPServerBuilder = try tlsConfig.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
-        let app = Application(
-            responder: MockResponder(engine: engine, tls: config.tls, logger: logger),
-            server: server,
+        let waits = WireWaits(clock: engine.realClock)
+        let responder = MockResponder(engine: engine, tls: config.tls, logger: logger, waits: waits)
+        // Hummingbird's HTTP server without its `Application` (see `MockResponder.serve`).
+        let app = try server.buildServer(
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
+            responder: { request, writer, channel in try await responder.serve(request, writer, channel) },
             onServerRunning: { channel in
                 await announceReady(
                     config, engine: engine, port: channel.localAddress?.port ?? config.port, onReady: onReady)
-            },
-            logger: logger
-        )
+            })
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: TimelineTicker(engine: engine))],
+            // Told in reverse order at graceful shutdown: held requests are released before the application
+            // waits for them.
+            services: [
+                .init(service: app), .init(service: WireWaits.Releaser(waits: waits)),
+                .init(service: TimelineTicker(engine: engine)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .milliseconds(700)
