@@ -22,7 +22,7 @@ struct MockResponder: Sendable {
     let waits: WireWaits
 
     /// What the engine made of a request: a response to send now, or a reply whose wire fault comes first.
-    enum Answer {
+    enum Answer: Sendable {
         case now(Response)
         case wire(Held)
     }
@@ -68,7 +68,11 @@ struct MockResponder: Sendable {
         // collection, whose deep async calls would otherwise stay allocated in the task while the request is held.
         let bodyless = request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil
         let body = bodyless ? ByteBuffer() : try? await request.body.collect(upTo: 1 << 20)  // nil: over 1 MiB
-        switch answer(request, body: body, channel: channel, started: started) {
+        let answer =
+            SigningQueue.signs(request)
+            ? await SigningQueue.run { self.answer(request, body: body, channel: channel, started: started) }
+            : answer(request, body: body, channel: channel, started: started)
+        switch answer {
         case .now(let response): return response
         case .wire(let held):
             return sent(held, await carryOut(held))
