@@ -147,9 +147,15 @@ def test_a_failing_verdict_links_to_its_evidence(browser: Any, server: MockOkta)
     screenshot(browser, "dashboard-failing-verdict")
     # The System Log tab: the guide's rate-limit query is one click.
     browser.find_element("css selector", ".filters button[data-filter*='rate_limit']").click()
-    events = wait_for("rate-limit events", lambda: browser.find_elements("css selector", "#log-list .log-event"))
-    assert "system.org.rate_limit.violation" in events[0].text
-    assert events[0].find_elements("css selector", "details[open]"), "Outcome and DebugContext start expanded"
+
+    # The list is drawn again when the filter's answer arrives (and on new events): read it inside the wait, so an
+    # element of the list it replaced is never read.
+    def first_event_expanded() -> bool:
+        events = browser.find_elements("css selector", "#log-list .log-event")
+        return bool(events) and "system.org.rate_limit.violation" in events[0].text and bool(
+            events[0].find_elements("css selector", "details[open]"))
+
+    wait_for("the rate-limit event first, its Outcome and DebugContext expanded", first_event_expanded)
     screenshot(browser, "dashboard-system-log")
 
 
