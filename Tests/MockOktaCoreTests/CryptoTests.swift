@@ -116,3 +116,64 @@ struct KeyPoolTests {
         #expect(try slots.map { try KeyPool.key(seed: 5, slot: $0).thumbprint } == a)
     }
 }
+
+/// Base64url and form decoding are written on bytes (issue 15: Foundation's string replacing was ~8% of a token
+/// request); Foundation's answers are the oracle, over every length and both alphabets.
+@Suite("Base64url and form decoding on bytes")
+struct ByteCodecTests {
+    static func foundationEncode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func foundationDecode(_ s: String) -> [UInt8]? {
+        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while t.count % 4 != 0 { t += "=" }
+        return Data(base64Encoded: t).map { Array($0) }
+    }
+
+    @Test("encode and decode agree with Foundation for every length 0…64 and every byte value")
+    func roundTrip() {
+        var rng = SeededGenerator(seed: 7)
+        for n in 0...64 {
+            let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let encoded = Base64URL.encode(bytes)
+            #expect(encoded == Self.foundationEncode(bytes))
+            #expect(Base64URL.decode(encoded) == bytes)
+        }
+        let all = (0...255).map { UInt8($0) }
+        #expect(Base64URL.encode(all) == Self.foundationEncode(all))
+        #expect(Base64URL.decode(Base64URL.encode(all)) == all)
+    }
+
+    @Test("padding, the standard alphabet and bad input decode as Foundation decodes them; excess padding is refused")
+    func edgeCases() {
+        let inputs = [
+            "", "a", "ab", "abc", "abcd", "ab=", "ab==", "abc=", "a===", "a==", "a=", "a+/b", "a-_b", "-_-_", "ab cd",
+            "ab\ncd", "ab=cd", "a.b", "é", "YWJj", "YWJjZA", "YWJjZA==",
+        ]
+        for s in inputs { #expect(Base64URL.decode(s) == Self.foundationDecode(s), "\(s)") }
+        // Foundation pads up to four and then takes any run of `=` (`====` is one zero byte); RFC 4648 §3.3 and
+        // JWS (RFC 7515 §2) allow none beyond the group, so a JWT segment with it is not base64url.
+        for s in ["abc==", "ab===", "abcd=", "====", "="] {
+            #expect(Self.foundationDecode(s) != nil, "\(s)")
+            #expect(Base64URL.decode(s) == nil, "\(s)")
+        }
+    }
+
+    @Test("form components: plus is a space, %XX a byte; malformed escapes and non-UTF-8 stay as sent")
+    func formComponents() {
+        let cases: [(String, String)] = [
+            ("a+b", "a b"), ("a%20b", "a b"), ("%2B", "+"), ("%e2%82%ac", "€"), ("%E2%82%AC", "€"), ("plain", "plain"),
+            ("100%", "100%"), ("%zz+x", "%zz x"), ("%4", "%4"), ("%ff", "%ff"), ("a%2", "a%2"), ("", ""),
+        ]
+        for (raw, want) in cases {
+            #expect(HTTPRequestInfo.decodeComponent(raw) == want, "\(raw)")
+            let plus = raw.replacingOccurrences(of: "+", with: " ")
+            #expect(HTTPRequestInfo.decodeComponent(raw) == (plus.removingPercentEncoding ?? plus), "\(raw)")
+        }
+        #expect(
+            HTTPRequestInfo.parseForm("grant_type=client_credentials&scope=a+b%20c&x=")
+                .map { "\($0.0)=\($0.1)" } == ["grant_type=client_credentials", "scope=a b c", "x="])
+    }
+}

@@ -101,6 +101,14 @@ extension MockOkta {
         }
     }
 
+    /// The scopes a discovery document lists, by name: not okta.*, published to all clients. A server without
+    /// scope definitions publishes all its scopes (`scopeDefs` gives each `ALL_CLIENTS`); answered without building
+    /// the definitions, whose ids are hashes (discovery is a hot path).
+    static func publishedScopes(_ s: AuthServer) -> [String] {
+        guard let defs = s.scopeDefs else { return s.scopes.filter { !$0.hasPrefix("okta.") } }
+        return defs.filter { !$0.name.hasPrefix("okta.") && $0.metadataPublish == "ALL_CLIENTS" }.map(\.name)
+    }
+
     static func systemScopeDescription(_ name: String) -> String {
         switch name {
         // As recorded (okta-sdk-python cassette test_list_oauth2_scopes).

@@ -51,9 +51,42 @@ public struct HTTPRequestInfo: Sendable {
         }
     }
 
+    /// `+` is a space and `%XX` a byte; a malformed escape or bytes that are not UTF-8 leave the escapes as sent.
     static func decodeComponent(_ s: String) -> String {
-        let plus = s.replacingOccurrences(of: "+", with: " ")
-        return plus.removingPercentEncoding ?? plus
+        let plus = UInt8(ascii: "+")
+        let percent = UInt8(ascii: "%")
+        guard s.utf8.contains(where: { $0 == plus || $0 == percent }) else { return s }
+        let bytes = Array(s.utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        var malformed = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == percent {
+                if i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+                    out.append(h << 4 | l)
+                    i += 3
+                    continue
+                }
+                malformed = true
+            }
+            out.append(b == plus ? UInt8(ascii: " ") : b)
+            i += 1
+        }
+        guard !malformed, let decoded = String(validating: out, as: UTF8.self) else {
+            return String(decoding: bytes.map { $0 == plus ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        }
+        return decoded
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     public var formBody: [(String, String)] { HTTPRequestInfo.parseForm(String(decoding: body, as: UTF8.self)) }

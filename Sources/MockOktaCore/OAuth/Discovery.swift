@@ -26,10 +26,7 @@ extension MockOkta {
         }
         // The org server's okta.* scopes are granted to apps but not advertised (OAS-OAUTH OrgASOidcMetadata); a
         // custom server lists the scopes published to all clients (`metadataPublish`).
-        let published = MockOkta.scopeDefs(s).filter {
-            !$0.name.hasPrefix("okta.") && $0.metadataPublish == "ALL_CLIENTS"
-        }
-        .map(\.name)
+        let published = MockOkta.publishedScopes(s)
         let cacheKey = "discovery|\(serverId)|\(oidc)|\(baseURL)|\(published.joined(separator: " "))"
         let bytes: [UInt8]
         if let cached = bodyCache.withLock({ $0[cacheKey] }) {
