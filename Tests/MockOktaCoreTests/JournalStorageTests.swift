@@ -106,4 +106,38 @@ struct JournalStorageTests {
         #expect(lookup("target.id") == "0oa2")
         #expect(lookup("client.ipAddress") == "127.0.0.1")
     }
+
+    @Test("events of one type share their debug list and targets, yet each renders its own uuid, request id, values")
+    func sharedEventParts() throws {
+        let log = SystemLog(store: nil)
+        let app = SystemLog.Actor(id: "0oa1", type: "PublicClientApp", alternateId: "0oa1", displayName: "Svc")
+        let ids = RandomSource(seed: 3, purpose: "uuids")
+        var written: [(uuid: String, requestId: String, scope: String)] = []
+        for i in 0..<6 {
+            let uuid = i == 5 ? "6F1E0E4A-0000-4000-8000-00000000000F" : ids.uuid()  // uppercase: kept as text
+            let requestId = i == 4 ? String(repeating: "r", count: 40) : "req\(i)" + String(repeating: "x", count: 23)
+            let scope = i < 3 ? "api.read" : "api.write"
+            written.append((uuid, requestId, scope))
+            log.write(
+                uuid: uuid, published: 1_796_000_000, eventType: "app.oauth2.as.token.grant.access_token",
+                displayMessage: "OAuth 2.0 access token is granted", actor: app, targets: [app], result: "SUCCESS",
+                context: .init(
+                    requestId: requestId, requestURI: "/oauth2/default/v1/token", ipAddress: "127.0.0.1",
+                    userAgent: "test"),
+                extraDebug: [("grantedScopes", .string(scope)), ("grantType", "client_credentials")])
+        }
+        let events = log.all()
+        #expect(events.count == 6)
+        for (event, w) in zip(events, written) {
+            let json = event.json
+            #expect(json["uuid"]?.stringValue == w.uuid)
+            #expect(json["transaction"]?["id"]?.stringValue == w.requestId)
+            let debug = json["debugContext"]?["debugData"]
+            #expect(debug?["requestId"]?.stringValue == w.requestId)
+            #expect(debug?["grantedScopes"]?.stringValue == w.scope)
+            #expect(debug?["grantType"] == "client_credentials")
+            #expect(json["target"]?.arrayValue?.first?["id"] == "0oa1")
+        }
+        #expect(Set(written.map(\.uuid)).count == 6)
+    }
 }

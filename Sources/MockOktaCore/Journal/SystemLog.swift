@@ -54,7 +54,8 @@ public final class SystemLog: Sendable {
         }
     }
 
-    private let events = Mutex<(list: [Event], strings: Interner)>(([], Interner(capacity: 5_000)))
+    private let events = Mutex<(list: [Event], strings: Interner, last: [String: LogRecord])>(
+        ([], Interner(capacity: 5_000), [:]))
     private let pending = WriteBehind<(uuid: String, published: Double, text: String)>()
     let store: Store?
     /// Newest events kept, in memory and in `--db` (the server passes `--journal-limit`).
@@ -88,7 +89,7 @@ public final class SystemLog: Sendable {
         }
     }
 
-    public struct Actor: Sendable {
+    public struct Actor: Sendable, Equatable {
         public var id: String
         public var type: String
         public var alternateId: String
@@ -141,11 +142,11 @@ public final class SystemLog: Sendable {
         result: String, reason: String? = nil, context: Context?, extraDebug: [(String, JSON)] = []
     ) {
         var record = LogRecord(
-            uuid: uuid, published: published, eventType: eventType, legacyEventType: legacyEventType,
+            uuid: UUIDBytes(uuid), published: published, eventType: eventType, legacyEventType: legacyEventType,
             displayMessage: displayMessage, severity: severity, actor: actor, targets: targets, result: result,
             reason: reason, context: context, extraDebug: extraDebug)
         events.withLock { s in
-            record.share(&s.strings)
+            record.share(&s.strings, last: &s.last)
             s.list.append(
                 Event(
                     seq: (s.list.last?.seq ?? -1) + 1, published: published, eventType: eventType, outcome: result,
@@ -170,6 +171,7 @@ public final class SystemLog: Sendable {
         events.withLock {
             $0.list.removeAll()
             $0.strings.removeAll()
+            $0.last.removeAll()
         }
         try? store?.clearLogs()
     }

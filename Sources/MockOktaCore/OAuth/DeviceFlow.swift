@@ -23,7 +23,7 @@ struct DeviceAuthorization: Sendable {
 extension MockOkta {
     static let deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
     static let deviceCodeLifetime = 600.0
-    static let userCodeAlphabet = Array("BCDFGHJKLMNPQRSTVWXZ")
+    static let userCodeAlphabet: RandomSource.Alphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
     func deviceAuthorize(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)

@@ -4,9 +4,11 @@
 /// `expireAccessTokens` action came before or after it. The last `capacity` mints are remembered
 /// exactly; older tokens are never in that second anyway.
 final class RecentMints: Sendable {
+    /// A jti is remembered by its hash (a 64-bit hash of 65,536 jtis collides with odds of ~1e-10; the strings cost
+    /// ~120 bytes per mint, issue 15).
     private struct State {
-        var times: [String: Double] = [:]
-        var order: [String] = []
+        var times: [Int: Double] = [:]
+        var order: [Int] = []
         var next = 0
     }
     private let state = Mutex(State())
@@ -15,19 +17,23 @@ final class RecentMints: Sendable {
     init(capacity: Int = 65_536) { self.capacity = max(1, capacity) }
 
     func record(_ jti: String, at t: Double) {
+        let key = jti.hashValue
         state.withLock { s in
             if s.order.count < capacity {
-                s.order.append(jti)
+                s.order.append(key)
             } else {
                 s.times[s.order[s.next]] = nil
-                s.order[s.next] = jti
+                s.order[s.next] = key
                 s.next = (s.next + 1) % capacity
             }
-            s.times[jti] = t
+            s.times[key] = t
         }
     }
 
-    func time(of jti: String) -> Double? { state.withLock { $0.times[jti] } }
+    func time(of jti: String) -> Double? {
+        let key = jti.hashValue
+        return state.withLock { $0.times[key] }
+    }
 
     /// Whether a token with this `iat` and `jti` was minted before `cutoff`. Same second and not
     /// remembered (a restart in between): treated as before, so a cutoff never lets an old token through.
