@@ -44,8 +44,11 @@ struct ServerOptions: ParsableArguments {
     var publicURL: String?
 
     static func env(_ name: String) -> String? {
-        let v = ProcessInfo.processInfo.environment["MOCK_OKTA_" + name]
-        return (v?.isEmpty ?? true) ? nil : v
+        // getenv, not ProcessInfo.environment: that builds a dictionary of the whole environment on every call
+        // (~25 calls at start-up, issue 15).
+        guard let v = getenv("MOCK_OKTA_" + name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
     }
 
     func validate() throws {

@@ -114,6 +114,14 @@ struct KeyPoolTests {
         let a = try slots.map { try KeyPool.key(seed: 5, slot: $0).thumbprint }
         #expect(Set(a).count == slots.count)
         #expect(try slots.map { try KeyPool.key(seed: 5, slot: $0).thumbprint } == a)
+        // The blocks are split on bytes; Foundation's split of the same text is the oracle.
+        let text = String(decoding: PackageResources.keypool_pem, as: UTF8.self)
+        let end = "-----END PRIVATE KEY-----"
+        let expected = text.components(separatedBy: end).compactMap { part -> String? in
+            let body = part.trimmingCharacters(in: .whitespacesAndNewlines)
+            return body.isEmpty ? nil : body + "\n" + end + "\n"
+        }
+        #expect(KeyPool.pems == expected)
     }
 }
 
