@@ -169,6 +169,17 @@ struct ByteCodecTests {
         }
     }
 
+    @Test("reply headers are found and replaced whatever the case of their name")
+    func replyHeaderNames() {
+        var r = HTTPReply(status: 200, headers: [("Content-Type", "a"), ("X-Rate-Limit-Limit", "5")])
+        #expect(r.header("content-type") == "a" && r.header("X-RATE-LIMIT-LIMIT") == "5")
+        #expect(r.header("Content-Typ") == nil && r.header("Content-Types") == nil && r.header("") == nil)
+        r.setHeader("x-rate-limit-limit", "6")
+        #expect(r.headers.count == 2 && r.header("X-Rate-Limit-Limit") == "6")
+        #expect(HTTPReply.sameName("Vary", "vARY") && !HTTPReply.sameName("Vary", "Varz"))
+        #expect(!HTTPReply.sameName("[", "{"))  // 91 and 123: only A–Z fold
+    }
+
     @Test("form components: plus is a space, %XX a byte; malformed escapes and non-UTF-8 stay as sent")
     func formComponents() {
         let cases: [(String, String)] = [

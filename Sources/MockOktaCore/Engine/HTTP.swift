@@ -139,14 +139,30 @@ public struct HTTPReply: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        let n = name.lowercased()
-        return headers.first { $0.0.lowercased() == n }?.1
+        headers.first { HTTPReply.sameName($0.0, name) }?.1
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        let n = name.lowercased()
-        headers.removeAll { $0.0.lowercased() == n }
+        headers.removeAll { HTTPReply.sameName($0.0, name) }
         headers.append((name, value))
+    }
+
+    /// Field names compared ASCII case-insensitively without lowercasing copies (every answer looks up several
+    /// headers; lowercasing each name allocated on every comparison).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var i = a.utf8.makeIterator()
+        var j = b.utf8.makeIterator()
+        while true {
+            switch (i.next(), j.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                if x == y { continue }
+                let lx = x >= 65 && x <= 90 ? x + 32 : x
+                let ly = y >= 65 && y <= 90 ? y + 32 : y
+                if lx != ly { return false }
+            default: return false
+            }
+        }
     }
 
     public var bodyJSON: JSON? { try? JSONParser.parse(bytes: body) }

@@ -75,8 +75,12 @@ extension MockOkta {
         query.map { (k, v) in secretParameters.contains(k.lowercased()) ? (k, "[redacted \(shortHash(v))]") : (k, v) }
     }
 
+    static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "dpop", "x-api-key"]
+
     static func redact(_ headers: [(String, String)]) -> [(String, String)] {
-        headers.map { (k, v) in
+        // No copy when nothing is secret (JWKS, discovery).
+        guard headers.contains(where: { secretHeaders.contains($0.0) }) else { return headers }
+        return headers.map { (k, v) in
             switch k {
             case "authorization", "proxy-authorization":
                 let parts = v.split(separator: " ", maxSplits: 1)
