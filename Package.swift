@@ -112,6 +112,28 @@ let package = Package(
     ]
 )
 
+// The stack's floor for scripts/bench-floor (Benchmarks/Floor): Hummingbird serving fixed bytes, nothing of ours.
+// Declared only when that script builds it with MOCK_OKTA_FLOOR=1.
+if Context.environment["MOCK_OKTA_FLOOR"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "mock-okta-floor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Floor",
+            swiftSettings: swiftSettings
+        )
+    )
+    package.products.append(.executable(name: "mock-okta-floor", targets: ["mock-okta-floor"]))
+}
+
 // libFuzzer harness (Tests/Fuzz): declared only when scripts/fuzz builds it with MOCK_OKTA_FUZZ=1 in its own
 // build directory, so a normal `swift build` / `swift test` never compiles or links it.
 if Context.environment["MOCK_OKTA_FUZZ"] == "1" {
