@@ -140,4 +140,22 @@ struct JournalStorageTests {
         }
         #expect(Set(written.map(\.uuid)).count == 6)
     }
+
+    @Test("recent mints: the newest time of a jti, nothing once it left the ring, and the same-second order")
+    func recentMints() {
+        let m = RecentMints(capacity: 4)
+        #expect(m.time(of: "a") == nil)
+        m.record("a", at: 10.1)
+        m.record("b", at: 10.2)
+        #expect(m.time(of: "a") == 10.1 && m.time(of: "b") == 10.2)
+        m.record("a", at: 10.3)  // the same jti again: its newest time counts
+        #expect(m.time(of: "a") == 10.3)
+        for (i, jti) in ["c", "d", "e"].enumerated() { m.record(jti, at: 11 + Double(i)) }
+        #expect(m.time(of: "b") == nil)  // pushed out: a, c, d, e remain
+        #expect(m.time(of: "a") == 10.3 && m.time(of: "e") == 13)
+        // A cutoff at 10.25: "a" (10.3) came after it; "b", forgotten, counts as before (never let through).
+        #expect(!m.mintedBefore(10.25, iat: 10, jti: "a"))
+        #expect(m.mintedBefore(10.25, iat: 10, jti: "b"))
+        #expect(m.mintedBefore(10.25, iat: 9, jti: "e") && !m.mintedBefore(10.25, iat: 11, jti: "e"))
+    }
 }

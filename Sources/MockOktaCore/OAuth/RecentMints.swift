@@ -4,11 +4,12 @@
 /// `expireAccessTokens` action came before or after it. The last `capacity` mints are remembered
 /// exactly; older tokens are never in that second anyway.
 final class RecentMints: Sendable {
-    /// A jti is remembered by its hash (a 64-bit hash of 65,536 jtis collides with odds of ~1e-10; the strings cost
-    /// ~120 bytes per mint, issue 15).
+    /// A ring of the last `capacity` mints in the order they were made: the jti's hash (a 64-bit hash of 65,536
+    /// jtis collides with odds of ~1e-10) and the time. 16 bytes a mint (a dictionary of jti strings was ~120,
+    /// issue 15); a lookup scans back from the newest, and only a token minted in the cutoff's own second asks.
     private struct State {
-        var times: [Int: Double] = [:]
-        var order: [Int] = []
+        var keys: [Int] = []
+        var times: [Double] = []
         var next = 0
     }
     private let state = Mutex(State())
@@ -19,20 +20,29 @@ final class RecentMints: Sendable {
     func record(_ jti: String, at t: Double) {
         let key = jti.hashValue
         state.withLock { s in
-            if s.order.count < capacity {
-                s.order.append(key)
+            if s.keys.count < capacity {
+                s.keys.append(key)
+                s.times.append(t)
             } else {
-                s.times[s.order[s.next]] = nil
-                s.order[s.next] = key
+                s.keys[s.next] = key
+                s.times[s.next] = t
                 s.next = (s.next + 1) % capacity
             }
-            s.times[key] = t
         }
     }
 
+    /// The newest mint of `jti` still in the ring.
     func time(of jti: String) -> Double? {
         let key = jti.hashValue
-        return state.withLock { $0.times[key] }
+        return state.withLock { s in
+            let n = s.keys.count
+            // Newest first: the slot before `next`, backwards around the ring.
+            for step in 1...max(1, n) where n > 0 {
+                let i = (s.next - step + n) % n
+                if s.keys[i] == key { return s.times[i] }
+            }
+            return nil
+        }
     }
 
     /// Whether a token with this `iat` and `jti` was minted before `cutoff`. Same second and not
