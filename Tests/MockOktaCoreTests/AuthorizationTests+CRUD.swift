@@ -5,6 +5,23 @@ import Testing
 
 /// Issue 12: the full life of each authorization object, and discovery advertising exactly what is served.
 extension AuthorizationTests {
+    @Test("the discovery body cache stays bounded while a server's published scopes keep changing, and stays right")
+    func discoveryCacheBounded() throws {
+        let org = try TestOrg(rateLimits: false)
+        let id = try Self.makeServer(org)
+        let base = "/api/v1/authorizationServers/\(id)/scopes"
+        for i in 0..<(MockOkta.bodyCacheLimit + 20) {
+            let made = Self.post(org, base, #"{"name":"s\#(i)","metadataPublish":"ALL_CLIENTS"}"#)
+            let scopeId = try #require(made.bodyJSON?["id"]?.stringValue, "\(made.bodyText)")
+            let d = org.send("GET", "/oauth2/\(id)/.well-known/openid-configuration").bodyJSON
+            #expect(d?["scopes_supported"]?.arrayValue?.contains(.string("s\(i)")) == true)
+            #expect(org.send("DELETE", base + "/" + scopeId, headers: [org.ssws]).status == 204)
+            #expect(org.engine.bodyCache.withLock { $0.count } <= MockOkta.bodyCacheLimit)
+        }
+        let d = org.send("GET", "/oauth2/\(id)/.well-known/openid-configuration").bodyJSON
+        #expect(d?["scopes_supported"]?.arrayValue?.contains("s0") == false)
+    }
+
     @Test("discovery advertises exactly what is served: the code flow, the device grant, client_secret_jwt, RSA DPoP")
     func discoveryServed() throws {
         let org = try TestOrg()

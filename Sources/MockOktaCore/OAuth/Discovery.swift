@@ -33,7 +33,7 @@ extension MockOkta {
             bytes = cached
         } else {
             bytes = JSON.object(discoveryDocument(s, serverId: serverId, oidc: oidc, scopes: published)).bytes
-            bodyCache.withLock { $0[cacheKey] = bytes }
+            cacheBody(bytes, cacheKey)
         }
         return HTTPReply(
             status: 200,
@@ -100,6 +100,17 @@ extension MockOkta {
         return doc
     }
 
+    /// Keeps a discovery or JWKS body for its key. Bounded: a key names a server's published scopes or keys, so a
+    /// tenant whose scopes or keys keep changing makes new ones; past `bodyCacheLimit` the cache starts over.
+    func cacheBody(_ body: [UInt8], _ key: String) {
+        bodyCache.withLock { cache in
+            if cache.count >= MockOkta.bodyCacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[key] = body
+        }
+    }
+
+    static let bodyCacheLimit = 256
+
     func keys(_ ex: Exchange, serverId: String) throws -> HTTPReply {
         let s = try server(serverId)
         let published = publishedKeys(s, now: ex.now)
@@ -110,7 +121,7 @@ extension MockOkta {
         } else {
             let keys = published.compactMap { k in rsaKey(k).map { $0.publicJWK(kid: k.kid) } }
             body = JSON.object([("keys", .array(keys))]).bytes
-            bodyCache.withLock { $0[cacheKey] = body }
+            cacheBody(body, cacheKey)
         }
         return HTTPReply(
             status: 200,
