@@ -64,7 +64,7 @@ public struct HTTPRequestInfo: Sendable {
         while i < bytes.count {
             let b = bytes[i]
             if b == percent {
-                if i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+                if i + 2 < bytes.count, let h = ASCII.hexValue(bytes[i + 1]), let l = ASCII.hexValue(bytes[i + 2]) {
                     out.append(h << 4 | l)
                     i += 3
                     continue
@@ -78,15 +78,6 @@ public struct HTTPRequestInfo: Sendable {
             return String(decoding: bytes.map { $0 == plus ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
         }
         return decoded
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     public var formBody: [(String, String)] { HTTPRequestInfo.parseForm(String(decoding: body, as: UTF8.self)) }

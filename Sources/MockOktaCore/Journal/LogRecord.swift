@@ -126,7 +126,8 @@ struct UUIDBytes: Sendable {
         var value: [UInt64] = [0, 0]
         var digit = 0
         for (i, c) in u.enumerated() where ![8, 13, 18, 23].contains(i) {
-            guard let v = UUIDBytes.lowerHex(c) else {
+            // Lowercase only: an uppercase uuid keeps its text, so it is served as written.
+            guard !(UInt8(ascii: "A")...UInt8(ascii: "F")).contains(c), let v = ASCII.hexValue(c) else {
                 text = s
                 return
             }
@@ -136,30 +137,9 @@ struct UUIDBytes: Sendable {
         (high, low) = (value[0], value[1])
     }
 
-    static func lowerHex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
-
     var string: String {
         if let text { return text }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 36) { out in
-            var n = 0
-            for (word, shiftBase) in [(high, 60), (low, 60)] {
-                for k in 0..<16 {
-                    if n == 8 || n == 13 || n == 18 || n == 23 {
-                        out[n] = UInt8(ascii: "-")
-                        n += 1
-                    }
-                    out[n] = digits[Int(word >> UInt64(shiftBase - 4 * k) & 15)]
-                    n += 1
-                }
-            }
-            return n
-        }
+        return ASCII.uuidString(
+            withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init))
     }
 }

@@ -75,9 +75,6 @@ public final class RandomSource: Sendable {
         var b = bytes(16)
         b[6] = (b[6] & 0x0F) | 0x40
         b[8] = (b[8] & 0x3F) | 0x80
-        let digits = Array("0123456789abcdef")
-        let h = b.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
-        return
-            "\(String(h[0..<8]))-\(String(h[8..<12]))-\(String(h[12..<16]))-\(String(h[16..<20]))-\(String(h[20..<32]))"
+        return ASCII.uuidString(b)
     }
 }
