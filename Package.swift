@@ -33,8 +33,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         // Command line parsing for the thin executable.
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
-        // SQLite through the system libsqlite3, with versioned migrations.
-        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Small C module over the system OpenSSL 3 (libcrypto): RSA keys, RS256, certificates.
@@ -42,13 +40,16 @@ let package = Package(
             name: "CMockOktaCrypto",
             linkerSettings: [.linkedLibrary("crypto")]
         ),
+        // The system SQLite 3 (libsqlite3-dev): tenant state, keys, journal (Storage/SQLite.swift). Used directly
+        // rather than through GRDB, which brought the whole of Foundation and ICU into the process (issue 15).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Everything that is Okta: tenant, tokens, OAuth, Management API, scenarios, journal, verdicts.
         // It never imports Hummingbird; the server adapts it to HTTP.
         .target(
             name: "MockOktaCore",
             dependencies: [
                 "CMockOktaCrypto",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The key pool (made by scripts/make-key-pool) and the dashboard page, embedded in the binary.
@@ -100,8 +101,7 @@ let package = Package(
         .plugin(name: "EmbedScenarios", capability: .buildTool()),
         .testTarget(
             name: "MockOktaCoreTests",
-            // GRDB here only to hold SQLite's write lock from a second connection (write-failure tests).
-            dependencies: ["MockOktaCore", "CMockOktaCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MockOktaCore", "CMockOktaCrypto"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

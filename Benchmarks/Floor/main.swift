@@ -5,7 +5,6 @@
 // the Swift runtime and the process.
 //
 //     mock-okta-floor PORT BODY_FILE        (GET /hold is held until shutdown)
-import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -14,11 +13,27 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = Int(arguments[1]),
-    let body = FileManager.default.contents(atPath: arguments[2]).map({ [UInt8]($0) })
-else {
-    FileHandle.standardError.write(Data("usage: mock-okta-floor PORT BODY_FILE\n".utf8))
+/// The whole file, or nil (the floor links no Foundation, as mock-okta links none since 2026-12-03).
+func readAll(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n == 0 { break }
+        out += chunk[0..<n]
+    }
+    return out
+}
+
+guard arguments.count == 3, let port = Int(arguments[1]), let body = readAll(arguments[2]) else {
+    fputs("usage: mock-okta-floor PORT BODY_FILE\n", stderr)
     exit(64)
 }
 

@@ -1,8 +1,12 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import MockOktaCore
 import MockOktaServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct MockOktaCommand: AsyncParsableCommand {
@@ -26,9 +30,9 @@ struct MockOktaCommand: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 // One plain sentence (ArgumentParser's own adds a usage block); --help has the rest.
-                var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+                var text = message(for: error).trimmingWhitespaceAndNewlines()
                 if text.hasPrefix("Error: ") { text.removeFirst(7) }
-                FileHandle.standardError.write(Data("mock-okta: \(text) (see mock-okta --help)\n".utf8))
+                FileIO.write("mock-okta: \(text) (see mock-okta --help)\n", fd: 2)
                 finish(2)
             }
             exit(withError: error)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MockOktaCore
 
 struct Replay: ParsableCommand {
@@ -34,23 +34,22 @@ struct Replay: ParsableCommand {
                 out = try IncidentReplay.replay(file: fromSyslog ?? "", source: .syslog, name: name)
             }
         } catch {
-            FileHandle.standardError.write(Data("mock-okta: \(error.message)\n".utf8))
+            FileIO.write("mock-okta: \(error.message)\n", fd: 2)
             throw ExitCode(error.isInternal ? 1 : 2)
         }
-        for w in out.warnings { FileHandle.standardError.write(Data("mock-okta: \(w)\n".utf8)) }
+        for w in out.warnings { FileIO.write("mock-okta: \(w)\n", fd: 2) }
         guard let output else {
             print(out.text, terminator: "")
             return
         }
         do { try Data(out.text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-            FileHandle.standardError.write(Data("mock-okta: cannot write \(output)\n".utf8))
+            FileIO.write("mock-okta: cannot write \(output)\n", fd: 2)
             throw ExitCode(2)
         }
-        FileHandle.standardError.write(
-            Data(
-                ("mock-okta: wrote \(output): \(plural(out.ruleCount, "rule")), "
-                    + "\(plural(out.expectationCount, "expectation")); run it "
-                    + "with mock-okta run --scenario \(output) -- CMD\n").utf8))
+        FileIO.write(
+            "mock-okta: wrote \(output): \(plural(out.ruleCount, "rule")), "
+                + "\(plural(out.expectationCount, "expectation")); run it "
+                + "with mock-okta run --scenario \(output) -- CMD\n", fd: 2)
     }
 
     func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MockOktaCore
 import MockOktaServer
 
@@ -18,7 +18,7 @@ struct Scenarios: ParsableCommand {
             var rows: [(String, String)] = []
             if let dir {
                 guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-                    FileHandle.standardError.write(Data("mock-okta: cannot read the directory \(dir)\n".utf8))
+                    FileIO.write("mock-okta: cannot read the directory \(dir)\n", fd: 2)
                     throw ExitCode(2)
                 }
                 for f in files.filter({ $0.hasSuffix(".json") && $0 != "schema.json" }).sorted() {
@@ -30,7 +30,7 @@ struct Scenarios: ParsableCommand {
             let width = (rows.map(\.0.count).max() ?? 0) + 2
             for (name, text) in rows {
                 let desc = (try? JSONParser.parse(text))?["description"]?.stringValue ?? "(no description)"
-                print(name.padding(toLength: width, withPad: " ", startingAt: 0) + TokenExplainer.firstSentence(desc))
+                print(name + String(repeating: " ", count: width - name.count) + TokenExplainer.firstSentence(desc))
             }
         }
     }
@@ -43,7 +43,7 @@ struct Scenarios: ParsableCommand {
             guard let text = ShippedScenarios.text(named: name) else {
                 let near = ShippedScenarios.suggestions(for: name)
                 let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"
-                FileHandle.standardError.write(Data("mock-okta: no shipped scenario \(name)\(hint)\n".utf8))
+                FileIO.write("mock-okta: no shipped scenario \(name)\(hint)\n", fd: 2)
                 throw ExitCode(2)
             }
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")

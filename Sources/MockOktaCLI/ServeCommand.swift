@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import MockOktaCore
 import MockOktaServer
@@ -38,6 +38,6 @@ func startFailure(_ error: any Error, _ c: ServerConfiguration) -> ExitCode {
         message = "mock-okta: cannot listen on \(c.host); use an address of this machine such as 127.0.0.1"
         code = 2
     }
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileIO.write(message + "\n", fd: 2)
     return ExitCode(code)
 }

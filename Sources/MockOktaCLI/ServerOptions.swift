@@ -1,8 +1,12 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import MockOktaCore
 import MockOktaServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options shared by `serve` and `run`. Each can also come from MOCK_OKTA_<OPTION>; a flag wins.
 struct ServerOptions: ParsableArguments {
@@ -108,7 +112,7 @@ struct ServerOptions: ParsableArguments {
         for f in files {
             let text: String
             do { text = try Self.scenarioText(f) } catch {
-                FileHandle.standardError.write(Data("mock-okta: \(error)\n".utf8))
+                FileIO.write("mock-okta: \(error)\n", fd: 2)
                 throw ExitCode(2)
             }
             do { loaded.append(try ScenarioLoader.load(text: text, file: f)) } catch {
@@ -116,7 +120,7 @@ struct ServerOptions: ParsableArguments {
             }
         }
         if !problems.isEmpty {
-            FileHandle.standardError.write(Data(("invalid scenario:\n" + problems.joined(separator: "\n") + "\n").utf8))
+            FileIO.write("invalid scenario:\n" + problems.joined(separator: "\n") + "\n", fd: 2)
             throw ExitCode(2)
         }
         c.options.scenarios = loaded
@@ -129,16 +133,19 @@ struct ServerOptions: ParsableArguments {
 
     /// A scenario by path, or else by the name of a shipped one (`429-rate-limit-with-reset`). A path wins.
     static func scenarioText(_ ref: String) throws -> String {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: ref, isDirectory: &isDir) {
-            guard !isDir.boolValue, let text = try? String(contentsOfFile: ref, encoding: .utf8) else {
-                throw ScenarioNotFound(
-                    description: "cannot read the scenario file \(ref)\(isDir.boolValue ? " (it is a directory)" : "")")
+        // A scenario file is read up to the replay limit (64 MiB); the loader's own bounds apply to what is read.
+        switch FileIO.read(ref, limit: ReplayLimits.maxFileBytes) {
+        case .bytes(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ScenarioNotFound(description: "cannot read the scenario file \(ref) (it is not UTF-8)")
             }
             return text
+        case .directory: throw ScenarioNotFound(description: "cannot read the scenario file \(ref) (it is a directory)")
+        case .unreadable, .tooLarge: throw ScenarioNotFound(description: "cannot read the scenario file \(ref)")
+        case .missing: break
         }
         if !ref.contains("/"), let text = ShippedScenarios.text(named: ref) { return text }
-        let near = ShippedScenarios.suggestions(for: (ref as NSString).lastPathComponent)
+        let near = ShippedScenarios.suggestions(for: String(ref.split(separator: "/").last ?? Substring(ref)))
         let hint = near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"
         throw ScenarioNotFound(
             description:

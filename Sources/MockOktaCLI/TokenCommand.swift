@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MockOktaCore
 import MockOktaServer
 
@@ -12,7 +12,7 @@ struct TokenCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a JWT's header and claims.")
         @Argument(help: "The JWT.") var jwt: String
         func run() throws {
-            guard let d = DecodedJWT(jwt.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard let d = DecodedJWT(jwt.trimmingWhitespaceAndNewlines()) else {
                 print("not a JWT: expected three base64url parts separated by dots")
                 throw ExitCode(1)
             }
@@ -48,7 +48,7 @@ struct TokenCommand: ParsableCommand {
             opts.dbPath = db ?? ServerOptions.env("DB") ?? ":memory:"
             opts.rateLimitsEnabled = false
             let parts = route.split(separator: ":", maxSplits: 1).map(String.init)
-            let token = jwt.trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = jwt.trimmingWhitespaceAndNewlines()
             let seedKnown = opts.seed != nil || opts.dbPath != ":memory:"
             var keys: TokenExplainer.IssuerKeys? = nil
             if !seedKnown && offline {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import MockOktaCore
 
@@ -37,7 +37,7 @@ public struct StderrLogHandler: LogHandler {
             for (k, v) in all.sorted(by: { $0.key < $1.key }) where k != "hb.request.id" { text += " \(k)=\(v)" }
             text += "\n"
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        FileIO.write(text, fd: 2)
     }
 
     static func quote(_ s: String) -> String {
@@ -48,7 +48,7 @@ public struct StderrLogHandler: LogHandler {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 { out += "\\u" + Format.hex4(u.value) } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""

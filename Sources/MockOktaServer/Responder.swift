@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -182,7 +182,7 @@ struct MockResponder: Sendable {
     @inline(never)
     func ended(_ held: Held, _ outcome: WireWaits.Outcome, since: Double, answer: Bool) -> Bool {
         let (reply, id) = (held.reply, held.id)
-        let seconds = String(format: "%.1f", engine.realClock.now() - since)
+        let seconds = Format.fixed(engine.realClock.now() - since, digits: 1)
         let meta: Logger.Metadata = ["request_id": .string(id), "rule": .string(reply.firedRule ?? "")]
         switch outcome {
         case .disconnected(let t):

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
 import MockOktaCore
 
@@ -66,7 +67,7 @@ public enum RunHarness {
         for (k, v) in extra { env[k] = v }
         let envStrings = env.map { "\($0.key)=\($0.value)" }
         return await withCheckedContinuation { cont in
-            Thread.detachNewThread {
+            DispatchQueue.global().async {
                 var attr = posix_spawnattr_t()
                 posix_spawnattr_init(&attr)
                 var empty = sigset_t()
@@ -86,8 +87,7 @@ public enum RunHarness {
                 for p in argv { free(p) }
                 for p in envp { free(p) }
                 guard rc == 0 else {
-                    FileHandle.standardError.write(
-                        Data("mock-okta: cannot start \(args[0]): \(String(cString: strerror(rc)))\n".utf8))
+                    FileIO.write("mock-okta: cannot start \(args[0]): \(String(cString: strerror(rc)))\n", fd: 2)
                     cont.resume(returning: 127)
                     return
                 }
@@ -137,17 +137,9 @@ public enum RunHarness {
 
     /// Appends to the job summary file; a file that cannot be written is reported, never fatal.
     static func appendSummary(_ text: String, to path: String) {
-        guard let h = FileHandle(forWritingAtPath: path) ?? createThenOpen(path) else {
-            FileHandle.standardError.write(Data("mock-okta: cannot write the job summary to \(path)\n".utf8))
-            return
+        if !FileIO.append(text, to: path) {
+            FileIO.write("mock-okta: cannot write the job summary to \(path)\n", fd: 2)
         }
-        h.seekToEndOfFile()
-        h.write(Data(text.utf8))
-        h.closeFile()
-    }
-
-    static func createThenOpen(_ path: String) -> FileHandle? {
-        FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
     }
 
     public static func exitCode(commandStatus: Int32, report: VerdictReport) -> Int32 {
@@ -190,18 +182,17 @@ public enum RunHarness {
         // Let in-flight requests (and hung ones the client just left) settle before judging.
         try? await Task.sleep(for: .milliseconds(100))
         let report = engine.verify()
-        FileHandle.standardError.write(Data(table(report).utf8))
+        FileIO.write(table(report), fd: 2)
         try writeOutputs(report, commandStatus: status, engine: engine, config: config, command: command, outputs)
         if let bundle { try? FileManager.default.removeItem(atPath: bundle) }
         if outputs.keep {
             let url = server.url
             let tokenHint = config.options.adminToken == nil ? "" : "?token=<admin token>"
-            FileHandle.standardError.write(
-                Data(
-                    ("mock-okta: the command ended; the server stays up at \(url) until Ctrl-C\n"
-                        + "  dashboard \(url)/__mock/ui\(tokenHint)\n"
-                        + "  journal   \(url)/__mock/journal\n  verdicts  \(url)/__mock/verify\n"
-                        + "  tenant    \(url)/__mock/tenant\n").utf8))
+            FileIO.write(
+                "mock-okta: the command ended; the server stays up at \(url) until Ctrl-C\n"
+                    + "  dashboard \(url)/__mock/ui\(tokenHint)\n"
+                    + "  journal   \(url)/__mock/journal\n  verdicts  \(url)/__mock/verify\n"
+                    + "  tenant    \(url)/__mock/tenant\n", fd: 2)
             await server.waitUntilStopped()
         } else {
             await server.stop()
@@ -212,7 +203,9 @@ public enum RunHarness {
     /// With TLS, a temporary CA bundle (system CAs plus the mock's) for the command; its path, or nil.
     static func temporaryBundle(_ info: JSON) -> String? {
         guard let ca = info["caFile"]?.stringValue else { return nil }
-        let path = NSTemporaryDirectory() + "mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
+        let path =
+            FileManager.default.temporaryDirectory.path
+            + "/mock-okta-ca-bundle-\(ProcessInfo.processInfo.processIdentifier).pem"
         try? writeBundle(caFile: ca, to: path)
         return path
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MockOktaCore
 
 /// What `run` says on stderr while the command runs: each rule as it fires, each timeline action as it runs,
@@ -54,7 +54,7 @@ struct RunProgress {
                     )
                 }
             }
-            if !lines.isEmpty { FileHandle.standardError.write(Data(lines.map { "mock-okta: \($0)\n" }.joined().utf8)) }
+            if !lines.isEmpty { FileIO.write(lines.map { "mock-okta: \($0)\n" }.joined(), fd: 2) }
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -205,6 +205,6 @@ public enum MockOktaServer {
                 """
             if let ca = info["caFile"]?.stringValue { text += "  CA file          \(ca)\n" }
         }
-        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(text.utf8))
+        FileIO.write(text, fd: toStderr ? 2 : 1)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MockOktaCore
 
 /// Everything `serve` and `run` need, as plain values (the CLI fills it from flags and MOCK_OKTA_* variables).

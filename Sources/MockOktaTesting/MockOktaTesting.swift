@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import MockOktaCore
 import MockOktaServer
@@ -93,7 +93,7 @@ public func withMockOkta<T: Sendable>(
     }
     defer { if let caDir { try? FileManager.default.removeItem(at: caDir) } }
     if let scenario {
-        let trimmed = scenario.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = scenario.trimmingWhitespaceAndNewlines()
         let text = trimmed.hasPrefix("{") ? scenario : ShippedScenarios.text(named: trimmed)
         guard let text else {
             let near = ShippedScenarios.suggestions(for: trimmed)

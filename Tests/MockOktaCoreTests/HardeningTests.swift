@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 @testable import MockOktaCore
@@ -255,16 +254,14 @@ struct HardeningTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let org = try TestOrg(dbPath: path)
         // Another connection takes SQLite's write lock and keeps it past the busy timeout.
-        var config = Configuration()
-        config.allowsUnsafeTransactions = true
-        let other = try DatabaseQueue(path: path, configuration: config)
-        try other.inDatabase { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        let other = try SQLiteConnection(path: path, busyTimeoutMs: 0)
+        try other.execute("BEGIN EXCLUSIVE")
         let body =
             "{\"profile\":{\"login\":\"lost@example.com\",\"email\":\"lost@example.com\",\"firstName\":\"L\",\"lastName\":\"W\"}}"
         let r = org.send("POST", "/api/v1/users", headers: [org.ssws], body: body)
         #expect(r.status == 500)
         #expect(r.bodyJSON?["errorCode"] == "E0000009")
-        try other.inDatabase { try $0.execute(sql: "ROLLBACK") }
+        try other.execute("ROLLBACK")
         #expect(org.send("GET", "/api/v1/users/lost@example.com", headers: [org.ssws]).status == 404)
         #expect(org.send("POST", "/api/v1/users", headers: [org.ssws], body: body).status == 200)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A custom server's access policies (`…/policies`, OAUTH_AUTHORIZATION_POLICY) and their rules (`…/rules`,
 /// RESOURCE_ACCESS): list, create, get, replace, delete, activate/deactivate. The token endpoint and `/authorize`

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Evaluating a custom authorization server's access policies at the token endpoint and `/authorize`, and putting
 /// its custom claims into tokens.
@@ -173,7 +173,7 @@ enum ClaimExpression: Equatable {
     case memberOfGroupName(String)
 
     init?(_ text: String) {
-        let s = text.trimmingCharacters(in: .whitespaces)
+        let s = text.trimmingWhitespace()
         if s.count >= 2, s.hasPrefix("\""), s.hasSuffix("\""), !s.dropFirst().dropLast().contains("\"") {
             self = .constant(.string(String(s.dropFirst().dropLast())))
         } else if s == "true" || s == "false" {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The rules of a custom server's access policy (`…/policies/{policyId}/rules`).
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's standard admin role types (the case values are the wire `type`).
 public enum AdminRole: String, Codable, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A scope of an authorization server (`/api/v1/authorizationServers/{id}/scopes`).
 public struct ScopeDef: Codable, Sendable, Equatable {

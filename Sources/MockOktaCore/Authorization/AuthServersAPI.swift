@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Custom authorization servers (`/api/v1/authorizationServers`): create, list, get, replace, delete,
 /// activate/deactivate, and their signing keys (`/credentials/keys`, `/credentials/lifecycle/keyRotate`). Each

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Scenario actions on authorization objects: `setPolicyRule`, `assignAdminRole`, `unassignAdminRole`. They change
 /// the real tenant, so the token endpoint and `/api/v1` decide the consequences, as after an admin's change in Okta.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Scenario fixtures for authorization objects: `tenant.authorizationServers` (custom servers with their scopes,
 /// claims, access policies and rules; the entry named `default` changes the built-in server) and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Admin role assignments: `/api/v1/users/{id}/roles` and `/api/v1/groups/{groupId}/roles` (list, assign, get,
 /// unassign). A user holds the roles assigned to it and to its groups; API tokens act with their creator's roles as

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The routes of Authorization/: custom authorization servers with their keys, scopes, claims, access policies and
 /// rules; admin role assignments on users and groups; Okta API scope grants of apps.

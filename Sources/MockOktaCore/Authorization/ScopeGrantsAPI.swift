@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta API scope grants of an app (`/api/v1/apps/{appId}/grants`): the `okta.*` scopes the org authorization
 /// server may issue to the app (admin consent). List, grant, get, revoke; the token endpoint reads the same grants.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A custom server's scopes (`…/scopes`) and claims (`…/claims`): list, create, get, replace, delete. Bounds: at most
 /// 200 scopes and 100 claims per server; names 1–300 characters (scopes: no spaces; claims: no reserved JWT name).

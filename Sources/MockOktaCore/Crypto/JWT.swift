@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A compact JWS split into its parts, without any verification.
 public struct DecodedJWT: Sendable {

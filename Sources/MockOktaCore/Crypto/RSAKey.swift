@@ -1,5 +1,5 @@
 import CMockOktaCrypto
-import Foundation
+import FoundationEssentials
 
 public struct CryptoError: Error, CustomStringConvertible, Sendable {
     public var description: String

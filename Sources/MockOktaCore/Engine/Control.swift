@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/__mock/*`: the control API (JSON in and out, never journaled).
 extension MockOkta {
@@ -112,7 +112,7 @@ extension MockOkta {
     /// Validation issues of a one-item wrapper document, with paths relative to the item.
     func controlCauses(_ error: ScenarioLoader.Invalid, prefix: String) -> [JSON] {
         error.issues.map { i -> JSON in
-            let p = i.path.replacingOccurrences(of: prefix, with: "$")
+            let p = i.path.replacing(prefix, with: "$")
             return ["errorSummary": .string("\(p): \(i.message)"), "path": .string(p), "message": .string(i.message)]
         }
     }

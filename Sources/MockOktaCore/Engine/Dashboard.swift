@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the dashboard (`/__mock/ui`) reads besides the control API it shares with scripts: the page itself,
 /// the System Log without an API token, the shipped scenarios, and the journal's changes as server-sent events.

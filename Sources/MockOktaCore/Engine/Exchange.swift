@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One request being handled: what the engine learns about it along the way.
 final class Exchange {

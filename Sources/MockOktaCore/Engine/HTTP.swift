@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request as the engine sees it, independent of the HTTP server.
 public struct HTTPRequestInfo: Sendable {

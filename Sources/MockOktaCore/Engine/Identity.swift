@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Who a request comes from, as the journal and the verdicts see it, and what of it is kept: credentials
 /// are reduced to a short hash wherever a request is recorded.
@@ -30,7 +30,7 @@ extension MockOkta {
             if let d = Data(base64Encoded: b), let s = String(data: d, encoding: .utf8),
                 let c = s.split(separator: ":").first
             {
-                id.clientId = String(c).removingPercentEncoding ?? String(c)
+                id.clientId = String(c).percentDecoded ?? String(c)
             }
         }
         if req.path.hasSuffix("/v1/token"), id.kind != "Bearer" { id.tokenId = MockOkta.grantKey(req) }
@@ -54,11 +54,11 @@ extension MockOkta {
         }
         let rest = header.dropFirst(scheme.count)
         if scheme == "SSWS" || scheme == "Bearer" || scheme == "DPoP" {
-            let t = rest.trimmingCharacters(in: .whitespaces)
+            let t = rest.trimmingWhitespace()
             return t
         }
         guard rest.first == " " else { return nil }
-        return rest.trimmingCharacters(in: .whitespaces)
+        return rest.trimmingWhitespace()
     }
 
     /// Query parameters that carry a credential. Clients put them in URLs (Java's token client sends
@@ -95,7 +95,7 @@ extension MockOkta {
     /// The Management API takes JSON: a body in any other content type (or none), or a form content type on
     /// any request, is 400 E0000021 — the class of bug behind okta-sdk-python #309, #383, #400, #426, #431.
     static func checkContentType(_ req: HTTPRequestInfo) throws {
-        let type = req.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        let type = req.header("content-type")?.split(separator: ";").first?.trimmingWhitespace()
             .lowercased()
         if type == "application/x-www-form-urlencoded" || type == "multipart/form-data" {
             throw OktaAPIError.badContentType

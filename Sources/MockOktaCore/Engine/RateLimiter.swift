@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's per-minute buckets per endpoint family (production Workforce org defaults) and the org-wide
 /// concurrency limit. Windows are not aligned to the clock: a bucket's minute starts with its first request.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// One request through the engine: journal, scenario rules and faults, rate limits, dispatch, Okta's headers.
@@ -44,7 +44,7 @@ extension MockOkta {
         ex.auth = identify(req)
         let retryFor = req.header("x-okta-retry-for")
         let retryCount = req.header("x-okta-retry-count").flatMap {
-            Int($0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")
+            Int($0.split(separator: ",").last.map { $0.trimmingWhitespace() } ?? "")
         }
         journal.begin { seq in
             JournalEntry(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The route table: every Okta endpoint the mock serves, in one readable block.
 struct Router {
@@ -202,7 +202,7 @@ struct Router {
             if t.hasPrefix("{") {
                 let raw = String(p)
                 params[String(t.dropFirst().dropLast())] =
-                    raw.utf8.contains(37) ? (raw.removingPercentEncoding ?? raw) : raw
+                    raw.utf8.contains(37) ? (raw.percentDecoded ?? raw) : raw
             } else if t != p {
                 return nil
             }

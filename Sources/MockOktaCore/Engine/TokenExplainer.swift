@@ -1,10 +1,10 @@
-import Foundation
+import FoundationEssentials
 
 /// `mock-okta token decode|explain`: what a token says, and why Okta would accept or refuse it.
 public enum TokenExplainer {
     public static func firstSentence(_ s: String) -> String {
-        let flat = s.replacingOccurrences(of: "\n", with: " ")
-        if let r = flat.range(of: ". ") { return String(flat[..<r.lowerBound]) + "." }
+        let flat = s.replacing("\n", with: " ")
+        if let r = flat.firstRange(of: ". ") { return String(flat[..<r.lowerBound]) + "." }
         return flat
     }
 
@@ -116,7 +116,7 @@ public enum TokenExplainer {
             }
             let need = MockOkta.requiredScope(path, write: method != "GET")
             list.check(
-                scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")),
+                scopes.contains(need) || scopes.contains(need.replacing(".read", with: ".manage")),
                 "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]")
         }
         return list.lines
@@ -150,7 +150,7 @@ public enum TokenExplainer {
         } else if reply.status == 401 {
             verdict += " (invalid_token, empty body; E0000011 for SSWS callers)"
         }
-        if let w = reply.header("WWW-Authenticate"), let r = w.range(of: "error_description=\"") {
+        if let w = reply.header("WWW-Authenticate"), let r = w.firstRange(of: "error_description=\"") {
             verdict += ": " + String(w[r.upperBound...].prefix { $0 != "\"" })
         }
         return verdict
@@ -293,7 +293,7 @@ public enum TokenExplainer {
         guard list.problem == nil else { return 401 }
         let scopes = jwt.claims["scp"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let need = MockOkta.requiredScope(path, write: method != "GET")
-        let has = scopes.contains(need) || scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage"))
+        let has = scopes.contains(need) || scopes.contains(need.replacing(".read", with: ".manage"))
         list.check(
             has, "\(method) \(path) needs scope \(need); token has [\(scopes.joined(separator: " "))]",
             "insufficient_scope")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The org's URLs, issuers and signing keys, and the ready-file credentials.
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every System Log event type the mock writes, with the display message and the V1 `legacyEventType` Okta writes.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The journal as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): opens in browser devtools and
 /// proxies. Bodies are not kept, so `content` is empty; faults, rule ids and retries are in `_mockOkta`.
@@ -49,9 +49,7 @@ public enum HAR {
     }
 
     static func percent(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~[] ")
-        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s).replacingOccurrences(of: " ", with: "+")
+        s.percentEncoded(keeping: "-._~[] ").replacing(" ", with: "+")
     }
 
     static func reason(_ status: Int) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every request seen (control API excluded), newest `limit` kept, in arrival order.
 public final class Journal: Sendable {

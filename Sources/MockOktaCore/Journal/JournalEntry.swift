@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 public struct AuthIdentity: Sendable, Hashable {
     public var kind: String = "none"  // SSWS | Bearer | Basic | none (DPoP counts as Bearer)

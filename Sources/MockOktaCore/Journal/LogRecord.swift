@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a System Log event was written from; `render` gives Okta's LogEvent JSON (the shape of the okta-sdk-python
 /// cassettes' `/api/v1/logs` answers). Kept instead of the JSON because it is a third of the size and most of its

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's System Log: every sign-in, grant, denial, fault and lifecycle change writes a LogEvent.
 public final class SystemLog: Sendable {

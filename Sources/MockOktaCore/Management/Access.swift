@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 struct Caller {
     var user: User?
@@ -44,7 +44,7 @@ extension MockOkta {
     /// Authenticates a Management API call as Okta does (okta-contract.md §3).
     func authorizeAPI(_ ex: Exchange, write: Bool? = nil, anyValidToken: Bool = false) throws -> Caller {
         let isWrite = write ?? (ex.req.method != "GET")
-        guard let header = ex.req.header("authorization"), !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let header = ex.req.header("authorization"), !header.trimmingWhitespace().isEmpty else {
             denyLog(ex, reason: "INVALID_SESSION: no Authorization header")
             throw OktaAPIError.invalidSession
         }
@@ -119,7 +119,7 @@ extension MockOkta {
                 let ok =
                     scopes.contains(need)
                     || (need.hasSuffix(".read")
-                        && scopes.contains(need.replacingOccurrences(of: ".read", with: ".manage")))
+                        && scopes.contains(need.replacing(".read", with: ".manage")))
                 guard ok else {
                     denyLog(
                         ex, reason: "insufficient_scope: \(need)", actor: clientActor(jwt.claims["cid"]?.stringValue))
@@ -164,13 +164,11 @@ extension MockOkta {
     /// Two link headers, self first then next, as Okta sends them (the Python SDK keeps the last one).
     func linkHeaders(_ ex: Exchange, next: String?, limit: Int) -> [(String, String)] {
         var keep = ex.req.query.filter { $0.0 != "after" }
-        var enc = CharacterSet.urlQueryAllowed
-        enc.remove(charactersIn: "&=+\"")
         func q(_ items: [(String, String)]) -> String {
             items.isEmpty
                 ? ""
                 : "?"
-                    + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: enc) ?? $0.1)" }.joined(
+                    + items.map { "\($0.0)=\($0.1.percentEncoded(keeping: "!$'()*,-./:;?@_~"))" }.joined(
                         separator: "&")
         }
         // Okta's self link names the limit it applied, also when the request gave none (okta-sdk-python cassettes).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// App assignments: `/api/v1/apps/{id}/users` and `/groups`.
 extension MockOkta {

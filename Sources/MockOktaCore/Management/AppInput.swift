@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads an app body (create or replace) as Okta validates it, into an `App`.
 enum AppInput {
@@ -66,7 +66,7 @@ enum AppInput {
     static func checkedLabel(_ value: JSON?, _ causes: inout [String]) -> String {
         if let value, value.stringValue == nil { causes.append("label: The value must be a string") }
         let label = value?.stringValue ?? ""
-        if label.trimmingCharacters(in: .whitespaces).isEmpty { causes.append("label: The field cannot be left blank") }
+        if label.trimmingWhitespace().isEmpty { causes.append("label: The field cannot be left blank") }
         if label.count > 100 { causes.append("label: The field is too long (at most 100 characters)") }
         return label
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The app API (`/api/v1/apps`): listing, the write API, lifecycle and assignments.
 /// Shapes follow okta/okta-sdk-python's live cassettes (test_applications_it, 2020 and 2025/26); see docs/FIDELITY.md.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// SCIM-style filter expressions as Okta accepts them in `filter` and `search`:
 /// `status eq "ACTIVE" and (profile.login sw "ann" or lastUpdated gt "2024-01-01T00:00:00.000Z")`.

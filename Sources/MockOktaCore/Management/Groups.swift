@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The group API (`/api/v1/groups`).
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The System Log (`/api/v1/logs`); authorization servers are in Authorization/AuthServersAPI.swift.
 extension MockOkta {

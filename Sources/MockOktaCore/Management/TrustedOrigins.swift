@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An origin the org trusts for CORS and redirects (`/api/v1/trustedOrigins`).
 public struct TrustedOrigin: Codable, Sendable {
@@ -21,8 +21,8 @@ public struct TrustedOrigin: Codable, Sendable {
     /// `scheme://host[:port]`, lowercased, default ports dropped: how browsers send `Origin`. Hosts are ASCII
     /// (browsers send internationalised names as punycode); a path, query, user or wildcard is refused.
     static func normalize(_ s: String) -> String? {
-        let t = s.trimmingCharacters(in: .whitespaces)
-        guard t.count <= 255, let sep = t.range(of: "://") else { return nil }
+        let t = s.trimmingWhitespace()
+        guard t.count <= 255, let sep = t.firstRange(of: "://") else { return nil }
         let scheme = t[..<sep.lowerBound].lowercased()
         guard schemes.contains(scheme) else { return nil }
         var rest = String(t[sep.upperBound...])

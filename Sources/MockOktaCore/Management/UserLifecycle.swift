@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// User lifecycle (`/users/{id}/lifecycle/*`) and deletion, decided under the tenant lock.
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's base user profile schema (`GET /api/v1/meta/schemas/user/default`) and the checks every user write gets from
 /// it.
@@ -61,7 +61,7 @@ enum UserSchema {
         if !partial {
             for a in base where a.required {
                 let v = profile.first { $0.0 == a.name }?.1
-                if v == nil || v == .null || v?.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                if v == nil || v == .null || v?.stringValue?.trimmingWhitespace().isEmpty == true {
                     out.append("\(a.name): The field cannot be left blank")
                 }
             }
@@ -76,7 +76,7 @@ enum UserSchema {
                 out.append("\(k): The value must be a string")
                 continue
             }
-            if a.required && s.trimmingCharacters(in: .whitespaces).isEmpty {
+            if a.required && s.trimmingWhitespace().isEmpty {
                 if partial { out.append("\(k): The field cannot be left blank") }
                 continue
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The user API (`/api/v1/users`).
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One `/authorize` request whose client and redirect URI are known: every later answer is a redirect there.
 private struct AuthorizeRequest {
@@ -184,9 +184,7 @@ extension MockOkta {
 
     func redirectReply(_ uri: String, _ params: [(String, String)], mode: String) -> HTTPReply {
         func enc(_ s: String) -> String {
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: "-._~")
-            return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+            s.percentEncoded(keeping: "-._~")
         }
         let q = params.map { "\(enc($0.0))=\(enc($0.1))" }.joined(separator: "&")
         if mode == "form_post" {
@@ -204,8 +202,8 @@ extension MockOkta {
     }
 
     func html(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        s.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
+            .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 
     func htmlError(_ status: Int, _ error: String, _ desc: String) -> HTTPReply {

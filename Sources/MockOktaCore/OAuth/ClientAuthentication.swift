@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Who the client is at the token, introspect, revoke and PAR endpoints: basic, post, private_key_jwt or none.
 extension MockOkta {
@@ -69,8 +69,8 @@ extension MockOkta {
         guard let d = Data(base64Encoded: basic), let s = String(data: d, encoding: .utf8),
             let colon = s.firstIndex(of: ":")
         else { return nil }
-        let id = String(s[..<colon]).removingPercentEncoding ?? String(s[..<colon])
-        let secret = String(s[s.index(after: colon)...]).removingPercentEncoding ?? String(s[s.index(after: colon)...])
+        let id = String(s[..<colon]).percentDecoded ?? String(s[..<colon])
+        let secret = String(s[s.index(after: colon)...]).percentDecoded ?? String(s[s.index(after: colon)...])
         return (id, secret)
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// DPoP (RFC 9449), as Okta serves it and the okta SDK's `dpopEnabled` mode uses it, for apps that require it
 /// (`settings.oauthClient.dpop_bound_access_tokens`; other clients' stray proofs are ignored, as Okta does for the

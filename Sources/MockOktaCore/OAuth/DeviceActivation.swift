@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/activate`: where the user of a device flow enters the user code and signs in (Okta's device activation page,
 /// reduced to one form). GET shows the form (with `?user_code=` filled in); POST checks the password like every

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A device authorization (RFC 8628) waiting for its user: in memory, like Okta's server-side state.
 struct DeviceAuthorization: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The authorization servers' discovery documents and JWKS (`/.well-known/*`, `/v1/keys`).
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The grants the token endpoint serves: client_credentials, authorization_code, refresh_token, password.
 extension MockOkta {

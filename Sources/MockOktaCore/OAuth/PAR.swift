@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A pushed authorization request (RFC 9126), kept until `/authorize` uses it or it expires.
 struct PushedRequest: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The page `/authorize` shows when nobody is signed in: our own HTML and CSS (no external assets), the app's
 /// name and the org, Okta's error text, and — this being a mock — the tenant's test users, which fill the form

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/token`: client authentication, the grant, the response and the System Log events.
 extension MockOkta {

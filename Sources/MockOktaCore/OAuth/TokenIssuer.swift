@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Minting access, ID and refresh tokens (RS256, with the scenario's token faults applied).
 extension MockOkta {

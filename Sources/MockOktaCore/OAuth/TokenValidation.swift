@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Validating tokens as a resource server does, and the endpoints built on it: introspect, revoke, userinfo, logout.
 extension MockOkta {

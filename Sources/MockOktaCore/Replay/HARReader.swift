@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads a HAR 1.2 file (browser devtools "Save all as HAR", proxies, or mock-okta's own `--har` and
 /// `/__mock/journal?format=har`) into the requests that reached Okta and what each met.
@@ -135,7 +135,7 @@ enum HARReader {
     }
 
     static func rateLimit(_ e: Entry, _ c: Context) -> ReplayFault {
-        let resets = e.headers.filter { $0.0 == "x-rate-limit-reset" }.map { $0.1.trimmingCharacters(in: .whitespaces) }
+        let resets = e.headers.filter { $0.0 == "x-rate-limit-reset" }.map { $0.1.trimmingWhitespace() }
         let concurrency = e.mockFault == "concurrencyLimit" || e.header("x-rate-limit-limit") == "0"
         let date = e.header("date").flatMap(httpDate)
         var distance = ReplayLimits.defaultResetSeconds
@@ -189,7 +189,7 @@ enum HARReader {
     static func split(_ url: String) -> (String?, String) {
         var rest = Substring(url)
         var host: String? = nil
-        if let r = rest.range(of: "://") {
+        if let r = rest.firstRange(of: "://") {
             rest = rest[r.upperBound...]
             let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
             host = String(rest[..<end]).lowercased()

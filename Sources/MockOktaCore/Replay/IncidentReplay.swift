@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `mock-okta replay`: turns what a client saw (a HAR file, or a System Log export) into a scenario that injects the
 /// same faults at the same ordinals, with the expectations that would have caught the incident. Deterministic: the
@@ -11,20 +11,13 @@ public enum IncidentReplay {
 
     /// Reads `path` within `ReplayLimits.maxFileBytes`.
     public static func readFile(_ path: String) throws(ReplayError) -> [UInt8] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw ReplayError("cannot read \(path): no such file")
+        switch FileIO.read(path, limit: ReplayLimits.maxFileBytes) {
+        case .missing: throw ReplayError("cannot read \(path): no such file")
+        case .directory: throw ReplayError("cannot read \(path): it is a directory")
+        case .unreadable: throw ReplayError("cannot read \(path)")
+        case .tooLarge: throw tooLarge(path)
+        case .bytes(let bytes): return bytes
         }
-        guard !isDir.boolValue else { throw ReplayError("cannot read \(path): it is a directory") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ReplayError("cannot read \(path)") }
-        defer { try? handle.close() }
-        let data: Data?
-        do { data = try handle.read(upToCount: ReplayLimits.maxFileBytes + 1) } catch {
-            throw ReplayError("cannot read \(path)")
-        }
-        let bytes = [UInt8](data ?? Data())
-        guard bytes.count <= ReplayLimits.maxFileBytes else { throw tooLarge(path) }
-        return bytes
     }
 
     static func tooLarge(_ what: String) -> ReplayError {
@@ -35,7 +28,9 @@ public enum IncidentReplay {
         -> ReplayOutput
     {
         let bytes = try readFile(path)
-        return try replay(bytes: bytes, source: source, fileName: (path as NSString).lastPathComponent, name: name)
+        return try replay(
+            bytes: bytes, source: source, fileName: path.split(separator: "/").last.map(String.init) ?? path, name: name
+        )
     }
 
     public static func replay(bytes input: [UInt8], source: Source, fileName: String, name: String? = nil)
@@ -77,7 +72,7 @@ public enum IncidentReplay {
     /// `--name`, or the file name in kebab case without its extensions (`incident.har` → `incident`).
     static func name(_ given: String?, fileName: String) throws(ReplayError) -> String {
         if let given {
-            let n = given.trimmingCharacters(in: .whitespacesAndNewlines)
+            let n = given.trimmingWhitespaceAndNewlines()
             guard !n.isEmpty, n.count <= ReplayLimits.maxNameLength else {
                 throw ReplayError("--name must have 1 to \(ReplayLimits.maxNameLength) characters")
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The scenario document of a replay: rules, the expectations that would have caught the incident, and a
 /// description of what was recorded, replayed and skipped.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a recorded error answer said: its body (when the recording kept it) and the Okta or OAuth error in it.
 struct RecordedError: Sendable {
@@ -29,7 +29,7 @@ struct RecordedError: Sendable {
 
     /// `error="invalid_token"` out of a Bearer challenge.
     static func challengeError(_ header: String) -> String? {
-        guard let r = header.range(of: "error=\"") else { return nil }
+        guard let r = header.firstRange(of: "error=\"") else { return nil }
         let rest = header[r.upperBound...]
         guard let end = rest.firstIndex(of: "\"") else { return nil }
         let value = String(rest[..<end])

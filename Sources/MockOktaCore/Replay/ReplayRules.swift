@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The rules of a replay: each faulted request matched by method and route template at its ordinal, consecutive
 /// identical faults on a route merged into one rule's `nth` list.

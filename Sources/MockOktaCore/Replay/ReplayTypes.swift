@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why a recording could not be replayed: one sentence for stderr. `isInternal` marks a scenario that replay built
 /// and the loader refused (a bug of ours, exit 1); everything else is bad input (exit 2).

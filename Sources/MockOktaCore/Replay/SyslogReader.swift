@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads a System Log export (what `GET /api/v1/logs` returns: a JSON array of LogEvents, or one event per line)
 /// into the requests it shows and the failures the client met. The log records events, not requests: events that

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The timeline and the actions it runs (also `POST /__mock/actions`): each action changes the real tenant,
 /// so enforcement, not a canned answer, produces its consequences.

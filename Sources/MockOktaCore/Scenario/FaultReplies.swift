@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The answers of the faults that replace the normal answer, one helper per group of fault kinds.
 extension MockOkta {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 public enum PathPattern: Sendable, Equatable {
     case exact(String)

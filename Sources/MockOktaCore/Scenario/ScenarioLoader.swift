@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Parses and validates scenario documents against the shipped schema.
 public enum ScenarioLoader {

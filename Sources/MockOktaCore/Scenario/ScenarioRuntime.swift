@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A loaded scenario with its live counters.
 struct ScenarioRuntime: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One validation problem, located in the source text.
 public struct ValidationIssue: Sendable, Equatable, CustomStringConvertible {
@@ -115,6 +115,13 @@ public struct SchemaValidator: Sendable {
     }
 
     /// The length and pattern of a string.
+    /// Whether `s` matches a schema `pattern` (the standard library's regular expressions; the schema's own patterns
+    /// use anchors, classes and counts only). A pattern that does not compile matches nothing.
+    static func matches(_ s: String, pattern: String) -> Bool {
+        guard let regex = try? Regex(pattern) else { return false }
+        return (try? regex.firstMatch(in: s)) != nil
+    }
+
     private func checkString(_ str: String, _ s: JSON, _ path: String, _ out: inout [(String, String)]) {
         if let m = s["minLength"]?.intValue, str.count < m {
             out.append((path, "must be at least \(m) characters long"))
@@ -122,7 +129,7 @@ public struct SchemaValidator: Sendable {
         if let m = s["maxLength"]?.intValue, str.count > m {
             out.append((path, "must be at most \(m) characters long"))
         }
-        if let p = s["pattern"]?.stringValue, str.range(of: p, options: .regularExpression) == nil {
+        if let p = s["pattern"]?.stringValue, !SchemaValidator.matches(str, pattern: p) {
             out.append((path, "must match the pattern \(p)"))
         }
     }

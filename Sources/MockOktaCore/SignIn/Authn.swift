@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's classic Authentication API (`/api/v1/authn`): primary authentication and its transaction states
 /// (SUCCESS with a one-time `sessionToken`, PASSWORD_EXPIRED, LOCKED_OUT, MFA_ENROLL, MFA_REQUIRED), factor

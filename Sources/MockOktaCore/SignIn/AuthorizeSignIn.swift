@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Who signs in at `/authorize`: a live `sid` session, a one-time `sessionToken`, the sign-in form (with the
 /// password policy's lockout and, when the sign-on policy asks, a second factor), or `login_hint` for a user with

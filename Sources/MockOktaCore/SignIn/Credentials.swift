@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One password check for every way a person signs in (the Authn API, the sign-in page, the password grant), so
 /// the password policy's lockout counts them all, as Okta's does.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// TOTP factors (`token:software:totp`): the Factors API (`/api/v1/users/{id}/factors`), and enrollment and
 /// verification inside an Authn transaction. Secrets come from the seed (same seed, same secret) and are shown

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/api/v1/users/{id}/factors`: list, enroll, activate, verify and delete TOTP factors with an API token.
 extension MockOkta {

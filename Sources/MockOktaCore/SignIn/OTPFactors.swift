@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// SMS, email and Okta Verify push factors inside an Authn transaction (`MFA_REQUIRED` → `MFA_CHALLENGE` →
 /// `SUCCESS`). Nothing is delivered: SMS and email codes are read at `GET /__mock/factors/messages` (after
@@ -91,7 +91,8 @@ extension MockOkta {
 
     /// A new 6-digit code for the factor, recorded as a message readable once the delivery delay has passed.
     func sendCode(_ f: Factor, _ user: User, challengeKey: String, now: Double) {
-        let code = String(format: "%06d", Int(tokenValues.bytes(4).reduce(0) { $0 << 8 | UInt32($1) } % 1_000_000))
+        let code = Format.zeroPadded(
+            Int(tokenValues.bytes(4).reduce(0) { $0 << 8 | UInt32($1) } % 1_000_000), width: 6)
         let delay = read { $0.signOn.deliveryDelaySeconds }
         signIn.withLock { s in
             s.prune(now: now)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/api/v1/policies` for `OKTA_SIGN_ON` policies (the org's sign-on policy) and `ACCESS_POLICY` policies (app
 /// sign-on policies, assigned with `PUT /api/v1/apps/{appId}/policies/{policyId}`), and their rules: list,
@@ -156,7 +156,7 @@ extension MockOkta {
         let priority = body["priority"]?.intValue
         let listed = body["conditions"]?["people"]?["groups"]?["include"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if listed.count > 1000 { causes.append("conditions.people.groups.include: At most 1000 groups") }
-        let groups = NSOrderedSet(array: Array(listed.prefix(1000))).array as? [String] ?? []
+        let groups = listed.prefix(1000).uniqued()
         let known = read { t in groups.filter { t.groups[$0] == nil } }
         for g in known.prefix(5) { causes.append("conditions.people.groups.include: Invalid group id \(g.prefix(64))") }
         if !causes.isEmpty { throw MockOkta.validation(causes) }

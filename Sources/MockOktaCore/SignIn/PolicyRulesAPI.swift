@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `/api/v1/policies/{policyId}/rules`: the `SIGN_ON` rules of an Okta sign-on policy and the `ACCESS_POLICY` rules
 /// of an app sign-on policy (list, create, get, replace, delete, activate/deactivate). The Default Rule (the
@@ -163,9 +163,9 @@ extension MockOkta {
         if !causes.isEmpty { throw MockOkta.validation(causes) }
         return RuleInput(
             name: name, priority: body["priority"]?.intValue, connection: connection,
-            include: Array(NSOrderedSet(array: include).array as? [String] ?? include),
-            exclude: Array(NSOrderedSet(array: exclude).array as? [String] ?? exclude),
-            userExclude: Array(NSOrderedSet(array: users).array as? [String] ?? users),
+            include: include.uniqued(),
+            exclude: exclude.uniqued(),
+            userExclude: users.uniqued(),
             access: decision,
             requireFactor: access ? factorMode == "2FA" : action?["requireFactor"]?.boolValue ?? false)
     }

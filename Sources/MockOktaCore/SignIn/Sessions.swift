@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta sessions: made from a one-time `sessionToken` (at `/authorize?sessionToken=` or `POST /api/v1/sessions`)
 /// or by signing in on the sign-in page, carried by the `sid` cookie so a second `/authorize` signs in silently,
@@ -33,7 +33,7 @@ extension MockOkta {
     func cookieSession(_ ex: Exchange) -> SignInState.Session? {
         guard let header = ex.req.header("cookie") else { return nil }
         for part in header.split(separator: ";") {
-            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            let kv = part.trimmingWhitespace().split(separator: "=", maxSplits: 1)
             guard kv.count == 2, kv[0] == "sid" else { continue }
             let id = String(kv[1])
             if let s = signIn.withLock({ $0.sessions[id] }), s.expiresAt > ex.now { return s }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The sign-in timeline actions: `lockUser`, `expirePassword` and `requireMfa`.
 extension MockOkta {

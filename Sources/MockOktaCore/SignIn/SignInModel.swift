@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An enrolled MFA factor. Only `token:software:totp` today (Okta Verify's or Google Authenticator's codes);
 /// its secret is derived from the seed, so a test can compute codes (`/__mock/tenant` shows it).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A rule of an Okta sign-on policy (`OKTA_SIGN_ON`, Classic Engine): conditions on the network zone and the
 /// user, and an action that allows, denies or asks for a second factor.

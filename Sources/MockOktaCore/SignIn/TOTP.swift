@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP, HMAC-SHA1, 6 digits, 30 s steps), as Okta's
 /// `token:software:totp` factor and Google Authenticator compute them. The secret is Base32 (RFC 4648, no

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ struct IPAddress: Equatable, Comparable, Sendable {
     var bytes: [UInt8]
 
     init?(_ text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmingWhitespace()
         guard !t.isEmpty, t.count <= 45 else { return nil }
         var v4 = in_addr()
         if t.withCString({ inet_pton(AF_INET, $0, &v4) }) == 1 {
@@ -124,7 +124,7 @@ extension MockOkta {
         let xff = req.headerValues("x-forwarded-for").joined(separator: ",")
         guard !zones.isEmpty, !xff.isEmpty, isProxy(req.remoteIP) else { return req.remoteIP }
         // The hops nearest Okta are the right-most; a client cannot push them out with a long header.
-        let hops = xff.split(separator: ",").suffix(64).map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = xff.split(separator: ",").suffix(64).map { $0.trimmingWhitespace() }
         for hop in hops.reversed() where !isProxy(hop) {
             return IPAddress(hop) == nil ? req.remoteIP : hop
         }

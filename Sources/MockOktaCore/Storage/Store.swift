@@ -1,10 +1,13 @@
-import Foundation
-import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// SQLite persistence for tenant state, keys, the journal and the System Log.
 /// `:memory:` by default; a file survives restarts. Schema changes are versioned migrations.
 public final class Store: Sendable {
-    let db: DatabaseQueue
+    private let connection: Mutex<SQLiteConnection>
     public let path: String
     /// Held for the life of the store: a second server on the same file is refused, not allowed to race.
     private let lockFD: Int32
@@ -38,20 +41,17 @@ public final class Store: Sendable {
         } else {
             lockFD = -1
         }
-        var config = Configuration()
-        // Another process holding SQLite's write lock (a sqlite3 shell, a backup) gets a second to let go;
-        // after that the write fails and the request that caused it gets a 500, never a silent 200.
-        config.busyMode = .timeout(1)
-        config.prepareDatabase { db in
-            if path != ":memory:" {
-                try db.execute(sql: "PRAGMA journal_mode=WAL")
-                try db.execute(sql: "PRAGMA synchronous=NORMAL")
-            }
+        do {
+            // Another process holding SQLite's write lock (a sqlite3 shell, a backup) gets a second to let go;
+            // after that the write fails and the request that caused it gets a 500, never a silent 200.
+            let c = try SQLiteConnection(path: path, busyTimeoutMs: 1000)
+            if path != ":memory:" { try c.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
+            try Store.migrate(c)
+            connection = Mutex(c)
+        } catch {
+            if lockFD >= 0 { close(lockFD) }
+            throw StoreError.writeFailed("cannot open \(path): \(error)")
         }
-        db =
-            path == ":memory:"
-            ? try DatabaseQueue(configuration: config) : try DatabaseQueue(path: path, configuration: config)
-        try Store.migrator.migrate(db)
     }
 
     deinit { if lockFD >= 0 { close(lockFD) } }
@@ -61,100 +61,114 @@ public final class Store: Sendable {
     public var keepsTenant: Bool { path != ":memory:" }
 
     /// Runs a write transaction; a failure comes back as `StoreError.writeFailed`.
-    func write(_ body: (Database) throws -> Void) throws {
-        do { try db.write(body) } catch { throw StoreError.writeFailed("\(error)") }
+    func write(_ body: (SQLiteConnection) throws -> Void) throws {
+        do {
+            try connection.withLock { c in try c.transaction { try body(c) } }
+        } catch {
+            throw StoreError.writeFailed("\(error)")
+        }
     }
 
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1: entities, meta, journal, system log") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                    CREATE TABLE entities (
-                        kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
-                    CREATE TABLE journal (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
-                    CREATE TABLE system_log (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL,
-                        json TEXT NOT NULL);
-                    """)
+    /// A query's first column (nil when it fails: reads are of rows this process wrote).
+    private func read(_ sql: String, _ values: SQLValue...) -> [String]? {
+        connection.withLock { c in try? c.texts(sql, values) }
+    }
+
+    /// The schema's versions, oldest first. Applied ones are listed in `grdb_migrations`, the table GRDB kept them
+    /// in, so databases written by earlier versions open as they are.
+    static let migrations: [(id: String, sql: String)] = [
+        (
+            "v1: entities, meta, journal, system log",
+            """
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE entities (
+                kind TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+            CREATE TABLE journal (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+            CREATE TABLE system_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, published REAL NOT NULL,
+                json TEXT NOT NULL);
+            """
+        )
+    ]
+
+    /// Applies each migration not yet applied, each in its own transaction.
+    static func migrate(_ c: SQLiteConnection) throws {
+        try c.execute("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        let applied = Set(try c.texts("SELECT identifier FROM grdb_migrations"))
+        for m in migrations where !applied.contains(m.id) {
+            try c.transaction {
+                try c.execute(m.sql)
+                try c.run("INSERT INTO grdb_migrations (identifier) VALUES (?)", .text(m.id))
+            }
         }
-        return m
     }
 
     /// Schema version applied, for diagnostics and tests.
     public func appliedMigrations() throws -> [String] {
-        try db.read { try Store.migrator.appliedMigrations($0) }
+        let applied = Set(try connection.withLock { try $0.texts("SELECT identifier FROM grdb_migrations") })
+        return Store.migrations.map(\.id).filter(applied.contains)
     }
 
     public func meta(_ key: String) -> String? {
-        try? db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+        read("SELECT value FROM meta WHERE key = ?", .text(key))?.first
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
-        try write {
-            try $0.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
-        }
+        try write { try $0.run("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", .text(key), .text(value)) }
     }
 
     public func put(kind: String, id: String, json: String) throws {
-        try write {
-            try $0.execute(
-                sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [kind, id, json])
-        }
+        try apply(puts: [(kind, id, json)], deletes: [])
     }
 
     public func apply(puts: [(String, String, String)], deletes: [(String, String)]) throws {
         guard !puts.isEmpty || !deletes.isEmpty else { return }
-        try write { db in
-            for (k, i) in deletes {
-                try db.execute(sql: "DELETE FROM entities WHERE kind = ? AND id = ?", arguments: [k, i])
-            }
-            for (k, i, j) in puts {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)", arguments: [k, i, j])
-            }
+        try write { c in
+            try c.run("DELETE FROM entities WHERE kind = ? AND id = ?", deletes.map { [.text($0.0), .text($0.1)] })
+            try c.run(
+                "INSERT OR REPLACE INTO entities(kind, id, json) VALUES (?, ?, ?)",
+                puts.map { [.text($0.0), .text($0.1), .text($0.2)] })
         }
     }
 
     public func all(kind: String) -> [String] {
-        (try? db.read {
-            try String.fetchAll($0, sql: "SELECT json FROM entities WHERE kind = ? ORDER BY id", arguments: [kind])
-        }) ?? []
+        read("SELECT json FROM entities WHERE kind = ? ORDER BY id", .text(kind)) ?? []
     }
 
     /// Replaces every entity at once (reset to baseline, first start).
     public func replaceAll(_ rows: [(String, String, String)]) throws {
-        try write { db in
-            try db.execute(sql: "DELETE FROM entities")
-            let stmt = try db.makeStatement(sql: "INSERT INTO entities(kind, id, json) VALUES (?, ?, ?)")
-            for (k, i, j) in rows { try stmt.execute(arguments: [k, i, j]) }
+        try write { c in
+            try c.execute("DELETE FROM entities")
+            try c.run(
+                "INSERT INTO entities(kind, id, json) VALUES (?, ?, ?)",
+                rows.map { [.text($0.0), .text($0.1), .text($0.2)] })
         }
     }
 
     // MARK: journal
 
     public func upsertJournal(_ rows: [(String, String)], limit: Int) throws {
-        try write { db in
-            let stmt = try db.makeStatement(
-                sql: "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
-            for (id, json) in rows { try stmt.execute(arguments: [id, json]) }
-            try Store.trim(db, "journal", keep: limit)
+        try write { c in
+            try c.run(
+                "INSERT INTO journal(id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                rows.map { [.text($0.0), .text($0.1)] })
+            try Store.trim(c, "journal", keep: limit)
         }
     }
 
     public func journal(limit: Int) -> [String] { newest("journal", limit: limit) }
 
-    public func clearJournal() throws { try write { try $0.execute(sql: "DELETE FROM journal") } }
+    public func clearJournal() throws { try write { try $0.execute("DELETE FROM journal") } }
 
     // MARK: system log
 
     public func appendLogs(_ rows: [(String, Double, String)], keep: Int) throws {
-        try write { db in
-            let stmt = try db.makeStatement(sql: "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)")
-            for (u, p, j) in rows { try stmt.execute(arguments: [u, p, j]) }
-            try Store.trim(db, "system_log", keep: keep)
+        try write { c in
+            try c.run(
+                "INSERT INTO system_log(uuid, published, json) VALUES (?, ?, ?)",
+                rows.map { [.text($0.0), .double($0.1), .text($0.2)] })
+            try Store.trim(c, "system_log", keep: keep)
         }
     }
 
@@ -164,17 +178,15 @@ public final class Store: Sendable {
 
     /// The newest `limit` rows' JSON, oldest first.
     private func newest(_ table: String, limit: Int) -> [String] {
-        (try? db.read {
-            try String.fetchAll(
-                $0, sql: "SELECT json FROM (SELECT seq, json FROM \(table) ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                arguments: [limit])
-        }) ?? []
+        read(
+            "SELECT json FROM (SELECT seq, json FROM \(table) ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+            .int(Int64(limit))) ?? []
     }
 
     /// Keeps the newest `keep` rows.
-    private static func trim(_ db: Database, _ table: String, keep: Int) throws {
-        try db.execute(sql: "DELETE FROM \(table) WHERE seq <= (SELECT MAX(seq) FROM \(table)) - ?", arguments: [keep])
+    private static func trim(_ c: SQLiteConnection, _ table: String, keep: Int) throws {
+        try c.run("DELETE FROM \(table) WHERE seq <= (SELECT MAX(seq) FROM \(table)) - ?", .int(Int64(keep)))
     }
 
-    public func clearLogs() throws { try write { try $0.execute(sql: "DELETE FROM system_log") } }
+    public func clearLogs() throws { try write { try $0.execute("DELETE FROM system_log") } }
 }

@@ -10,6 +10,11 @@ enum ASCII {
         }
     }
 
+    /// An ASCII letter or digit.
+    static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    }
+
     /// Sixteen bytes as a lowercase 8-4-4-4-12 uuid.
     static func uuidString(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

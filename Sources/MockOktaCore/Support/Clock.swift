@@ -1,4 +1,10 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Source of real time. Injected so tests and benchmarks can drive time by hand.
 public protocol WallClock: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One function per fuzz target (`scripts/fuzz`, harness in `Tests/Fuzz/Harness`). Each takes raw bytes,
 /// runs them through a parser the way outside input reaches it, and returns normally for every input:
@@ -107,7 +107,7 @@ public enum FuzzEntryPoints {
         var out: [String] = []
         func token(_ path: String, _ fields: [(String, String)], _ headers: [(String, String)]) {
             let body = fields.map {
-                "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)"
+                "\($0.0)=\($0.1.percentEncoded(keeping: ""))"
             }
             .joined(separator: "&")
             let r = e.handle(

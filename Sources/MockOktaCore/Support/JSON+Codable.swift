@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Stored as its JSON text (keeps object member order through SQLite round trips).
 extension JSON: Codable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value. Objects keep their key order so documents we emit read the way Okta's do.
 public enum JSON: Sendable, Equatable {
@@ -181,7 +181,7 @@ extension JSON {
             case "\t": out += "\\t"
             default:
                 if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
+                    out += "\\u" + Format.hex4(u.value)
                 } else {
                     out.unicodeScalars.append(u)
                 }

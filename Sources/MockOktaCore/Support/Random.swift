@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A seeded generator (SplitMix64). Same seed, same sequence: ids, secrets, jti and probabilistic faults.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {

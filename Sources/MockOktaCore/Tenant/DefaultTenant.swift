@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The secrets of the default tenant that only exist in clear at creation time.
 public struct TenantSecrets: Codable, Sendable {

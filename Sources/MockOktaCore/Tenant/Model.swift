@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Okta's user statuses; the case names are the wire values.
 // swift-format-ignore: AlwaysUseLowerCamelCase
@@ -42,7 +42,7 @@ public struct User: Codable, Sendable {
     public var displayName: String {
         let f = profile["firstName"]?.stringValue ?? ""
         let l = profile["lastName"]?.stringValue ?? ""
-        return "\(f) \(l)".trimmingCharacters(in: .whitespaces)
+        return "\(f) \(l)".trimmingWhitespace()
     }
     public var canSignIn: Bool { status == .ACTIVE || status == .PASSWORD_EXPIRED }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A hash index from string keys to slot numbers: open addressing with linear probing, at most half full, 4 bytes a
 /// bucket. It does not hold the keys: `keys[slot]` is the key of a slot, in an array its owner keeps, and every call

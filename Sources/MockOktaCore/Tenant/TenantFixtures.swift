@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Users and groups a scenario adds to the tenant (`"tenant"` in a scenario file).
 public struct TenantFixture: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The tenant in SQLite: one row per object, written as part of each mutation (`mutate`), read back at start.
 extension MockOkta {

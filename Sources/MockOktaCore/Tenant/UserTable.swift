@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The tenant's users by id, with the login index kept alongside: used like a `[String: User]`, but each user is
 /// stored once, in a contiguous array, and the two indexes (id, lowercased login) hold slot numbers.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What one expectation is judged on.
 struct JudgeInput {
@@ -283,7 +283,7 @@ enum Judges {
             for (i, e) in chain.enumerated().dropFirst() {
                 judged += 1
                 let earlier = Set(chain[..<i].map(\.id))
-                let rf = e.retryFor?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+                let rf = e.retryFor?.split(separator: ",").map { $0.trimmingWhitespace() } ?? []
                 if rf.isEmpty || !rf.contains(where: earlier.contains) || e.retryCount == nil {
                     return Judgement(
                         .failed,

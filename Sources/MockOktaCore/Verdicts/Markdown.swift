@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 
 extension Verdicts {
     /// The verdict table as GitHub-flavoured Markdown, for a CI job summary (`GITHUB_STEP_SUMMARY`): one row per
     /// expectation and per rule, the cited requests of a failure, and the overall result.
     public static func markdown(_ report: VerdictReport, suite: String, command: [String] = []) -> String {
         func cell(_ s: String) -> String {
-            s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+            s.replacing("|", with: "\\|").replacing("\n", with: " ")
         }
         func mark(_ s: VerdictStatus, optional: Bool) -> String {
             switch s {

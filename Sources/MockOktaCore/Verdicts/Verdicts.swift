@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a verdict found. "Not exercised" is never "passed": the client did nothing this expectation judges.
 public enum VerdictStatus: String, Sendable {
@@ -125,7 +125,7 @@ public struct VerdictReport: Sendable {
 
 /// Judges the client from the journal: did it wait, back off, stop, refresh, give up in time?
 public enum Verdicts {
-    static func secs(_ d: Double) -> String { String(format: "%.2f s", d) }
+    static func secs(_ d: Double) -> String { Format.fixed(d, digits: 2) + " s" }
 
     /// What counts as a failed attempt that a client may retry.
     static func failed(_ e: JournalEntry) -> Bool {
@@ -200,8 +200,8 @@ public enum Verdicts {
     }
 
     static func xml(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        s.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
+            .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 
     /// JUnit XML: one testcase per expectation and per rule; not exercised is a failure unless optional (then skipped).
