@@ -188,7 +188,34 @@ int mo_key_public_pem(void *key, char **out, size_t *outlen) {
     return ok;
 }
 
+/* One unencrypted "PRIVATE KEY" (PKCS#8) or "RSA PRIVATE KEY" (PKCS#1) block, decoded as RSA directly: the key
+   pool and most key files. PEM_read_bio_PrivateKey asks OpenSSL 3's decoders for every key type and format, which
+   costs ~6 ms on first use (a fifth of start-up) and 0.4 ms a key after; the typed d2i costs ~1.3 ms, then 0.1 ms.
+   NULL for anything else, which then takes the general path. */
+static EVP_PKEY *rsa_private_key_from_pem(const char *pem, size_t len) {
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long derlen = 0;
+    EVP_PKEY *k = NULL;
+    if (bio && PEM_read_bio(bio, &name, &header, &der, &derlen) == 1 && header && header[0] == '\0'
+        && (strcmp(name, "PRIVATE KEY") == 0 || strcmp(name, "RSA PRIVATE KEY") == 0)) {
+        const unsigned char *p = der;
+        k = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, derlen);
+        if (k && p != der + derlen) { EVP_PKEY_free(k); k = NULL; } /* bytes after the key: not ours to guess */
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
+    ERR_clear_error();
+    return k;
+}
+
 void *mo_key_from_pem(const char *pem, size_t len) {
+    EVP_PKEY *fast = rsa_private_key_from_pem(pem, len);
+    if (fast && EVP_PKEY_get_base_id(fast) == EVP_PKEY_RSA) return fast;
+    EVP_PKEY_free(fast);
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     if (!k) {

@@ -45,6 +45,33 @@ struct CryptoTests {
         #expect(DecodedJWT(token)!.verify(with: rebuilt))
     }
 
+    @Test("PEM keys: the typed private-key path and the general one read the same key; bad blocks are refused")
+    func pemPaths() throws {
+        let key = try RSAKey.derive(seed: [4, 2])
+        let pem = key.privateKeyPEM
+        // PKCS#8 "PRIVATE KEY": the typed path.
+        #expect(try RSAKey(pem: pem).thumbprint == key.thumbprint)
+        #expect(try RSAKey(pem: pem).isPrivate)
+        // A certificate first: the typed path declines, the general path finds the key after it.
+        let cert = try Certificates.ca(
+            key: key, commonName: "c", notBefore: 1_700_000_000, notAfter: 1_800_000_000, serial: 3)
+        #expect(try RSAKey(pem: cert + pem).thumbprint == key.thumbprint)
+        // Text around the block is ignored, as PEM readers do.
+        #expect(try RSAKey(pem: "comment line\n" + pem + "\ntrailer\n").thumbprint == key.thumbprint)
+        // Public keys still load (general path) and are not private.
+        let pub = try RSAKey(pem: key.publicKeyPEM)
+        #expect(!pub.isPrivate && pub.thumbprint == key.thumbprint)
+        // A damaged body, an unknown block, or nothing: refused, no crash.
+        let lines = pem.split(separator: "\n").map(String.init)
+        let damaged = ([lines[0]] + [String(lines[1].reversed())] + lines[2...]).joined(separator: "\n")
+        #expect(throws: CryptoError.self) { try RSAKey(pem: damaged) }
+        #expect(throws: CryptoError.self) {
+            try RSAKey(pem: "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n")
+        }
+        #expect(throws: CryptoError.self) { try RSAKey(pem: "") }
+        #expect(throws: CryptoError.self) { try RSAKey(pem: cert) }
+    }
+
     @Test("CA and server certificates are PEM and deterministic for fixed inputs")
     func certificates() throws {
         let ca = try RSAKey.derive(seed: [9])
