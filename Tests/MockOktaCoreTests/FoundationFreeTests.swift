@@ -81,6 +81,25 @@ struct FoundationFreeTests {
         #expect(store.meta("generation") == "7")
     }
 
+    @Test("without --db SQLite stays closed (nothing is read back), with --db it is open from the start")
+    func memoryStoreStaysClosed() throws {
+        let org = try TestOrg()
+        #expect(org.send("GET", "/oauth2/default/v1/keys").status == 200)
+        #expect(
+            org.send("POST", "/api/v1/groups", headers: [org.ssws], body: "{\"profile\":{\"name\":\"g\"}}").status
+                == 200)
+        #expect(!org.engine.store.isOpen)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mo-open-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try TestOrg(dbPath: path)
+        #expect(file.engine.store.isOpen)
+        // A :memory: store used directly still works: it opens on first use.
+        let store = try Store()
+        #expect(!store.isOpen)
+        try store.setMeta("k", "v")
+        #expect(store.isOpen && store.meta("k") == "v")
+    }
+
     @Test("a write that throws midway leaves nothing behind (one transaction)")
     func transactionRollsBack() throws {
         let store = try Store()

@@ -134,7 +134,7 @@ extension MockOkta {
     private static func openTenant(_ store: Store, options: MockOktaOptions, seed: UInt64, now: Double) throws
         -> OpenedTenant
     {
-        if let stored = store.meta("secrets"),
+        if store.keepsTenant, let stored = store.meta("secrets"),
             let s = try? JSONDecoder().decode(TenantSecrets.self, from: Data(stored.utf8)),
             var tenant = MockOkta.loadTenant(store)
         {
@@ -150,6 +150,10 @@ extension MockOkta {
         var (tenant, secrets) = try DefaultTenant.build(seed: seed, now: now)
         for sc in options.scenarios where !sc.tenant.isEmpty {
             DefaultTenant.apply(sc.tenant, to: &tenant, seed: seed, now: now)
+        }
+        // Without --db nothing is read back (the next process builds its own tenant): SQLite stays closed.
+        guard store.keepsTenant else {
+            return OpenedTenant(tenant: tenant, secrets: secrets, seed: seed, generation: 0)
         }
         try MockOkta.saveTenant(tenant, store)
         try store.setMeta("seed", String(seed))

@@ -7,7 +7,10 @@ import Darwin
 /// SQLite persistence for tenant state, keys, the journal and the System Log.
 /// `:memory:` by default; a file survives restarts. Schema changes are versioned migrations.
 public final class Store: Sendable {
-    private let connection: Mutex<SQLiteConnection>
+    /// Opened at once for a file (so a file that can't be used fails at start), on first use for `:memory:`: a
+    /// server without `--db` writes nothing there until a test or tool asks, and skipping SQLite at start saves
+    /// its pages and migrations (issue 15).
+    private let connection: Mutex<SQLiteConnection?>
     public let path: String
     /// Held for the life of the store: a second server on the same file is refused, not allowed to race.
     private let lockFD: Int32
@@ -41,16 +44,38 @@ public final class Store: Sendable {
         } else {
             lockFD = -1
         }
+        guard path != ":memory:" else {
+            connection = Mutex(nil)
+            return
+        }
         do {
-            // Another process holding SQLite's write lock (a sqlite3 shell, a backup) gets a second to let go;
-            // after that the write fails and the request that caused it gets a 500, never a silent 200.
-            let c = try SQLiteConnection(path: path, busyTimeoutMs: 1000)
-            if path != ":memory:" { try c.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
-            try Store.migrate(c)
-            connection = Mutex(c)
+            connection = Mutex(try Store.openConnection(path))
         } catch {
             if lockFD >= 0 { close(lockFD) }
             throw StoreError.writeFailed("cannot open \(path): \(error)")
+        }
+    }
+
+    /// A connection with the schema migrated. Another process holding SQLite's write lock (a sqlite3 shell, a
+    /// backup) gets a second to let go; after that the write fails and the request that caused it gets a 500, never a
+    /// silent 200.
+    private static func openConnection(_ path: String) throws -> SQLiteConnection {
+        let c = try SQLiteConnection(path: path, busyTimeoutMs: 1000)
+        if path != ":memory:" { try c.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") }
+        try Store.migrate(c)
+        return c
+    }
+
+    /// Whether SQLite has been opened (a `:memory:` store opens on first use).
+    var isOpen: Bool { connection.withLock { $0 != nil } }
+
+    /// Runs `body` on the connection, opening it first if this is a `:memory:` store's first use.
+    private func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try connection.withLock { c in
+            if let c { return try body(c) }
+            let opened = try Store.openConnection(path)
+            c = opened
+            return try body(opened)
         }
     }
 
@@ -63,7 +88,7 @@ public final class Store: Sendable {
     /// Runs a write transaction; a failure comes back as `StoreError.writeFailed`.
     func write(_ body: (SQLiteConnection) throws -> Void) throws {
         do {
-            try connection.withLock { c in try c.transaction { try body(c) } }
+            try withConnection { c in try c.transaction { try body(c) } }
         } catch {
             throw StoreError.writeFailed("\(error)")
         }
@@ -71,7 +96,7 @@ public final class Store: Sendable {
 
     /// A query's first column (nil when it fails: reads are of rows this process wrote).
     private func read(_ sql: String, _ values: SQLValue...) -> [String]? {
-        connection.withLock { c in try? c.texts(sql, values) }
+        try? withConnection { c in try c.texts(sql, values) }
     }
 
     /// The schema's versions, oldest first. Applied ones are listed in `grdb_migrations`, the table GRDB kept them
@@ -106,7 +131,7 @@ public final class Store: Sendable {
 
     /// Schema version applied, for diagnostics and tests.
     public func appliedMigrations() throws -> [String] {
-        let applied = Set(try connection.withLock { try $0.texts("SELECT identifier FROM grdb_migrations") })
+        let applied = Set(try withConnection { try $0.texts("SELECT identifier FROM grdb_migrations") })
         return Store.migrations.map(\.id).filter(applied.contains)
     }
 
