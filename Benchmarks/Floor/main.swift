@@ -33,7 +33,8 @@ func readAll(_ path: String) -> [UInt8]? {
 }
 
 guard arguments.count == 3, let port = Int(arguments[1]), let body = readAll(arguments[2]) else {
-    fputs("usage: mock-okta-floor PORT BODY_FILE\n", stderr)
+    let usage = "usage: mock-okta-floor PORT BODY_FILE\n"
+    _ = usage.withCString { write(2, $0, strlen($0)) }
     exit(64)
 }
 
